@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Gatehouse builds and tests with, and only
+# when one is missing: a machine that has them all runs no apt-get at all.
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config
+  libboost1.81-dev
+  libssl-dev
+  libcrypt-dev
+  libsqlite3-dev
+  libcli11-dev
+  libgtest-dev libgmock-dev googletest
+  libbenchmark-dev
+  curl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

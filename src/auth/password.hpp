@@ -1,0 +1,35 @@
+#pragma once
+// bcrypt through libxcrypt: hashes are `$2b$`, verification accepts the
+// `$2a$`, `$2b$` and `$2y$` hashes bcryptjs and others write.
+#include <string>
+#include <string_view>
+
+namespace gatehouse::auth {
+
+inline constexpr int min_bcrypt_cost = 4;
+inline constexpr int max_bcrypt_cost = 14;
+inline constexpr std::size_t max_password_bytes = 72;  // bcrypt's limit
+
+class password_hasher {
+ public:
+  explicit password_hasher(int cost);  // 4..14, else std::invalid_argument
+
+  // A new `$2b$` hash with a fresh random salt. The caller has validated
+  // the password (no NUL byte, at most 72 bytes).
+  std::string hash(std::string_view password) const;
+
+  // True when `password` matches `hash`. Any malformed hash, or a password
+  // with a NUL byte or over 72 bytes, is simply false.
+  bool verify(std::string_view password, std::string_view hash) const;
+
+  // Spends the same time as one `verify` against a real hash of this cost,
+  // so a login for an unknown e-mail cannot be told apart by timing.
+  void verify_dummy(std::string_view password) const;
+
+  int cost() const { return cost_; }
+
+ private:
+  int cost_;
+};
+
+}  // namespace gatehouse::auth

@@ -1,0 +1,35 @@
+#pragma once
+// Where users live. Implementations: sqlite/ (embedded default) and,
+// later, dynamodb/. Every method is safe to call from many threads.
+// A backend failure or timeout throws storage_unavailable (503).
+#include "users/user.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace gatehouse::users {
+
+class user_store {
+ public:
+  virtual ~user_store() = default;
+
+  // Inserts `u`. Returns false when its e-mail is already taken; the
+  // store enforces that atomically, so concurrent creates of one e-mail
+  // give exactly one true.
+  [[nodiscard]] virtual bool create(const user& u) = 0;
+
+  virtual std::optional<user> find_by_id(std::string_view user_id) = 0;
+  virtual std::optional<user> find_by_email(std::string_view email) = 0;
+
+  // One page of at most `limit` users in a stable order; paging with the
+  // returned cursors yields every user exactly once. `cursor` is one this
+  // store returned: anything else throws validation_failed("cursor").
+  virtual user_page list(std::size_t limit, std::optional<std::string_view> cursor) = 0;
+
+  // Records `key` as the user's image and returns the key it replaced,
+  // atomically, so concurrent uploads each learn exactly what they replaced.
+  virtual image_swap set_profile_image(std::string_view user_id, std::string_view key) = 0;
+};
+
+}  // namespace gatehouse::users
