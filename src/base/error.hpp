@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace gatehouse {
 
@@ -17,6 +19,7 @@ enum class error_kind {
   method_not_allowed,
   already_exists,
   payload_too_large,
+  header_fields_too_large,
   unsupported_media_type,
   resource_exhausted,
   unavailable,
@@ -36,10 +39,19 @@ class error : public std::runtime_error {
   // The request field a validation failure is about, or empty.
   const std::string& field() const noexcept { return field_; }
 
+  // Response headers the error implies (Allow, Retry-After, WWW-Authenticate).
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+  const header_list& headers() const noexcept { return headers_; }
+  error&& with_header(std::string name, std::string value) && {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return std::move(*this);
+  }
+
  private:
   error_kind kind_;
   std::string code_;
   std::string field_;
+  header_list headers_;
 };
 
 // Shorthands for the errors every layer raises.

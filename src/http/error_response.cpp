@@ -13,6 +13,7 @@ int status_of(error_kind kind) {
     case error_kind::method_not_allowed: return 405;
     case error_kind::already_exists: return 409;
     case error_kind::payload_too_large: return 413;
+    case error_kind::header_fields_too_large: return 431;
     case error_kind::unsupported_media_type: return 415;
     case error_kind::resource_exhausted: return 429;
     case error_kind::unavailable: return 503;
@@ -28,7 +29,9 @@ response error_response(const error& e) {
   if (!e.field().empty()) detail["field"] = e.field();
   boost::json::object body;
   body["error"] = std::move(detail);
-  return json_response(status_of(e.kind()), body);
+  response res = json_response(status_of(e.kind()), body);
+  for (const auto& [name, value] : e.headers()) res.set_header(name, value);
+  return res;
 }
 
 }  // namespace gatehouse::http

@@ -27,6 +27,15 @@ pipeline::pipeline(router routes, cors_policy cors)
     : routes_(std::move(routes)), cors_(std::move(cors)) {}
 
 response pipeline::handle(request& req) const noexcept {
+  return respond(req, [&] { return run(req); });
+}
+
+response pipeline::reject(request& req, const error& e) const noexcept {
+  return respond(req, [&] { return error_response(e); });
+}
+
+template <class Produce>
+response pipeline::respond(request& req, Produce&& produce) const noexcept {
   const auto start = std::chrono::steady_clock::now();
   response res;
   try {
@@ -35,7 +44,7 @@ response pipeline::handle(request& req) const noexcept {
       req.request_id = client_id && is_sane_request_id(*client_id) ? std::string(*client_id)
                                                                     : crypto::uuid_v4();
     }
-    res = run(req);
+    res = produce();
   } catch (const std::exception& e) {
     // Bugs land here: logged with the request id, their text never sent.
     log::error("unhandled exception", {{"request_id", req.request_id}, {"what", e.what()}});
@@ -72,8 +81,12 @@ response pipeline::run(request& req) const {
       log::error("internal error", {{"request_id", req.request_id}, {"what", e.what()}});
       return error_response(error(error_kind::internal, "internal", "internal error"));
     }
-    if (e.kind() == error_kind::unavailable)
+    if (e.kind() == error_kind::unavailable) {
+      // The cause (AWS/SQLite text, hosts) is logged, never sent.
       log::warn("storage unavailable", {{"request_id", req.request_id}, {"what", e.what()}});
+      return error_response(
+          error(error_kind::unavailable, e.code(), "the service is temporarily unavailable"));
+    }
     return error_response(e);
   }
 }

@@ -2,6 +2,7 @@
 // What every request goes through, whichever front end received it:
 // request id, CORS, the router, the error boundary and the access log.
 // Front ends call `handle` and never see an exception.
+#include "base/error.hpp"
 #include "http/router.hpp"
 
 #include <string>
@@ -26,9 +27,15 @@ class pipeline {
   // takes the client's sane `x-request-id`, else makes a fresh one.
   response handle(request& req) const noexcept;
 
+  // For requests a front end refused before routing (malformed, too
+  // large): the same request id, CORS and access log, answering `e`.
+  response reject(request& req, const error& e) const noexcept;
+
   const router& routes() const { return routes_; }
 
  private:
+  template <class Produce>
+  response respond(request& req, Produce&& produce) const noexcept;
   response run(request& req) const;
   response preflight(const request& req) const;
   void add_cors_headers(const request& req, response& res) const;

@@ -1,8 +1,8 @@
 #include "http/router.hpp"
 
 #include "base/error.hpp"
-#include "http/error_response.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace gatehouse::http {
@@ -82,12 +82,14 @@ const route_options* router::options_for(std::string_view method, std::string_vi
 }
 
 std::string router::allowed_methods(std::string_view path) const {
+  std::vector<std::string_view> methods;
+  for (const route& r : routes_)
+    if (matches(r, path, nullptr) && std::find(methods.begin(), methods.end(), r.method) == methods.end())
+      methods.push_back(r.method);
   std::string allow;
-  for (const route& r : routes_) {
-    if (!matches(r, path, nullptr)) continue;
-    if (allow.find(r.method) != std::string::npos) continue;
+  for (const auto m : methods) {
     if (!allow.empty()) allow += ", ";
-    allow += r.method;
+    allow += m;
   }
   return allow;
 }
@@ -101,11 +103,9 @@ response router::dispatch(request& req) const {
   }
   const std::string allow = allowed_methods(req.path);
   if (allow.empty()) throw error(error_kind::not_found, "not_found", "no such route");
-  response res = error_response(
-      error(error_kind::method_not_allowed, "method_not_allowed",
-            "method " + req.method + " is not allowed here"));
-  res.set_header("allow", allow);
-  return res;
+  throw error(error_kind::method_not_allowed, "method_not_allowed",
+              "method " + req.method + " is not allowed here")
+      .with_header("allow", allow);
 }
 
 }  // namespace gatehouse::http

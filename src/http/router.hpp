@@ -28,7 +28,9 @@ class router {
  public:
   void add(std::string method, std::string_view pattern, handler h, route_options opts = {});
 
-  // Runs the matching handler. Errors from the handler propagate.
+  // Runs the matching handler; errors from it propagate. Throws not_found
+  // for an unknown path and method_not_allowed (with `Allow`) for a known
+  // path with another method.
   response dispatch(request& req) const;
 
   // The options of the route that `dispatch` would run, or nullptr for

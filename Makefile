@@ -1,0 +1,31 @@
+# Gatehouse: every target does its own set-up on a fresh Debian machine.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+GATEHOUSE := $(BUILD_DIR)/bin/gatehouse
+JOBS ?= 2
+
+.PHONY: all deps configure build run test test-asan clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) > /dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# Serves http://127.0.0.1:3000 with embedded storage under ./data.
+run: build
+	DATA_DIR=$${DATA_DIR:-./data} $(GATEHOUSE) serve
+
+test: build
+	@ctest --preset $(PRESET) -j $(JOBS)
+
+test-asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+clean:
+	rm -rf build

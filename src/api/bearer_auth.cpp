@@ -1,0 +1,33 @@
+#include "api/bearer_auth.hpp"
+
+#include "base/error.hpp"
+
+namespace gatehouse::api {
+namespace {
+bool starts_with_bearer(std::string_view v) {
+  static constexpr std::string_view scheme = "bearer ";
+  if (v.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    const char c = v[i] >= 'A' && v[i] <= 'Z' ? static_cast<char>(v[i] - 'A' + 'a') : v[i];
+    if (c != scheme[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+auth::access_claims require_bearer(http::request& req, const services& s) {
+  const auto header = req.header("authorization");
+  if (!header || !starts_with_bearer(*header))
+    throw error(error_kind::unauthenticated, "unauthorized", "a bearer token is required")
+        .with_header("www-authenticate", "Bearer");
+  std::string_view token = header->substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  auto claims = s.tokens.verify(token, s.now_seconds());
+  if (!claims)
+    throw error(error_kind::unauthenticated, "unauthorized", "the bearer token is invalid or expired")
+        .with_header("www-authenticate", "Bearer error=\"invalid_token\"");
+  req.user_id = claims->user_id;
+  return *claims;
+}
+
+}  // namespace gatehouse::api

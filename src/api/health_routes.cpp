@@ -1,0 +1,21 @@
+#include "api/routes.hpp"
+
+namespace gatehouse::api {
+
+void bind_health(http::router& r) {
+  r.add("GET", "/health",
+        [](http::request&) { return http::json_response(200, {{"status", "ok"}}); },
+        {.runs_inline = true});
+}
+
+http::router make_router(const services& s, images::signed_object_reader* local_files) {
+  http::router r;
+  bind_health(r);
+  bind_auth_routes(r, s);
+  bind_user_routes(r, s);
+  bind_image_routes(r, s);
+  if (local_files) bind_file_routes(r, *local_files);
+  return r;
+}
+
+}  // namespace gatehouse::api

@@ -1,0 +1,29 @@
+#pragma once
+// What the route handlers work with: the stores and services the
+// composition root built, and the settings that shape responses.
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "images/object_store.hpp"
+#include "users/user_store.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace gatehouse::api {
+
+struct api_settings {
+  std::int64_t access_token_ttl_seconds = 3600;
+  std::size_t max_image_bytes = 5 * 1024 * 1024;
+};
+
+struct services {
+  users::user_store& users;
+  images::object_store& images;
+  const auth::password_hasher& passwords;
+  const auth::jwt_codec& tokens;
+  std::function<std::int64_t()> now_seconds;  // the clock, injectable for tests
+  api_settings settings;
+};
+
+}  // namespace gatehouse::api

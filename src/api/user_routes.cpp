@@ -1,0 +1,58 @@
+// GET /users (paged) and GET /users/me.
+#include "api/bearer_auth.hpp"
+#include "api/routes.hpp"
+#include "api/user_json.hpp"
+#include "base/error.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace gatehouse::api {
+namespace {
+
+constexpr std::size_t default_page_size = 25;
+constexpr std::size_t max_page_size = 100;
+constexpr std::size_t max_cursor_chars = 512;
+
+std::size_t parse_limit(const http::request& req) {
+  const auto text = req.query_param("limit");
+  if (!text) return default_page_size;
+  std::size_t value = 0;
+  if (text->empty() || text->size() > 3) throw validation_failed("limit", "limit must be 1..100");
+  for (char c : *text) {
+    if (c < '0' || c > '9') throw validation_failed("limit", "limit must be 1..100");
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (value < 1 || value > max_page_size) throw validation_failed("limit", "limit must be 1..100");
+  return value;
+}
+
+http::response list_users(http::request& req, const services& s) {
+  require_bearer(req, s);
+  const std::size_t limit = parse_limit(req);
+  const auto cursor = req.query_param("cursor");
+  if (cursor && (cursor->empty() || cursor->size() > max_cursor_chars))
+    throw validation_failed("cursor", "cursor is malformed");
+  const auto page = s.users.list(limit, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
+  boost::json::array users;
+  users.reserve(page.users.size());
+  for (const auto& u : page.users) users.push_back(user_json(u, s.images));
+  boost::json::value next = nullptr;
+  if (page.next_cursor) next = *page.next_cursor;
+  return http::json_response(200, {{"users", std::move(users)}, {"next_cursor", std::move(next)}});
+}
+
+http::response me(http::request& req, const services& s) {
+  const auto claims = require_bearer(req, s);
+  const auto u = s.users.find_by_id(claims.user_id);
+  if (!u) throw error(error_kind::not_found, "not_found", "this user no longer exists");
+  return http::json_response(200, {{"user", user_json(*u, s.images)}});
+}
+
+}  // namespace
+
+void bind_user_routes(http::router& r, const services& s) {
+  r.add("GET", "/users", [&s](http::request& req) { return list_users(req, s); });
+  r.add("GET", "/users/me", [&s](http::request& req) { return me(req, s); });
+}
+
+}  // namespace gatehouse::api

@@ -1,0 +1,117 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace gatehouse::app {
+namespace {
+
+[[noreturn]] void reject(std::string_view name, std::string_view expects) {
+  throw config_error(std::string(name) + ": expected " + std::string(expects));
+}
+
+std::int64_t parse_integer(std::string_view name, std::string_view text, std::int64_t min,
+                           std::int64_t max, std::string_view expects) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
+      value > max)
+    reject(name, expects);
+  return value;
+}
+
+// "900", "900s", "15m", "1h", "30d" -> seconds.
+std::int64_t parse_duration(std::string_view name, std::string_view text, std::int64_t min,
+                            std::int64_t max, std::string_view expects) {
+  std::int64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; text.remove_suffix(1); break;
+      case 'm': unit = 60; text.remove_suffix(1); break;
+      case 'h': unit = 3600; text.remove_suffix(1); break;
+      case 'd': unit = 86400; text.remove_suffix(1); break;
+      default: break;
+    }
+  }
+  const std::int64_t count = parse_integer(name, text, 0, max, expects);
+  if (count > max / unit || count * unit < min) reject(name, expects);
+  return count * unit;
+}
+
+std::vector<std::string> parse_origins(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    if (item != "*" && item.rfind("http://", 0) != 0 && item.rfind("https://", 0) != 0)
+      reject("CORS_ORIGINS", "'*' or a comma-separated list of http(s)://host[:port] origins");
+    if (item.back() == '/') reject("CORS_ORIGINS", "origins without a trailing slash");
+    out.emplace_back(item);
+  }
+  if (out.empty()) reject("CORS_ORIGINS", "'*' or a comma-separated list of origins");
+  return out;
+}
+
+}  // namespace
+
+config load_config(const env_lookup& env) {
+  config c;
+  if (auto v = env("HOST")) {
+    if (v->empty()) reject("HOST", "an IP address to listen on, e.g. 127.0.0.1");
+    c.host = *v;
+  }
+  if (auto v = env("PORT"))
+    c.port = static_cast<unsigned short>(parse_integer("PORT", *v, 1, 65535, "a port number 1..65535"));
+  if (auto v = env("DATA_DIR")) {
+    if (v->empty()) reject("DATA_DIR", "a directory path");
+    c.data_dir = *v;
+  }
+  if (auto v = env("JWT_SECRET")) {
+    if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes (it is shorter)");
+    c.jwt_secret = *v;
+  }
+  if (auto v = env("JWT_ISSUER")) {
+    if (v->empty() || v->size() > 256) reject("JWT_ISSUER", "1..256 characters");
+    c.jwt_issuer = *v;
+  }
+  if (auto v = env("ACCESS_TOKEN_TTL"))
+    c.access_token_ttl_seconds = parse_duration("ACCESS_TOKEN_TTL", *v, 60, 86400,
+                                                "a duration from 60s to 24h, e.g. 3600, 15m or 1h");
+  if (auto v = env("BCRYPT_COST"))
+    c.bcrypt_cost = static_cast<int>(parse_integer("BCRYPT_COST", *v, 4, 14, "an integer 4..14"));
+  if (auto v = env("MAX_IMAGE_BYTES"))
+    c.max_image_bytes = static_cast<std::size_t>(parse_integer(
+        "MAX_IMAGE_BYTES", *v, 1024, 50 * 1024 * 1024, "a byte count from 1024 to 52428800 (50 MiB)"));
+  if (auto v = env("IMAGE_URL_TTL"))
+    c.image_url_ttl_seconds = parse_duration("IMAGE_URL_TTL", *v, 10, 7 * 86400,
+                                             "a duration from 10s to 7d, e.g. 900 or 15m");
+  if (auto v = env("CORS_ORIGINS")) c.cors_origins = parse_origins(*v);
+  if (auto v = env("LOG_LEVEL")) {
+    if (!log::parse_level(*v, c.log_level)) reject("LOG_LEVEL", "one of debug, info, warn, error");
+  }
+  if (auto v = env("WORKER_THREADS"))
+    c.worker_threads = static_cast<std::size_t>(parse_integer("WORKER_THREADS", *v, 1, 256, "an integer 1..256"));
+  if (auto v = env("PUBLIC_URL")) {
+    if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+      reject("PUBLIC_URL", "an http(s):// base URL, e.g. http://127.0.0.1:3000");
+    c.public_url = *v;
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  } else {
+    c.public_url = "http://" + c.host + ":" + std::to_string(c.port);
+  }
+  return c;
+}
+
+env_lookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+}  // namespace gatehouse::app

@@ -1,0 +1,79 @@
+// gatehouse: the command line. Subcommands: serve (default), migrate.
+#include "app/application.hpp"
+#include "app/config.hpp"
+#include "base/log.hpp"
+#include "server/server.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+namespace {
+
+using namespace gatehouse;
+
+constexpr int exit_config_error = 2;
+constexpr int exit_runtime_error = 1;
+
+std::size_t default_worker_threads() {
+  // bcrypt is CPU-bound: a couple of workers per core keeps cores busy
+  // while others wait on SQLite or the disk.
+  return std::max<std::size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int serve(const app::config& cfg) {
+  app::application application(cfg);
+  server::server_options options;
+  options.host = cfg.host;
+  options.port = cfg.port;
+  options.worker_threads = cfg.worker_threads ? cfg.worker_threads : default_worker_threads();
+  server::server srv(application.pipeline(), options);
+  const unsigned short port = srv.listen();
+  log::info("listening", {{"address", cfg.host},
+                          {"port", port},
+                          {"url", "http://" + cfg.host + ":" + std::to_string(port)},
+                          {"data_dir", cfg.data_dir.string()},
+                          {"workers", options.worker_threads}});
+  srv.run();
+  return 0;
+}
+
+int migrate(const app::config& cfg) {
+  app::application application(cfg);  // opening the store applies pending migrations
+  log::info("migrations applied", {{"data_dir", cfg.data_dir.string()}});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"Gatehouse: user and authentication API (sign-up, login with JWT, users, profile pictures)"};
+  cli.require_subcommand(0, 1);
+  auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API (the default)");
+  auto* migrate_cmd = cli.add_subcommand("migrate", "Create or upgrade the embedded store under DATA_DIR");
+  cli.set_version_flag("--version", "gatehouse 0.1.0");
+  CLI11_PARSE(cli, argc, argv);
+
+  app::config cfg;
+  try {
+    cfg = app::load_config(app::process_environment());
+  } catch (const app::config_error& e) {
+    std::fprintf(stderr, "gatehouse: invalid configuration: %s\n", e.what());
+    return exit_config_error;
+  }
+  log::set_min_level(cfg.log_level);
+
+  try {
+    if (migrate_cmd->parsed()) return migrate(cfg);
+    (void)serve_cmd;
+    return serve(cfg);
+  } catch (const app::config_error& e) {
+    std::fprintf(stderr, "gatehouse: invalid configuration: %s\n", e.what());
+    return exit_config_error;
+  } catch (const std::exception& e) {
+    log::error("fatal", {{"what", e.what()}});
+    return exit_runtime_error;
+  }
+}

@@ -1,0 +1,58 @@
+#pragma once
+// The embedded image store: objects are files at <root>/<key>, served back
+// through HMAC-signed, time-limited URLs (GET /files/<key>?expires=&sig=).
+// Keys must have the exact shape images::new_image_key produces; any other
+// key is not_found, so no path outside the root can ever be named.
+#include "files/url_signer.hpp"
+#include "images/object_store.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::files {
+
+// Seconds since the Unix epoch from the system clock.
+std::int64_t system_now_seconds();
+
+class file_object_store final : public images::object_store, public images::signed_object_reader {
+ public:
+  // Larger files are refused on read (storage_unavailable): uploads are
+  // far smaller, so such a file was not written by us.
+  static constexpr std::size_t max_object_bytes = 64u << 20;
+
+  // `public_base_url` is what clients use to reach this server, e.g.
+  // "http://localhost:3000" (a trailing '/' is ignored). `url_ttl` must be
+  // positive; `url_signing_key` non-empty.
+  file_object_store(std::filesystem::path root, std::string url_signing_key,
+                    std::string public_base_url, std::chrono::seconds url_ttl,
+                    std::function<std::int64_t()> now_seconds = system_now_seconds);
+
+  // Atomic: written to a temporary file in the same directory, synced, then
+  // renamed, so a reader sees the old object or the whole new one. The
+  // content type is implied by the key's extension and not stored.
+  void put(std::string_view key, std::string_view bytes, std::string_view content_type) override;
+  void remove(std::string_view key) override;
+  std::string url_for(std::string_view key) override;
+
+  // permission_denied ("invalid_signature" / "url_expired") first, then
+  // not_found for a bad key or a missing file.
+  images::stored_object read_signed(std::string_view key, std::string_view expires,
+                                    std::string_view signature) override;
+
+ private:
+  // root_/key for a valid key; throws not_found for anything else.
+  std::filesystem::path path_of(std::string_view key) const;
+
+  std::filesystem::path root_;
+  url_signer signer_;
+  std::string public_base_url_;
+  std::chrono::seconds url_ttl_;
+  std::function<std::int64_t()> now_seconds_;
+};
+
+}  // namespace gatehouse::files

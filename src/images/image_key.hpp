@@ -1,0 +1,28 @@
+#pragma once
+// Object keys for profile images: "profile-images/<user uuid>/<32 hex>.<ext>".
+// Keys come back from clients (POST /profile_pic/confirm), so the checker
+// accepts exactly the shape we generate and nothing else: no "..", no
+// escapes, no absolute paths, no other user's prefix.
+#include "images/sniff.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace gatehouse::images {
+
+inline constexpr std::string_view image_key_prefix = "profile-images/";
+
+// A fresh key with 128 random bits. `user_id` must be a canonical
+// lower-case UUID; anything else is a bug (throws error(internal)).
+std::string new_image_key(std::string_view user_id, image_type type);
+
+// True only for the exact shape new_image_key produces.
+bool is_valid_image_key(std::string_view key);
+
+// True when `key` is valid and lies under `user_id`'s prefix.
+bool image_key_belongs_to(std::string_view key, std::string_view user_id);
+
+// 8-4-4-4-12 lower-case hex digits.
+bool is_canonical_uuid(std::string_view text);
+
+}  // namespace gatehouse::images

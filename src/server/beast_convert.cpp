@@ -1,0 +1,40 @@
+#include "server/beast_convert.hpp"
+
+#include <cctype>
+
+namespace gatehouse::server {
+namespace bhttp = boost::beast::http;
+
+http::request to_request_head(const beast_request& in, std::string source_ip) {
+  http::request out;
+  out.method = std::string(in.method_string());
+  const std::string_view target = in.target();
+  const auto q = target.find('?');
+  out.path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
+  out.source_ip = std::move(source_ip);
+  out.headers.reserve(16);
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return out;
+}
+
+http::request to_request(beast_request& in, std::string source_ip) {
+  http::request out = to_request_head(in, std::move(source_ip));
+  out.body = std::move(in.body());
+  return out;
+}
+
+beast_response to_beast(http::response&& res, unsigned version, bool keep_alive) {
+  beast_response out{static_cast<bhttp::status>(res.status), version};
+  for (auto& [name, value] : res.headers) out.set(name, value);
+  out.body() = std::move(res.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+}  // namespace gatehouse::server

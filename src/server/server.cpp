@@ -1,0 +1,128 @@
+#include "server/server.hpp"
+
+#include "base/log.hpp"
+#include "server/server_state.hpp"
+#include "server/session.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <system_error>
+
+namespace gatehouse::server {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+// Every keep-alive connection is a descriptor: lift the soft limit to the
+// hard one so a thousand clients do not exhaust the default 1024.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+}  // namespace
+
+struct server::impl {
+  impl(const http::pipeline& app, server_options options)
+      : state(std::make_shared<server_state>(app, std::move(options))),
+        acceptor(asio::make_strand(io)),
+        signals(io, SIGINT, SIGTERM),
+        shutdown_timer(io) {}
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        auto s = std::make_shared<session>(std::move(socket), state);
+        {
+          std::lock_guard lock(state->sessions_mutex);
+          // Forget sessions that ended, so the registry stays the size of the live set.
+          state->sessions.remove_if([](const std::weak_ptr<session>& w) { return w.expired(); });
+          state->sessions.push_back(s);
+        }
+        s->start();
+      } else if (ec == asio::error::no_descriptors) {
+        log::warn("accept failed: out of file descriptors");
+      }
+      do_accept();
+    });
+  }
+
+  void begin_shutdown() {
+    log::info("shutting down: finishing in-flight requests");
+    state->stopping = true;
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    std::lock_guard lock(state->sessions_mutex);
+    for (auto& w : state->sessions)
+      if (auto s = w.lock()) s->stop_when_idle();
+    deadline = std::chrono::steady_clock::now() + state->options.shutdown_grace;
+    poll_until_drained();
+  }
+
+  // The io_context stops once every session has ended or the grace ran out.
+  void poll_until_drained() {
+    bool live = false;
+    {
+      std::lock_guard lock(state->sessions_mutex);
+      state->sessions.remove_if([](const std::weak_ptr<session>& w) { return w.expired(); });
+      live = !state->sessions.empty();
+    }
+    if (!live || std::chrono::steady_clock::now() >= deadline) {
+      if (live) log::warn("shutdown grace period over: closing remaining connections");
+      io.stop();
+      return;
+    }
+    shutdown_timer.expires_after(std::chrono::milliseconds(50));
+    shutdown_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) poll_until_drained();
+    });
+  }
+
+  asio::io_context io{1};
+  std::shared_ptr<server_state> state;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer shutdown_timer;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+server::server(const http::pipeline& app, server_options options)
+    : impl_(std::make_unique<impl>(app, std::move(options))) {}
+
+server::~server() {
+  impl_->state->workers.join();
+}
+
+unsigned short server::listen() {
+  raise_descriptor_limit();
+  const auto& o = impl_->state->options;
+  const tcp::endpoint endpoint(asio::ip::make_address(o.host), o.port);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(endpoint);
+  a.listen(asio::socket_base::max_listen_connections);
+  return a.local_endpoint().port();
+}
+
+void server::run() {
+  impl_->signals.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) impl_->begin_shutdown();
+  });
+  impl_->do_accept();
+  impl_->io.run();
+  impl_->state->workers.join();
+  log::info("stopped");
+}
+
+}  // namespace gatehouse::server

@@ -1,0 +1,96 @@
+#include "users/validation.hpp"
+
+#include "base/error.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace gatehouse::users {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Decodes one UTF-8 sequence at `s[i]`, advancing `i`; nullopt when it is
+// malformed, overlong, a surrogate or beyond U+10FFFF.
+std::optional<std::uint32_t> next_code_point(std::string_view s, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+  const std::uint8_t b0 = byte(i);
+  std::size_t len;
+  std::uint32_t cp;
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07;
+  } else {
+    return std::nullopt;
+  }
+  if (i + len > s.size()) return std::nullopt;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  static constexpr std::uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+  i += len;
+  return cp;
+}
+
+bool is_control(std::uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
+}  // namespace
+
+std::string normalize_name(std::string_view raw) {
+  const std::string_view name = trim(raw);
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < name.size();) {
+    const auto cp = next_code_point(name, i);
+    if (!cp) throw validation_failed("name", "name must be valid UTF-8");
+    if (is_control(*cp)) throw validation_failed("name", "name must not contain control characters");
+    ++chars;
+  }
+  if (chars == 0) throw validation_failed("name", "name is required");
+  if (chars > max_name_chars) throw validation_failed("name", "name is at most 100 characters");
+  return std::string(name);
+}
+
+std::string normalize_email(std::string_view raw) {
+  std::string email(trim(raw));
+  if (email.empty()) throw validation_failed("email", "email is required");
+  if (email.size() > max_email_bytes) throw validation_failed("email", "email is at most 254 bytes");
+  for (char& c : email) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) throw validation_failed("email", "email must not contain spaces or control characters");
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const auto at = email.find('@');
+  if (at == std::string::npos || email.find('@', at + 1) != std::string::npos || at == 0)
+    throw validation_failed("email", "email must look like local@domain");
+  const std::string_view domain = std::string_view(email).substr(at + 1);
+  const auto dot = domain.find('.');
+  if (dot == std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||
+      domain.find("..") != std::string_view::npos)
+    throw validation_failed("email", "email domain must contain a dot");
+  return email;
+}
+
+void check_password(std::string_view password) {
+  if (password.size() < min_password_bytes)
+    throw validation_failed("password", "password must be at least 8 bytes");
+  if (password.size() > max_password_bytes)
+    throw validation_failed("password", "password must be at most 72 bytes");
+  if (password.find('\0') != std::string_view::npos)
+    throw validation_failed("password", "password must not contain a NUL byte");
+}
+
+}  // namespace gatehouse::users

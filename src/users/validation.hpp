@@ -1,0 +1,24 @@
+#pragma once
+// The contract's rules for sign-up fields. Each returns the normalised
+// value or throws validation_failed naming the field.
+#include <string>
+#include <string_view>
+
+namespace gatehouse::users {
+
+inline constexpr std::size_t max_name_chars = 100;
+inline constexpr std::size_t max_email_bytes = 254;
+inline constexpr std::size_t min_password_bytes = 8;
+inline constexpr std::size_t max_password_bytes = 72;  // bcrypt's limit: longer is rejected, never truncated
+
+// Trimmed; 1..100 characters of valid UTF-8 with no control characters.
+std::string normalize_name(std::string_view raw);
+
+// Trimmed and lower-cased; at most 254 bytes; `local@domain` with a dot
+// inside the domain and no spaces or control characters.
+std::string normalize_email(std::string_view raw);
+
+// 8..72 bytes, no NUL byte (bcrypt would silently stop there).
+void check_password(std::string_view password);
+
+}  // namespace gatehouse::users

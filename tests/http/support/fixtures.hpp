@@ -1,0 +1,44 @@
+#pragma once
+// Shared helpers for the HTTP suite: JSON access, multipart bodies, sample images.
+#include "http_client.hpp"
+
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace gatehouse::testing {
+
+boost::json::value parse_json(const std::string& text);
+// The `error.code` of an error body, or "" when the body has none.
+std::string error_code_of(const http_result& r);
+std::string error_field_of(const http_result& r);
+
+// A 1x1 PNG, a tiny GIF, JPEG and WebP, each a real file of its type.
+std::string sample_png();
+std::string sample_gif();
+std::string sample_jpeg();
+std::string sample_webp();
+
+struct form_part {
+  std::string name;
+  std::string filename;      // empty: a plain field
+  std::string content_type;  // empty: none declared
+  std::string body;
+};
+inline const std::string test_boundary = "----gatehouse-test-boundary-7MA4YWxkTrZu0gW";
+std::string multipart_body(const std::vector<form_part>& parts, const std::string& boundary = test_boundary);
+header_list multipart_headers(const std::string& token, const std::string& boundary = test_boundary);
+
+// Signs up and logs in; returns the bearer token (and the user id).
+struct signed_in_user {
+  std::string user_id;
+  std::string email;
+  std::string token;
+};
+signed_in_user sign_up_and_log_in(http_client& c, const std::string& email,
+                                  const std::string& password = "correct horse battery");
+
+// The path and query of an absolute http://host:port/... URL.
+std::string path_of_url(const std::string& url);
+
+}  // namespace gatehouse::testing

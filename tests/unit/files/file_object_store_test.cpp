@@ -1,0 +1,316 @@
+// file_object_store on a real directory, fresh for each test.
+#include "base/error.hpp"
+#include "crypto/crypto.hpp"
+#include "files/file_object_store.hpp"
+#include "images/image_key.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace gatehouse::files {
+namespace {
+
+namespace fs = std::filesystem;
+using images::image_type;
+
+constexpr std::int64_t start_time = 1'700'000'000;
+constexpr std::chrono::seconds ttl{900};
+
+struct parsed_url {
+  std::string base, key, expires, sig;
+};
+
+// Splits "<base>/files/<key>?expires=<n>&sig=<hex>" strictly.
+parsed_url parse_url(const std::string& url) {
+  parsed_url p;
+  const auto files = url.find("/files/");
+  const auto query = url.find("?expires=");
+  const auto sig = url.find("&sig=");
+  if (files == std::string::npos || query == std::string::npos || sig == std::string::npos ||
+      !(files < query && query < sig))
+    return p;
+  p.base = url.substr(0, files);
+  p.key = url.substr(files + 7, query - files - 7);
+  p.expires = url.substr(query + 9, sig - query - 9);
+  p.sig = url.substr(sig + 5);
+  return p;
+}
+
+class file_object_store_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "gatehouse-files-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    root_ = dir_ / "root" / "images";  // created on first put
+    store_ = std::make_unique<file_object_store>(root_, "signing-key", "http://localhost:3000/",
+                                                 ttl, [this] { return now_.load(); });
+    user_ = crypto::uuid_v4();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string new_key(image_type type = image_type::png) {
+    return images::new_image_key(user_, type);
+  }
+
+  images::stored_object read(const std::string& key) {
+    const auto url = parse_url(store_->url_for(key));
+    return store_->read_signed(url.key, url.expires, url.sig);
+  }
+
+  static void expect_error(const std::function<void()>& action, error_kind kind,
+                           const std::string& code) {
+    try {
+      action();
+      ADD_FAILURE() << "no error; expected " << code;
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), kind);
+      EXPECT_EQ(e.code(), code);
+    }
+  }
+
+  // Every file anywhere under the test directory.
+  std::vector<fs::path> all_files() {
+    std::vector<fs::path> out;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_))
+      if (!entry.is_directory()) out.push_back(entry.path());
+    return out;
+  }
+
+  fs::path dir_;
+  fs::path root_;
+  std::atomic<std::int64_t> now_{start_time};
+  std::string user_;
+  std::unique_ptr<file_object_store> store_;
+};
+
+TEST_F(file_object_store_test, put_then_read_signed_returns_every_byte_value) {
+  std::string bytes;
+  for (int round = 0; round < 3; ++round)
+    for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
+  const auto key = new_key(image_type::png);
+  store_->put(key, bytes, "image/png");
+  const auto object = read(key);
+  EXPECT_EQ(object.bytes, bytes);
+  EXPECT_EQ(object.content_type, "image/png");
+  EXPECT_EQ(all_files(), std::vector<fs::path>{root_ / key});  // no temp file left behind
+}
+
+TEST_F(file_object_store_test, content_type_comes_from_the_extension_not_the_declared_type) {
+  const std::pair<image_type, std::string> cases[] = {{image_type::jpeg, "image/jpeg"},
+                                                      {image_type::png, "image/png"},
+                                                      {image_type::gif, "image/gif"},
+                                                      {image_type::webp, "image/webp"}};
+  for (const auto& [type, content_type] : cases) {
+    const auto key = new_key(type);
+    store_->put(key, "x", "text/html");
+    EXPECT_EQ(read(key).content_type, content_type);
+  }
+}
+
+TEST_F(file_object_store_test, empty_object_round_trips) {
+  const auto key = new_key();
+  store_->put(key, "", "image/png");
+  EXPECT_EQ(read(key).bytes, "");
+}
+
+TEST_F(file_object_store_test, put_replaces_an_existing_object) {
+  const auto key = new_key();
+  store_->put(key, "first version", "image/png");
+  store_->put(key, "second", "image/png");
+  EXPECT_EQ(read(key).bytes, "second");
+}
+
+TEST_F(file_object_store_test, files_are_0600_and_directories_0700) {
+  const auto key = new_key();
+  store_->put(key, "secret", "image/png");
+  struct stat st {};
+  ASSERT_EQ(::stat((root_ / key).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat((root_ / key).parent_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat((root_ / "profile-images").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+}
+
+TEST_F(file_object_store_test, remove_then_read_is_not_found_and_empty_user_dir_goes) {
+  const auto key = new_key();
+  store_->put(key, "bytes", "image/png");
+  const auto url = parse_url(store_->url_for(key));
+  store_->remove(key);
+  expect_error([&] { (void)store_->read_signed(url.key, url.expires, url.sig); },
+               error_kind::not_found, "not_found");
+  EXPECT_FALSE(fs::exists((root_ / key).parent_path()));
+  EXPECT_TRUE(fs::exists(root_ / "profile-images"));
+}
+
+TEST_F(file_object_store_test, remove_keeps_the_user_dir_while_it_has_other_objects) {
+  const auto a = new_key();
+  const auto b = new_key();
+  store_->put(a, "a", "image/png");
+  store_->put(b, "b", "image/png");
+  store_->remove(a);
+  EXPECT_EQ(read(b).bytes, "b");
+}
+
+TEST_F(file_object_store_test, removing_a_missing_object_is_not_an_error) {
+  EXPECT_NO_THROW(store_->remove(new_key()));
+  const auto key = new_key();
+  store_->put(key, "x", "image/png");
+  store_->remove(key);
+  EXPECT_NO_THROW(store_->remove(key));
+}
+
+TEST_F(file_object_store_test, invalid_keys_are_not_found_and_write_nothing_anywhere) {
+  const std::string valid_tail = "/" + user_ + "/00112233445566778899aabbccddeeff.png";
+  const std::string bad_keys[] = {
+      "",
+      "../escape.png",
+      "../../../../tmp/escape.png",
+      "/tmp/escape.png",
+      "profile-images/../../escape.png",
+      "profile-images/" + user_ + "/../../../escape.png",
+      "profile-images/" + user_ + "/..%2f..%2fescape.png",
+      "profile-images/" + user_ + "/00112233445566778899aabbccddeeff.png/..",
+      "profile-images/" + user_ + "/00112233445566778899AABBCCDDEEFF.png",
+      "profile-images/" + user_ + "/00112233445566778899aabbccddeeff.html",
+      "profile-images/" + user_ + std::string("/00112233445566778899aabbccddeeff.png\0x", 39),
+      "other-prefix" + valid_tail,
+      "profile-images//" + user_ + "/00112233445566778899aabbccddeeff.png",
+      "./profile-images" + valid_tail,
+  };
+  for (const auto& key : bad_keys) {
+    expect_error([&] { store_->put(key, "payload", "image/png"); }, error_kind::not_found,
+                 "not_found");
+    expect_error([&] { store_->remove(key); }, error_kind::not_found, "not_found");
+    expect_error([&] { (void)store_->url_for(key); }, error_kind::not_found, "not_found");
+  }
+  EXPECT_TRUE(all_files().empty());
+  EXPECT_FALSE(fs::exists(root_));  // not even a directory was made
+}
+
+TEST_F(file_object_store_test, url_for_has_the_documented_shape_and_reads_back) {
+  const auto key = new_key();
+  store_->put(key, "img", "image/png");
+  const std::string url = store_->url_for(key);
+  const auto p = parse_url(url);
+  EXPECT_EQ(p.base, "http://localhost:3000");  // trailing slash dropped
+  EXPECT_EQ(p.key, key);
+  EXPECT_EQ(p.expires, std::to_string(start_time + ttl.count()));
+  EXPECT_EQ(p.sig, url_signer("signing-key").signature(key, start_time + ttl.count()));
+  EXPECT_EQ(url, "http://localhost:3000/files/" + key + "?expires=" + p.expires + "&sig=" + p.sig);
+  EXPECT_EQ(store_->read_signed(p.key, p.expires, p.sig).bytes, "img");
+}
+
+TEST_F(file_object_store_test, url_stops_working_after_its_lifetime) {
+  const auto key = new_key();
+  store_->put(key, "img", "image/png");
+  const auto p = parse_url(store_->url_for(key));
+  now_ = start_time + ttl.count();
+  EXPECT_EQ(store_->read_signed(p.key, p.expires, p.sig).bytes, "img");
+  now_ = start_time + ttl.count() + 1;
+  expect_error([&] { (void)store_->read_signed(p.key, p.expires, p.sig); },
+               error_kind::permission_denied, "url_expired");
+}
+
+TEST_F(file_object_store_test, tampered_urls_are_invalid_signatures) {
+  const auto key = new_key();
+  const auto other = new_key();
+  store_->put(key, "mine", "image/png");
+  store_->put(other, "other", "image/png");
+  const auto p = parse_url(store_->url_for(key));
+  auto bad_sig = p.sig;
+  bad_sig[3] = bad_sig[3] == 'f' ? 'e' : 'f';
+  for (const auto& [k, e, s] :
+       {std::tuple{other, p.expires, p.sig}, std::tuple{key, std::to_string(start_time + 99999), p.sig},
+        std::tuple{key, p.expires, bad_sig}, std::tuple{key, p.expires, std::string()},
+        std::tuple{key, std::string("soon"), p.sig}}) {
+    expect_error([&] { (void)store_->read_signed(k, e, s); }, error_kind::permission_denied,
+                 "invalid_signature");
+  }
+}
+
+TEST_F(file_object_store_test, signature_is_checked_before_the_key) {
+  // A bad key with a bad signature says invalid_signature, revealing nothing about keys.
+  expect_error([&] { (void)store_->read_signed("../etc/passwd", "1", std::string(64, '0')); },
+               error_kind::permission_denied, "invalid_signature");
+  // A correctly signed but malformed key (only possible with the key) is not_found.
+  const url_signer signer("signing-key");
+  const std::string bad = "../../etc/passwd";
+  expect_error(
+      [&] {
+        (void)store_->read_signed(bad, std::to_string(start_time + 10),
+                                  signer.signature(bad, start_time + 10));
+      },
+      error_kind::not_found, "not_found");
+}
+
+TEST_F(file_object_store_test, signed_url_for_a_missing_object_is_not_found) {
+  expect_error([&] { (void)read(new_key()); }, error_kind::not_found, "not_found");
+}
+
+TEST_F(file_object_store_test, symlink_at_an_object_path_is_never_followed) {
+  const auto key = new_key();
+  store_->put(key, "placeholder", "image/png");
+  const fs::path outside = dir_ / "outside-secret";
+  { std::ofstream(outside) << "secret outside the root"; }
+  fs::remove(root_ / key);
+  fs::create_symlink(outside, root_ / key);
+  expect_error([&] { (void)read(key); }, error_kind::unavailable, "storage_unavailable");
+}
+
+TEST_F(file_object_store_test, oversized_file_is_refused_on_read) {
+  const auto key = new_key();
+  store_->put(key, "small", "image/png");
+  fs::resize_file(root_ / key, file_object_store::max_object_bytes + 1);  // sparse
+  expect_error([&] { (void)read(key); }, error_kind::unavailable, "storage_unavailable");
+}
+
+TEST_F(file_object_store_test, unwritable_root_is_storage_unavailable) {
+  { std::ofstream(dir_ / "root") << "a file where a directory should be"; }
+  expect_error([&] { store_->put(new_key(), "x", "image/png"); }, error_kind::unavailable,
+               "storage_unavailable");
+}
+
+TEST_F(file_object_store_test, readers_never_see_a_half_written_object) {
+  const auto key = new_key();
+  const std::string a(256 * 1024, 'a');
+  const std::string b(512 * 1024, 'b');
+  store_->put(key, a, "image/png");
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      const auto bytes = read(key).bytes;
+      if (bytes != a && bytes != b) ++torn;
+      ++reads;
+    }
+  });
+  for (int i = 0; i < 40; ++i) store_->put(key, i % 2 ? a : b, "image/png");
+  done = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(torn.load(), 0);
+}
+
+TEST_F(file_object_store_test, bad_configuration_is_refused) {
+  expect_error([&] { file_object_store(root_, "k", "http://x", std::chrono::seconds(0)); },
+               error_kind::internal, "internal");
+  expect_error([&] { file_object_store(root_, "", "http://x", ttl); }, error_kind::internal,
+               "internal");
+}
+
+}  // namespace
+}  // namespace gatehouse::files

@@ -1,0 +1,99 @@
+#include "images/image_key.hpp"
+
+#include "base/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+namespace gatehouse::images {
+namespace {
+
+using namespace std::string_literals;
+
+const std::string user = "7f0c2a4e-1b3d-4c5e-8f60-718293a4b5c6";
+const std::string other_user = "00000000-1111-4222-8333-444444444444";
+const std::string good = "profile-images/" + user + "/0123456789abcdef0123456789abcdef.png";
+
+TEST(image_key, has_the_documented_shape) {
+  const std::regex shape("profile-images/" + user + "/[0-9a-f]{32}\\.(jpg|png|gif|webp)");
+  for (image_type t : {image_type::jpeg, image_type::png, image_type::gif, image_type::webp}) {
+    const std::string key = new_image_key(user, t);
+    EXPECT_TRUE(std::regex_match(key, shape)) << key;
+    EXPECT_TRUE(key.ends_with("." + std::string(extension_of(t)))) << key;
+    EXPECT_TRUE(is_valid_image_key(key)) << key;
+    EXPECT_TRUE(image_key_belongs_to(key, user)) << key;
+  }
+}
+
+TEST(image_key, two_keys_differ) {
+  EXPECT_NE(new_image_key(user, image_type::png), new_image_key(user, image_type::png));
+}
+
+TEST(image_key, refuses_a_malformed_user_id) {
+  for (const std::string& bad : {"../etc"s, ""s, "7F0C2A4E-1B3D-4C5E-8F60-718293A4B5C6"s, user + "/x"s}) {
+    try {
+      (void)new_image_key(bad, image_type::png);
+      ADD_FAILURE() << "accepted user id " << bad;
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::internal);
+      EXPECT_EQ(e.code(), "internal");
+    }
+  }
+}
+
+TEST(image_key, accepts_the_exact_shape) {
+  EXPECT_TRUE(is_valid_image_key(good));
+  EXPECT_TRUE(is_valid_image_key("profile-images/" + user + "/ffffffffffffffffffffffffffffffff.webp"));
+}
+
+TEST(image_key, rejects_traversal_and_every_other_shape) {
+  const std::string hex = "0123456789abcdef0123456789abcdef";
+  const std::string rejected[] = {
+      "",
+      "profile-images/",
+      "profile-images/../x",
+      "profile-images/" + user + "/../" + hex + ".png",
+      "profile-images/" + user + "/%2e%2e",
+      "profile-images/%2e%2e/" + hex + ".png",
+      "profile-images/" + user + "/%2e%2e%2f" + hex.substr(6) + ".png",
+      "/etc/passwd",
+      "/profile-images/" + user + "/" + hex + ".png",
+      "Profile-images/" + user + "/" + hex + ".png",
+      "profile-images/7F0C2A4E-1B3D-4C5E-8F60-718293A4B5C6/" + hex + ".png",  // uppercase uuid
+      "profile-images/" + user + "/0123456789ABCDEF0123456789abcdef.png",     // uppercase hex
+      "profile-images/" + user + "/" + hex + ".PNG",
+      "profile-images/" + user + "/" + hex + ".jpeg",
+      "profile-images/" + user + "/" + hex + ".svg",
+      "profile-images/" + user + "/" + hex + ".png.exe",
+      "profile-images/" + user + "/" + hex,
+      "profile-images/" + user + "/" + hex + ".",
+      "profile-images/" + user + "/" + hex.substr(1) + ".png",  // 31 hex
+      "profile-images/" + user + "/" + hex + "0.png",           // 33 hex
+      "profile-images/" + user + "/extra/" + hex + ".png",
+      "profile-images/" + user + "/" + hex + ".png/",
+      "profile-images/" + user + "//" + hex + ".png",
+      "profile-images/" + user + "/" + hex + ".png\0"s,
+      "profile-images/" + user + "/0123456789abcdef\0"s + "123456789abcdef.png",
+      "profile-images/7f0c2a4e1b3d-4c5e-8f60-718293a4b5c6-/" + hex + ".png",  // dashes moved
+      "profile-images/" + user + "\\" + hex + ".png",
+      good + " ",
+      " " + good,
+  };
+  for (const std::string& key : rejected) EXPECT_FALSE(is_valid_image_key(key)) << key;
+}
+
+TEST(image_key, belongs_only_to_its_own_user) {
+  EXPECT_TRUE(image_key_belongs_to(good, user));
+  EXPECT_FALSE(image_key_belongs_to(good, other_user));
+  EXPECT_FALSE(image_key_belongs_to(good, ""));
+  EXPECT_FALSE(image_key_belongs_to(good, user.substr(0, 35)));
+  EXPECT_FALSE(image_key_belongs_to("profile-images/" + user + "/../x.png", user));
+  const std::string theirs = new_image_key(other_user, image_type::jpeg);
+  EXPECT_FALSE(image_key_belongs_to(theirs, user));
+  EXPECT_TRUE(image_key_belongs_to(theirs, other_user));
+}
+
+}  // namespace
+}  // namespace gatehouse::images
