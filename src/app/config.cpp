@@ -71,7 +71,7 @@ config load_config(const env_lookup& env) {
     c.data_dir = *v;
   }
   if (auto v = env("JWT_SECRET")) {
-    if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes (it is shorter)");
+    if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes");
     c.jwt_secret = *v;
   }
   if (auto v = env("JWT_ISSUER")) {

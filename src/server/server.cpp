@@ -62,9 +62,11 @@ struct server::impl {
     state->stopping = true;
     boost::system::error_code ec;
     acceptor.close(ec);
-    std::lock_guard lock(state->sessions_mutex);
-    for (auto& w : state->sessions)
-      if (auto s = w.lock()) s->stop_when_idle();
+    {
+      std::lock_guard lock(state->sessions_mutex);
+      for (auto& w : state->sessions)
+        if (auto s = w.lock()) s->stop_when_idle();
+    }
     deadline = std::chrono::steady_clock::now() + state->options.shutdown_grace;
     poll_until_drained();
   }

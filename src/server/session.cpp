@@ -12,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <array>
+#include <limits>
 
 namespace gatehouse::server {
 namespace beast = boost::beast;
@@ -49,6 +50,9 @@ void session::do_read_header() {
   if (state_->stopping) return close();
   parser_.emplace();
   parser_->header_limit(state_->options.header_limit);
+  // The route's own limit is set once the headers are known; until then
+  // the parser must not judge Content-Length by its 1 MiB default.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   idle_ = true;
   stream_.expires_after(state_->options.header_timeout);
   bhttp::async_read_header(stream_, buffer_, *parser_,

@@ -49,6 +49,9 @@ struct error_row {
   const char* field;  // nullptr: no field expected
 };
 
+// Rows print by name in test output, not as a byte dump.
+void PrintTo(const error_row& row, std::ostream* os) { *os << row.name; }
+
 class contract_errors : public contract, public ::testing::WithParamInterface<error_row> {};
 
 const std::string long_name(101, 'n');
@@ -222,7 +225,8 @@ TEST_F(contract, paging_with_limit_2_yields_every_user_exactly_once) {
     ASSERT_LT(++pages, 1000);
   } while (!cursor.empty());
   const auto all = client_.get("/users?limit=100", bearer());
-  const auto& everyone = parse_json(all.body).at("users").as_array();
+  const auto all_json = parse_json(all.body);
+  const auto& everyone = all_json.at("users").as_array();
   EXPECT_EQ(seen.size(), everyone.size());
   for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << id;
   EXPECT_GE(seen.size(), 8u);

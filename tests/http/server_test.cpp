@@ -164,7 +164,7 @@ TEST(server, idle_connections_are_closed_by_the_header_timeout) {
 TEST(server, invalid_configuration_refuses_to_start_naming_the_variable) {
   const std::pair<std::string, std::string> cases[] = {
       {"PORT", "abc"}, {"PORT", "70000"}, {"BCRYPT_COST", "3"}, {"BCRYPT_COST", "15"},
-      {"JWT_SECRET", "short"}, {"MAX_IMAGE_BYTES", "-1"}, {"ACCESS_TOKEN_TTL", "forever"},
+      {"JWT_SECRET", "tooshort-secret"}, {"MAX_IMAGE_BYTES", "-1"}, {"ACCESS_TOKEN_TTL", "forever"},
       {"CORS_ORIGINS", "ftp://x"}, {"LOG_LEVEL", "loud"}};
   for (const auto& [name, value] : cases) {
     temp_dir dir;
@@ -183,7 +183,7 @@ TEST(server, generates_a_private_jwt_secret_when_unset_and_keeps_it) {
   temp_dir dir;
   std::string token;
   {
-    gatehouse_process server(std::map<std::string, std::string>{{"JWT_SECRET", ""}, {"DATA_DIR", dir.path().string()}});
+    gatehouse_process server(std::map<std::string, std::string>{{"JWT_SECRET", unset_variable}, {"DATA_DIR", dir.path().string()}});
     ASSERT_TRUE(std::filesystem::exists(dir.path() / "jwt-secret"));
     const auto perms = std::filesystem::status(dir.path() / "jwt-secret").permissions();
     EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -191,7 +191,7 @@ TEST(server, generates_a_private_jwt_secret_when_unset_and_keeps_it) {
     http_client c(server.port());
     token = sign_up_and_log_in(c, "keep@example.com").token;
   }
-  gatehouse_process again(std::map<std::string, std::string>{{"JWT_SECRET", ""}, {"DATA_DIR", dir.path().string()}});
+  gatehouse_process again(std::map<std::string, std::string>{{"JWT_SECRET", unset_variable}, {"DATA_DIR", dir.path().string()}});
   http_client c(again.port());
   EXPECT_EQ(c.get("/users/me", {{"authorization", "Bearer " + token}}).status, 200) << "same secret after restart";
 }

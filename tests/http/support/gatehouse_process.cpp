@@ -101,7 +101,12 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
                                           {"BCRYPT_COST", "4"},
                                           {"LOG_LEVEL", "info"},
                                           {"PATH", "/usr/bin:/bin"}};
-  for (auto& [k, v] : env) full[k] = v;
+  for (auto& [k, v] : env) {
+    if (v == unset_variable)
+      full.erase(k);
+    else
+      full[k] = v;
+  }
   pid_ = spawn(full, {"serve"}, log_path_);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

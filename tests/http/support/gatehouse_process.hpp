@@ -25,6 +25,9 @@ unsigned short free_loopback_port();
 // The secret every suite server uses, so tests can sign URLs themselves.
 inline const std::string test_jwt_secret = "test-secret-0123456789abcdef0123456789abcdef";
 
+// As a value in a gatehouse_process env map: remove that default variable.
+inline const std::string unset_variable = "\x01unset";
+
 class gatehouse_process {
  public:
   // `env` adds to (or overrides) the defaults: PORT, DATA_DIR, JWT_SECRET,
