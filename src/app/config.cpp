@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -38,6 +40,14 @@ std::int64_t parse_duration(std::string_view name, std::string_view text, std::i
   return count * unit;
 }
 
+// The server binds with make_address(); asking it here turns a bad HOST
+// into a config error naming the variable instead of a failure at listen().
+bool is_ip_address(const std::string& text) {
+  boost::system::error_code ec;
+  (void)boost::asio::ip::make_address(text, ec);
+  return !ec;
+}
+
 std::vector<std::string> parse_origins(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
@@ -61,7 +71,7 @@ std::vector<std::string> parse_origins(std::string_view text) {
 config load_config(const env_lookup& env) {
   config c;
   if (auto v = env("HOST")) {
-    if (v->empty()) reject("HOST", "an IP address to listen on, e.g. 127.0.0.1");
+    if (!is_ip_address(*v)) reject("HOST", "an IP address to listen on, e.g. 127.0.0.1 or ::1");
     c.host = *v;
   }
   if (auto v = env("PORT"))
@@ -96,12 +106,16 @@ config load_config(const env_lookup& env) {
   if (auto v = env("WORKER_THREADS"))
     c.worker_threads = static_cast<std::size_t>(parse_integer("WORKER_THREADS", *v, 1, 256, "an integer 1..256"));
   if (auto v = env("PUBLIC_URL")) {
-    if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
-      reject("PUBLIC_URL", "an http(s):// base URL, e.g. http://127.0.0.1:3000");
+    const std::size_t scheme = v->rfind("https://", 0) == 0 ? 8 : v->rfind("http://", 0) == 0 ? 7 : 0;
     c.public_url = *v;
-    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    // Trailing slashes go, but never the scheme's own: "http://" is no URL.
+    while (c.public_url.size() > scheme && c.public_url.back() == '/') c.public_url.pop_back();
+    if (scheme == 0 || c.public_url.size() == scheme)
+      reject("PUBLIC_URL", "an http(s):// base URL, e.g. http://127.0.0.1:3000");
   } else {
-    c.public_url = "http://" + c.host + ":" + std::to_string(c.port);
+    // An IPv6 literal needs brackets in a URL (RFC 3986 3.2.2).
+    const bool ipv6 = c.host.find(':') != std::string::npos;
+    c.public_url = "http://" + (ipv6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
   }
   return c;
 }

@@ -33,7 +33,8 @@ beast_response to_beast(http::response&& res, unsigned version, bool keep_alive)
   for (auto& [name, value] : res.headers) out.set(name, value);
   out.body() = std::move(res.body);
   out.keep_alive(keep_alive);
-  out.prepare_payload();
+  // 204 carries neither a body nor a Content-Length (RFC 9110 8.6).
+  if (out.result() != bhttp::status::no_content) out.prepare_payload();
   return out;
 }
 

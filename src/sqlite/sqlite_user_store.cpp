@@ -18,14 +18,15 @@ constexpr std::size_t max_cursor_chars = 32;
 const std::string select_columns =
     "SELECT user_id, name, email, password_hash, profile_image_key, created_at FROM users ";
 
-users::user read_user(const statement& st) {
+// Reads the select_columns, the first of them at column `first`.
+users::user read_user(const statement& st, int first = 0) {
   users::user u;
-  u.user_id = st.column_text(0);
-  u.name = st.column_text(1);
-  u.email = st.column_text(2);
-  u.password_hash = st.column_text(3);
-  u.profile_image_key = st.column_optional_text(4);
-  u.created_at = st.column_text(5);
+  u.user_id = st.column_text(first);
+  u.name = st.column_text(first + 1);
+  u.email = st.column_text(first + 2);
+  u.password_hash = st.column_text(first + 3);
+  u.profile_image_key = st.column_optional_text(first + 4);
+  u.created_at = st.column_text(first + 5);
   return u;
 }
 
@@ -112,14 +113,7 @@ users::user_page sqlite_user_store::list(std::size_t limit,
       break;
     }
     last_id = st.column_int64(0);
-    users::user u;
-    u.user_id = st.column_text(1);
-    u.name = st.column_text(2);
-    u.email = st.column_text(3);
-    u.password_hash = st.column_text(4);
-    u.profile_image_key = st.column_optional_text(5);
-    u.created_at = st.column_text(6);
-    page.users.push_back(std::move(u));
+    page.users.push_back(read_user(st, 1));
   }
   return page;
 }

@@ -68,11 +68,16 @@ std::string normalize_email(std::string_view raw) {
   std::string email(trim(raw));
   if (email.empty()) throw validation_failed("email", "email is required");
   if (email.size() > max_email_bytes) throw validation_failed("email", "email is at most 254 bytes");
-  for (char& c : email) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7F) throw validation_failed("email", "email must not contain spaces or control characters");
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  // Decoded like the name, so invalid UTF-8 and C1 controls (U+0085...)
+  // are refused too, not only ASCII ones.
+  for (std::size_t i = 0; i < email.size();) {
+    const auto cp = next_code_point(email, i);
+    if (!cp) throw validation_failed("email", "email must be valid UTF-8");
+    if (*cp == ' ' || is_control(*cp))
+      throw validation_failed("email", "email must not contain spaces or control characters");
   }
+  for (char& c : email)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   const auto at = email.find('@');
   if (at == std::string::npos || email.find('@', at + 1) != std::string::npos || at == 0)
     throw validation_failed("email", "email must look like local@domain");

@@ -132,7 +132,8 @@ TEST(multipart, keeps_every_byte_value_including_nul) {
 
 TEST(multipart, accepts_an_empty_part_body) {
   const std::string b = "b";
-  const auto parts = parse_multipart(field(b, "empty", "") + close(b), b);
+  const std::string body = field(b, "empty", "") + close(b);
+  const auto parts = parse_multipart(body, b);
   ASSERT_EQ(parts.size(), 1u);
   EXPECT_EQ(parts[0].name, "empty");
   EXPECT_TRUE(parts[0].body.empty());
@@ -294,7 +295,8 @@ TEST(multipart, bounds_the_size_of_a_part_header_block) {
   // Header lines, CRLFs included, of exactly the limit are fine...
   const std::string filler = "X-Pad: " + std::string(100 - cd.size() - 9, 'p') + "\r\n";
   ASSERT_EQ(cd.size() + filler.size(), 100u);
-  const auto parts = parse_multipart(part(b, cd + filler, "v") + close(b), b, limits);
+  const std::string body = part(b, cd + filler, "v") + close(b);  // parts point into it
+  const auto parts = parse_multipart(body, b, limits);
   ASSERT_EQ(parts.size(), 1u);
   EXPECT_EQ(parts[0].body, "v");
   // ...one byte more is not.

@@ -1,0 +1,219 @@
+// Configuration from the environment: every default, every variable parsed
+// when valid, and every invalid value refused with a config_error whose
+// message starts with the variable's name (what the operator sees when the
+// process refuses to start).
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::app {
+namespace {
+
+using env_map = std::map<std::string, std::string, std::less<>>;
+
+env_lookup lookup_in(env_map vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+config load(env_map vars) { return load_config(lookup_in(std::move(vars))); }
+
+// Passes only when loading throws config_error and its message starts with
+// "<variable>:"; `message` receives what() for further checks.
+::testing::AssertionResult refused(const env_map& vars, std::string_view variable,
+                                   std::string* message = nullptr) {
+  try {
+    (void)load(vars);
+  } catch (const config_error& e) {
+    const std::string what = e.what();
+    if (message) *message = what;
+    if (what.rfind(std::string(variable) + ":", 0) == 0) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "message does not start with '" << variable << ":': " << what;
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "threw something other than config_error: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "accepted";
+}
+
+TEST(load_config, uses_every_default_when_nothing_is_set) {
+  const config c = load({});
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 3000);
+  EXPECT_EQ(c.data_dir, std::filesystem::path("data"));
+  EXPECT_EQ(c.jwt_secret, std::nullopt);
+  EXPECT_EQ(c.jwt_issuer, "gatehouse");
+  EXPECT_EQ(c.access_token_ttl_seconds, 3600);
+  EXPECT_EQ(c.bcrypt_cost, 10);
+  EXPECT_EQ(c.max_image_bytes, 5u * 1024 * 1024);
+  EXPECT_EQ(c.image_url_ttl_seconds, 900);
+  EXPECT_EQ(c.cors_origins, std::vector<std::string>{"*"});
+  EXPECT_EQ(c.log_level, log::level::info);
+  EXPECT_EQ(c.public_url, "http://127.0.0.1:3000");
+  EXPECT_EQ(c.worker_threads, 0u);
+}
+
+TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
+  std::vector<std::string> asked;
+  (void)load_config([&](std::string_view name) -> std::optional<std::string> {
+    asked.emplace_back(name);
+    return std::nullopt;
+  });
+  for (const char* name : {"HOST", "PORT", "DATA_DIR", "JWT_SECRET", "JWT_ISSUER", "ACCESS_TOKEN_TTL",
+                           "BCRYPT_COST", "MAX_IMAGE_BYTES", "IMAGE_URL_TTL", "CORS_ORIGINS", "LOG_LEVEL",
+                           "WORKER_THREADS", "PUBLIC_URL"})
+    EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
+}
+
+TEST(load_config, parses_port_at_both_ends_of_its_range) {
+  EXPECT_EQ(load({{"PORT", "1"}}).port, 1);
+  EXPECT_EQ(load({{"PORT", "65535"}}).port, 65535);
+  EXPECT_EQ(load({{"PORT", "8080"}}).port, 8080);
+}
+
+TEST(load_config, parses_host_data_dir_issuer_and_a_long_enough_secret) {
+  const std::string secret(32, 'k');
+  const config c = load({{"HOST", "0.0.0.0"},
+                         {"DATA_DIR", "/var/lib/gatehouse"},
+                         {"JWT_SECRET", secret},
+                         {"JWT_ISSUER", "https://auth.example"}});
+  EXPECT_EQ(c.host, "0.0.0.0");
+  EXPECT_EQ(c.data_dir, std::filesystem::path("/var/lib/gatehouse"));
+  EXPECT_EQ(c.jwt_secret, secret);
+  EXPECT_EQ(c.jwt_issuer, "https://auth.example");
+}
+
+TEST(load_config, parses_bcrypt_cost_at_both_ends_of_its_range) {
+  EXPECT_EQ(load({{"BCRYPT_COST", "4"}}).bcrypt_cost, 4);
+  EXPECT_EQ(load({{"BCRYPT_COST", "14"}}).bcrypt_cost, 14);
+}
+
+TEST(load_config, parses_access_token_ttl_as_seconds_or_with_a_unit) {
+  const std::vector<std::pair<std::string, std::int64_t>> cases = {
+      {"900", 900}, {"15m", 900}, {"1h", 3600}, {"90s", 90},
+      {"60", 60},   {"24h", 86400}, {"1d", 86400}, {"1440m", 86400},
+  };
+  for (const auto& [text, seconds] : cases)
+    EXPECT_EQ(load({{"ACCESS_TOKEN_TTL", text}}).access_token_ttl_seconds, seconds) << text;
+}
+
+TEST(load_config, parses_image_url_ttl_with_a_unit) {
+  EXPECT_EQ(load({{"IMAGE_URL_TTL", "15m"}}).image_url_ttl_seconds, 900);
+  EXPECT_EQ(load({{"IMAGE_URL_TTL", "10"}}).image_url_ttl_seconds, 10);
+  EXPECT_EQ(load({{"IMAGE_URL_TTL", "7d"}}).image_url_ttl_seconds, 7 * 86400);
+}
+
+TEST(load_config, parses_max_image_bytes_within_its_range) {
+  EXPECT_EQ(load({{"MAX_IMAGE_BYTES", "1024"}}).max_image_bytes, 1024u);
+  EXPECT_EQ(load({{"MAX_IMAGE_BYTES", "52428800"}}).max_image_bytes, 52428800u);
+}
+
+TEST(load_config, splits_cors_origins_on_commas_and_trims_spaces) {
+  EXPECT_EQ(load({{"CORS_ORIGINS", "https://a.example, http://localhost:5173"}}).cors_origins,
+            (std::vector<std::string>{"https://a.example", "http://localhost:5173"}));
+  EXPECT_EQ(load({{"CORS_ORIGINS", "*"}}).cors_origins, std::vector<std::string>{"*"});
+  EXPECT_EQ(load({{"CORS_ORIGINS", " https://a.example "}}).cors_origins,
+            std::vector<std::string>{"https://a.example"});
+}
+
+TEST(load_config, parses_each_log_level) {
+  EXPECT_EQ(load({{"LOG_LEVEL", "debug"}}).log_level, log::level::debug);
+  EXPECT_EQ(load({{"LOG_LEVEL", "info"}}).log_level, log::level::info);
+  EXPECT_EQ(load({{"LOG_LEVEL", "warn"}}).log_level, log::level::warn);
+  EXPECT_EQ(load({{"LOG_LEVEL", "error"}}).log_level, log::level::error);
+}
+
+TEST(load_config, parses_worker_threads_within_its_range) {
+  EXPECT_EQ(load({{"WORKER_THREADS", "1"}}).worker_threads, 1u);
+  EXPECT_EQ(load({{"WORKER_THREADS", "256"}}).worker_threads, 256u);
+}
+
+TEST(load_config, trims_trailing_slashes_from_public_url) {
+  EXPECT_EQ(load({{"PUBLIC_URL", "https://api.example.com/"}}).public_url, "https://api.example.com");
+  EXPECT_EQ(load({{"PUBLIC_URL", "https://api.example.com//"}}).public_url, "https://api.example.com");
+  EXPECT_EQ(load({{"PUBLIC_URL", "http://127.0.0.1:3000"}}).public_url, "http://127.0.0.1:3000");
+  EXPECT_EQ(load({{"PUBLIC_URL", "https://example.com/auth/"}}).public_url, "https://example.com/auth");
+}
+
+TEST(load_config, derives_the_default_public_url_from_host_and_port) {
+  EXPECT_EQ(load({{"PORT", "8080"}}).public_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(load({{"HOST", "0.0.0.0"}, {"PORT", "1"}}).public_url, "http://0.0.0.0:1");
+  // An explicit PUBLIC_URL wins over HOST and PORT.
+  EXPECT_EQ(load({{"PORT", "8080"}, {"PUBLIC_URL", "https://a.example"}}).public_url, "https://a.example");
+}
+
+TEST(load_config, brackets_an_ipv6_host_in_the_default_public_url) {
+  EXPECT_EQ(load({{"HOST", "::1"}}).host, "::1");
+  EXPECT_EQ(load({{"HOST", "::1"}}).public_url, "http://[::1]:3000");
+  EXPECT_EQ(load({{"HOST", "::"}, {"PORT", "8080"}}).public_url, "http://[::]:8080");
+}
+
+struct invalid_case {
+  std::string variable;
+  std::string value;
+};
+
+TEST(load_config, refuses_every_invalid_value_naming_the_variable) {
+  const std::vector<invalid_case> cases = {
+      {"HOST", ""}, {"HOST", "localhost"}, {"HOST", "127.0.0.1 "}, {"HOST", "[::1]"},
+      {"PORT", ""}, {"PORT", "0"}, {"PORT", "65536"}, {"PORT", "abc"}, {"PORT", "80x"},
+      {"PORT", " 80"}, {"PORT", "-1"}, {"PORT", "+80"}, {"PORT", "99999999999999999999999"},
+      {"DATA_DIR", ""},
+      {"JWT_ISSUER", ""}, {"JWT_ISSUER", std::string(257, 'i')},
+      {"BCRYPT_COST", "3"}, {"BCRYPT_COST", "15"}, {"BCRYPT_COST", ""},
+      {"ACCESS_TOKEN_TTL", "59"}, {"ACCESS_TOKEN_TTL", "25h"}, {"ACCESS_TOKEN_TTL", "1w"},
+      {"ACCESS_TOKEN_TTL", "-5"}, {"ACCESS_TOKEN_TTL", "m"}, {"ACCESS_TOKEN_TTL", ""},
+      {"ACCESS_TOKEN_TTL", "0"}, {"ACCESS_TOKEN_TTL", "1.5h"}, {"ACCESS_TOKEN_TTL", "2d"},
+      {"ACCESS_TOKEN_TTL", "99999999999999999h"},
+      {"IMAGE_URL_TTL", "9"}, {"IMAGE_URL_TTL", "8d"}, {"IMAGE_URL_TTL", "15 m"},
+      {"MAX_IMAGE_BYTES", "1023"}, {"MAX_IMAGE_BYTES", "99999999999"}, {"MAX_IMAGE_BYTES", "52428801"},
+      {"MAX_IMAGE_BYTES", "5MiB"},
+      {"CORS_ORIGINS", ""}, {"CORS_ORIGINS", " , "}, {"CORS_ORIGINS", "ftp://x"},
+      {"CORS_ORIGINS", "https://a.example/"}, {"CORS_ORIGINS", "https://a.example, a.example"},
+      {"LOG_LEVEL", "loud"}, {"LOG_LEVEL", ""},
+      {"WORKER_THREADS", "0"}, {"WORKER_THREADS", "257"},
+      {"PUBLIC_URL", "example.com"}, {"PUBLIC_URL", ""}, {"PUBLIC_URL", "ftp://example.com"},
+      {"PUBLIC_URL", "http://"}, {"PUBLIC_URL", "https:///"},
+  };
+  for (const auto& c : cases)
+    EXPECT_TRUE(refused({{c.variable, c.value}}, c.variable)) << c.variable << "='" << c.value << "'";
+}
+
+TEST(load_config, refuses_a_short_jwt_secret_without_revealing_it) {
+  const std::string secret = "Zq8-short-secret-do-not-print!";  // 30 bytes
+  const std::string secret31 = secret + "X";
+  ASSERT_EQ(secret31.size(), 31u);
+  std::string message;
+  ASSERT_TRUE(refused({{"JWT_SECRET", secret31}}, "JWT_SECRET", &message));
+  EXPECT_EQ(message.find(secret31), std::string::npos) << message;
+  EXPECT_EQ(message.find("Zq8-short"), std::string::npos) << message;
+}
+
+TEST(load_config, refuses_an_empty_jwt_secret_instead_of_generating_one) {
+  // Set but empty is a mistake (an unset variable in a template, say); a
+  // generated secret would hide it and log everyone out on every restart.
+  EXPECT_TRUE(refused({{"JWT_SECRET", ""}}, "JWT_SECRET"));
+}
+
+TEST(load_config, never_puts_a_valid_secret_in_another_variables_error) {
+  const std::string secret = "Zq8-a-perfectly-good-secret-of-40-bytes!";
+  std::string message;
+  ASSERT_TRUE(refused({{"JWT_SECRET", secret}, {"PORT", "abc"}}, "PORT", &message));
+  EXPECT_EQ(message.find("Zq8-a-perfectly"), std::string::npos) << message;
+}
+
+TEST(load_config, refuses_an_invalid_value_even_when_the_others_are_valid) {
+  EXPECT_TRUE(refused({{"PORT", "8080"}, {"BCRYPT_COST", "12"}, {"LOG_LEVEL", "loud"}}, "LOG_LEVEL"));
+}
+
+}  // namespace
+}  // namespace gatehouse::app
