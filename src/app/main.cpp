@@ -33,7 +33,6 @@ int serve(const app::config& cfg) {
   const unsigned short port = srv.listen();
   log::info("listening", {{"address", cfg.host},
                           {"port", port},
-                          {"url", "http://" + cfg.host + ":" + std::to_string(port)},
                           {"data_dir", cfg.data_dir.string()},
                           {"workers", options.worker_threads}});
   srv.run();
