@@ -2,6 +2,7 @@
 // Configuration from environment variables: the only place that reads
 // them. Invalid values throw config_error naming the variable and what
 // it expects; the process then refuses to start.
+#include "base/env.hpp"
 #include "base/log.hpp"
 
 #include <chrono>
@@ -36,7 +37,7 @@ struct config {
   std::size_t worker_threads = 0;  // 0: derived from the core count
 };
 
-using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
+using gatehouse::env_lookup;
 
 // Reads every variable through `env` (the process environment in main,
 // a map in tests).
