@@ -58,7 +58,7 @@ std::optional<endpoint> parse_endpoint(std::string_view url) {
       if (port_text.empty()) return std::nullopt;
     }
     boost::system::error_code ec;
-    if (!boost::asio::ip::make_address_v6(ep.host, ec).is_unspecified() && ec) return std::nullopt;
+    boost::asio::ip::make_address_v6(ep.host, ec);
     if (ec) return std::nullopt;
   } else {
     const auto colon = authority.find(':');
