@@ -4,7 +4,10 @@ BUILD_DIR := build/$(PRESET)
 GATEHOUSE := $(BUILD_DIR)/bin/gatehouse
 JOBS ?= 2
 
-.PHONY: all deps configure build run test test-asan clean
+.PHONY: all deps configure build peers run test test-asan clean
+
+# The tests' npm peers, pinned by tests/peers/package-lock.json.
+PEERS_STAMP := tests/peers/node_modules/.package-lock.json
 
 all: build
 
@@ -21,7 +24,13 @@ build: configure
 run: build
 	DATA_DIR=$${DATA_DIR:-./data} $(GATEHOUSE) serve
 
-test: build
+$(PEERS_STAMP): tests/peers/package-lock.json | deps
+	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+peers: $(PEERS_STAMP)
+
+test: build peers
 	@ctest --preset $(PRESET) -j $(JOBS)
 
 test-asan:

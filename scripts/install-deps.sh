@@ -12,13 +12,18 @@ packages=(
   libcli11-dev
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
-  curl ca-certificates
+  curl ca-certificates openssl
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the test peers (dynalite, s3rver, the SigV4 cross-checks);
+# a machine may have its own build on PATH rather than Debian's.
+command -v node > /dev/null || missing+=(nodejs)
+command -v npm > /dev/null || missing+=(npm)
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}"

@@ -1,0 +1,112 @@
+#include "dynamodb/dynamodb_schema.hpp"
+
+#include "base/error.hpp"
+#include "base/log.hpp"
+#include "dynamodb/attribute_values.hpp"
+#include "users/validation.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <chrono>
+#include <thread>
+
+namespace gatehouse::dynamodb {
+namespace {
+
+namespace json = boost::json;
+
+bool table_exists(dynamodb_client& client, const std::string& name) {
+  try {
+    client.call("DescribeTable", {{"TableName", name}});
+    return true;
+  } catch (const service_error& e) {
+    if (e.code() == "ResourceNotFoundException") return false;
+    throw;
+  }
+}
+
+std::string table_status(dynamodb_client& client, const std::string& name) {
+  const auto res = client.call("DescribeTable", {{"TableName", name}});
+  const auto* table = res.if_contains("Table");
+  if (!table || !table->is_object()) return {};
+  const auto* status = table->as_object().if_contains("TableStatus");
+  return status && status->is_string() ? std::string(status->as_string()) : std::string();
+}
+
+void create_table(dynamodb_client& client, const std::string& name, const std::string& key) {
+  client.call("CreateTable",
+              {{"TableName", name},
+               {"AttributeDefinitions", json::array{json::object{{"AttributeName", key}, {"AttributeType", "S"}}}},
+               {"KeySchema", json::array{json::object{{"AttributeName", key}, {"KeyType", "HASH"}}}},
+               {"BillingMode", "PAY_PER_REQUEST"}});
+  for (int i = 0; i < 600 && table_status(client, name) != "ACTIVE"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (table_status(client, name) != "ACTIVE") throw storage_unavailable("table " + name + " did not become ACTIVE");
+}
+
+}  // namespace
+
+std::vector<std::string> missing_tables(dynamodb_client& client, const user_tables& tables) {
+  std::vector<std::string> missing;
+  for (const auto* name : {&tables.users, &tables.emails})
+    if (!table_exists(client, *name)) missing.push_back(*name);
+  return missing;
+}
+
+void create_missing_tables(dynamodb_client& client, const user_tables& tables) {
+  if (!table_exists(client, tables.users)) create_table(client, tables.users, "userId");
+  if (!table_exists(client, tables.emails)) create_table(client, tables.emails, "email");
+}
+
+backfill_progress backfill_email_claims(dynamodb_client& client, const user_tables& tables,
+                                        const std::function<std::int64_t()>& now_seconds,
+                                        const std::function<void(const backfill_progress&)>& report) {
+  backfill_progress p;
+  std::optional<json::object> start;
+  do {
+    json::object req{{"TableName", tables.users},
+                     {"ProjectionExpression", "#id, #e"},
+                     {"ExpressionAttributeNames", {{"#id", "userId"}, {"#e", "email"}}},
+                     {"Limit", 100}};
+    if (start) req["ExclusiveStartKey"] = *start;
+    const auto res = client.call("Scan", req);
+    start.reset();
+    if (const auto* last = res.if_contains("LastEvaluatedKey"); last && last->is_object()) start = last->as_object();
+
+    const auto* items = res.if_contains("Items");
+    for (const auto& item : items && items->is_array() ? items->as_array() : json::array{}) {
+      ++p.scanned;
+      if (!item.is_object()) continue;
+      const auto id = get_string(item.as_object(), "userId");
+      const auto raw_email = get_string(item.as_object(), "email");
+      std::string email;
+      try {
+        if (!id || !raw_email) throw validation_failed("email", "missing");
+        email = users::normalize_email(*raw_email);
+      } catch (const error&) {
+        ++p.skipped;
+        continue;
+      }
+      try {
+        const auto put = client.call("PutItem", {{"TableName", tables.emails},
+                                                 {"Item", {{"email", string_value(email)},
+                                                           {"userId", string_value(*id)},
+                                                           {"claimedAt", number_value(now_seconds())}}},
+                                                 {"ConditionExpression", "attribute_not_exists(#e) OR #u = :me"},
+                                                 {"ExpressionAttributeNames", {{"#e", "email"}, {"#u", "userId"}}},
+                                                 {"ExpressionAttributeValues", {{":me", string_value(*id)}}},
+                                                 {"ReturnValues", "ALL_OLD"}});
+        if (put.contains("Attributes")) ++p.existing;
+        else ++p.claimed;
+      } catch (const service_error& e) {
+        if (e.code() != conditional_check_failed) throw;
+        ++p.conflicts;
+        log::warn("migrate: e-mail already claimed by another user; left as it is", {{"user_id", *id}});
+      }
+    }
+    if (report) report(p);
+  } while (start);
+  return p;
+}
+
+}  // namespace gatehouse::dynamodb

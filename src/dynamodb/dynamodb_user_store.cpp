@@ -1,0 +1,246 @@
+#include "dynamodb/dynamodb_user_store.hpp"
+
+#include "base/error.hpp"
+#include "base/log.hpp"
+#include "crypto/crypto.hpp"
+#include "dynamodb/attribute_values.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace gatehouse::dynamodb {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view cursor_prefix = "d1:";
+constexpr std::size_t max_cursor_chars = 512;
+
+// An item of the original's shape; nullopt when it lacks what a user needs.
+std::optional<users::user> user_from_item(const json::object& item) {
+  auto id = get_string(item, "userId");
+  auto email = get_string(item, "email");
+  auto hash = get_string(item, "password");
+  if (!id || !email || !hash) return std::nullopt;
+  users::user u;
+  u.user_id = std::move(*id);
+  u.email = std::move(*email);
+  u.password_hash = std::move(*hash);
+  u.name = get_string(item, "name").value_or("");
+  u.profile_image_key = get_string(item, "profile_image");
+  if (u.profile_image_key && u.profile_image_key->empty()) u.profile_image_key.reset();
+  u.created_at = get_string(item, "createdAt").value_or("");
+  return u;
+}
+
+json::object item_from_user(const users::user& u) {
+  json::object item{{"userId", string_value(u.user_id)},
+                    {"name", string_value(u.name)},
+                    {"email", string_value(u.email)},
+                    {"password", string_value(u.password_hash)},
+                    {"createdAt", string_value(u.created_at)}};
+  if (u.profile_image_key) item["profile_image"] = string_value(*u.profile_image_key);
+  return item;
+}
+
+std::string encode_cursor(const std::string& user_id) {
+  return crypto::base64url_encode(std::string(cursor_prefix) + user_id);
+}
+
+std::string decode_cursor(std::string_view cursor) {
+  const auto bad = [] { return validation_failed("cursor", "cursor is not one this server returned"); };
+  if (cursor.empty() || cursor.size() > max_cursor_chars) throw bad();
+  const auto text = crypto::base64url_decode(cursor);
+  if (!text || text->size() <= cursor_prefix.size() || text->compare(0, cursor_prefix.size(), cursor_prefix) != 0)
+    throw bad();
+  std::string id = text->substr(cursor_prefix.size());
+  for (unsigned char c : id)
+    if (c < 0x21 || c == 0x7F) throw bad();
+  return id;
+}
+
+bool is_condition_failure(const service_error& e) { return e.code() == conditional_check_failed; }
+
+// A table that does not exist is an operator's mistake, not a client's.
+[[noreturn]] void missing_table(const service_error& e) {
+  log::error("dynamodb: table missing; run `gatehouse migrate --create-tables` or deploy the stack",
+             {{"code", e.code()}});
+  throw storage_unavailable("DynamoDB table missing");
+}
+
+}  // namespace
+
+dynamodb_user_store::dynamodb_user_store(dynamodb_client& client, user_tables tables,
+                                         std::function<std::int64_t()> now_seconds,
+                                         std::chrono::seconds claim_takeover_after)
+    : client_(client),
+      tables_(std::move(tables)),
+      now_seconds_(std::move(now_seconds)),
+      claim_takeover_after_(claim_takeover_after) {}
+
+std::optional<std::string> dynamodb_user_store::claim_owner(const std::string& email) {
+  const auto res = client_.call("GetItem", {{"TableName", tables_.emails},
+                                            {"Key", {{"email", string_value(email)}}},
+                                            {"ConsistentRead", true}});
+  const auto* item = res.if_contains("Item");
+  if (!item || !item->is_object()) return std::nullopt;
+  return get_string(item->as_object(), "userId");
+}
+
+dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::string& email,
+                                                                   const std::string& user_id) {
+  const json::object claim{{"email", string_value(email)},
+                           {"userId", string_value(user_id)},
+                           {"claimedAt", number_value(now_seconds_())}};
+  try {
+    client_.call("PutItem", {{"TableName", tables_.emails},
+                             {"Item", claim},
+                             {"ConditionExpression", "attribute_not_exists(#e)"},
+                             {"ExpressionAttributeNames", {{"#e", "email"}}}});
+    return claim_result::claimed;
+  } catch (const service_error& e) {
+    if (!is_condition_failure(e)) throw;
+  }
+
+  // Someone holds the claim. Taken, unless it is stale: no user behind it
+  // and older than any sign-up could take.
+  const auto res = client_.call("GetItem", {{"TableName", tables_.emails},
+                                            {"Key", {{"email", string_value(email)}}},
+                                            {"ConsistentRead", true}});
+  const auto* item = res.if_contains("Item");
+  if (!item || !item->is_object()) return claim_result::taken;  // released meanwhile: let the client retry
+  const auto owner = get_string(item->as_object(), "userId");
+  const auto claimed_at = get_number(item->as_object(), "claimedAt").value_or(0);
+  if (!owner || now_seconds_() - claimed_at < claim_takeover_after_.count()) return claim_result::taken;
+  if (find_by_id(*owner)) return claim_result::taken;
+
+  try {
+    client_.call("PutItem", {{"TableName", tables_.emails},
+                             {"Item", claim},
+                             {"ConditionExpression", "#u = :stale"},
+                             {"ExpressionAttributeNames", {{"#u", "userId"}}},
+                             {"ExpressionAttributeValues", {{":stale", string_value(*owner)}}}});
+    log::info("dynamodb: took over a stale e-mail claim", {{"user_id", user_id}});
+    return claim_result::claimed;
+  } catch (const service_error& e) {
+    if (is_condition_failure(e)) return claim_result::taken;
+    throw;
+  }
+}
+
+void dynamodb_user_store::release_claim(const std::string& email, const std::string& user_id) {
+  try {
+    client_.call("DeleteItem", {{"TableName", tables_.emails},
+                                {"Key", {{"email", string_value(email)}}},
+                                {"ConditionExpression", "#u = :me"},
+                                {"ExpressionAttributeNames", {{"#u", "userId"}}},
+                                {"ExpressionAttributeValues", {{":me", string_value(user_id)}}}});
+  } catch (const std::exception&) {
+    // Left behind, the claim is stale and the next sign-up takes it over.
+    log::warn("dynamodb: could not release an e-mail claim", {{"user_id", user_id}});
+  }
+}
+
+bool dynamodb_user_store::create(const users::user& u) {
+  try {
+    if (claim_email(u.email, u.user_id) == claim_result::taken) return false;
+    try {
+      client_.call("PutItem", {{"TableName", tables_.users},
+                               {"Item", item_from_user(u)},
+                               {"ConditionExpression", "attribute_not_exists(#id)"},
+                               {"ExpressionAttributeNames", {{"#id", "userId"}}}});
+    } catch (...) {
+      release_claim(u.email, u.user_id);
+      throw;
+    }
+    // A takeover may have won while our user was being written.
+    if (claim_owner(u.email) != u.user_id) {
+      client_.call("DeleteItem", {{"TableName", tables_.users}, {"Key", {{"userId", string_value(u.user_id)}}}});
+      return false;
+    }
+    return true;
+  } catch (const service_error& e) {
+    if (e.code() == "ResourceNotFoundException") missing_table(e);
+    throw storage_unavailable("DynamoDB rejected the sign-up");
+  }
+}
+
+std::optional<users::user> dynamodb_user_store::find_by_id(std::string_view user_id) {
+  try {
+    const auto res = client_.call("GetItem", {{"TableName", tables_.users},
+                                              {"Key", {{"userId", string_value(user_id)}}},
+                                              {"ConsistentRead", true}});
+    const auto* item = res.if_contains("Item");
+    if (!item || !item->is_object()) return std::nullopt;
+    return user_from_item(item->as_object());
+  } catch (const service_error& e) {
+    missing_table(e);
+  }
+}
+
+std::optional<users::user> dynamodb_user_store::find_by_email(std::string_view email) {
+  try {
+    const auto owner = claim_owner(std::string(email));
+    if (!owner) return std::nullopt;
+    // The claim is keyed by the normalised e-mail and is authoritative: the
+    // item may hold the Node.js version's original spelling.
+    return find_by_id(*owner);
+  } catch (const service_error& e) {
+    missing_table(e);
+  }
+}
+
+users::user_page dynamodb_user_store::list(std::size_t limit, std::optional<std::string_view> cursor) {
+  if (limit == 0) throw validation_failed("limit", "limit must be at least 1");
+  std::optional<std::string> start;
+  if (cursor) start = decode_cursor(*cursor);
+
+  users::user_page page;
+  // One more than asked, so the last page is known to be the last.
+  try {
+    while (page.users.size() <= limit) {
+      json::object req{{"TableName", tables_.users},
+                       {"Limit", static_cast<std::int64_t>(limit + 1 - page.users.size())}};
+      if (start) req["ExclusiveStartKey"] = json::object{{"userId", string_value(*start)}};
+      const auto res = client_.call("Scan", req);
+      if (const auto* items = res.if_contains("Items"); items && items->is_array()) {
+        for (const auto& item : items->as_array()) {
+          if (!item.is_object()) continue;
+          if (auto u = user_from_item(item.as_object())) page.users.push_back(std::move(*u));
+        }
+      }
+      const auto* last = res.if_contains("LastEvaluatedKey");
+      if (!last || !last->is_object()) break;
+      start = get_string(last->as_object(), "userId");
+      if (!start) break;
+    }
+  } catch (const service_error& e) {
+    missing_table(e);
+  }
+  if (page.users.size() > limit) {
+    page.users.resize(limit);
+    page.next_cursor = encode_cursor(page.users.back().user_id);
+  }
+  return page;
+}
+
+users::image_swap dynamodb_user_store::set_profile_image(std::string_view user_id, std::string_view key) {
+  try {
+    const auto res = client_.call("UpdateItem", {{"TableName", tables_.users},
+                                                 {"Key", {{"userId", string_value(user_id)}}},
+                                                 {"UpdateExpression", "SET #img = :k"},
+                                                 {"ConditionExpression", "attribute_exists(#id)"},
+                                                 {"ExpressionAttributeNames", {{"#img", "profile_image"}, {"#id", "userId"}}},
+                                                 {"ExpressionAttributeValues", {{":k", string_value(key)}}},
+                                                 {"ReturnValues", "UPDATED_OLD"}});
+    users::image_swap swap{true, std::nullopt};
+    if (const auto* old = res.if_contains("Attributes"); old && old->is_object())
+      swap.previous_key = get_string(old->as_object(), "profile_image");
+    if (swap.previous_key && swap.previous_key->empty()) swap.previous_key.reset();
+    return swap;
+  } catch (const service_error& e) {
+    if (is_condition_failure(e)) return {false, std::nullopt};
+    missing_table(e);
+  }
+}
+
+}  // namespace gatehouse::dynamodb

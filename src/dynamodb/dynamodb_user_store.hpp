@@ -1,0 +1,60 @@
+#pragma once
+// Users in DynamoDB, in the original's item shape, with e-mail
+// uniqueness kept by a second table of e-mail claims.
+//
+// Users table (USERS_TABLE), key `userId` (S):
+//   userId, name, email, password (bcrypt hash), profile_image (object key,
+//   or a full S3 URL written by the Node.js version), createdAt (ISO-8601).
+// E-mail claims table (USERS_EMAIL_TABLE, default <USERS_TABLE>-emails),
+// key `email` (S, trimmed and lower-cased): userId, claimedAt (unix seconds).
+//
+// Sign-up without transactions (dynalite and other engines lack them):
+//   1. PutItem claim, condition attribute_not_exists(email). A claim that
+//      exists is either live (its user exists: the e-mail is taken), in
+//      progress (younger than claim_takeover_after: taken, too), or stale
+//      (a crashed sign-up): then it is taken over with a PutItem
+//      conditioned on the stale claim's userId.
+//   2. PutItem user, condition attribute_not_exists(userId). If that fails
+//      the claim is deleted (condition: still ours) and the error rethrown.
+//   3. The claim is read back; if a takeover won meanwhile, our user is
+//      deleted and the sign-up reports the e-mail taken.
+// Login reads the claim then the user (two GetItems, never a Scan).
+#include "dynamodb/dynamodb_client.hpp"
+#include "users/user_store.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace gatehouse::dynamodb {
+
+struct user_tables {
+  std::string users;   // USERS_TABLE
+  std::string emails;  // USERS_EMAIL_TABLE
+};
+
+class dynamodb_user_store final : public users::user_store {
+ public:
+  dynamodb_user_store(dynamodb_client& client, user_tables tables,
+                      std::function<std::int64_t()> now_seconds,
+                      std::chrono::seconds claim_takeover_after = std::chrono::seconds(120));
+
+  bool create(const users::user& u) override;
+  std::optional<users::user> find_by_id(std::string_view user_id) override;
+  std::optional<users::user> find_by_email(std::string_view email) override;
+  users::user_page list(std::size_t limit, std::optional<std::string_view> cursor) override;
+  users::image_swap set_profile_image(std::string_view user_id, std::string_view key) override;
+
+ private:
+  enum class claim_result { claimed, taken };
+  claim_result claim_email(const std::string& email, const std::string& user_id);
+  void release_claim(const std::string& email, const std::string& user_id);
+  std::optional<std::string> claim_owner(const std::string& email);
+
+  dynamodb_client& client_;
+  user_tables tables_;
+  std::function<std::int64_t()> now_seconds_;
+  std::chrono::seconds claim_takeover_after_;
+};
+
+}  // namespace gatehouse::dynamodb

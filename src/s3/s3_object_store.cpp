@@ -1,0 +1,155 @@
+#include "s3/s3_object_store.hpp"
+
+#include "base/error.hpp"
+#include "base/log.hpp"
+
+#include <charconv>
+
+namespace gatehouse::s3 {
+namespace {
+
+constexpr std::size_t max_key_bytes = 1024;  // S3's own limit
+
+// Keys come from images::new_image_key or from the Node.js version's URLs;
+// either way they are printable and bounded.
+bool is_usable_key(std::string_view key) {
+  if (key.empty() || key.size() > max_key_bytes || key.front() == '/') return false;
+  for (unsigned char c : key)
+    if (c < 0x20 || c == 0x7F) return false;
+  return true;
+}
+
+[[noreturn]] void unusable_key() { throw error(error_kind::not_found, "not_found", "object not found"); }
+
+[[noreturn]] void failed(std::string_view operation, const aws::http_response& res) {
+  log::error("s3: request failed",
+             {{"operation", operation}, {"status", res.status}, {"code", error_code_of(res)}});
+  throw storage_unavailable("S3 request failed");
+}
+
+}  // namespace
+
+std::string error_code_of(const aws::http_response& res) {
+  const std::string_view body = res.body;
+  const auto open = body.find("<Code>");
+  if (open == std::string_view::npos) return {};
+  const auto start = open + 6;
+  const auto close = body.find("</Code>", start);
+  if (close == std::string_view::npos || close - start > 128) return {};
+  return std::string(body.substr(start, close - start));
+}
+
+s3_object_store::s3_object_store(aws::aws_client& aws, bucket_settings settings,
+                                 std::function<std::int64_t()> now_seconds)
+    : aws_(aws), settings_(std::move(settings)), now_seconds_(std::move(now_seconds)) {}
+
+std::pair<aws::endpoint, std::string> s3_object_store::locate(std::string_view key) const {
+  const std::string encoded_key = aws::sigv4::uri_encode(key, true);
+  aws::endpoint ep = settings_.service_endpoint;
+  if (ep.is_custom) return {ep, ep.base_path + "/" + settings_.bucket + "/" + encoded_key};
+  ep.host = settings_.bucket + "." + ep.host;
+  return {ep, "/" + encoded_key};
+}
+
+aws::http_response s3_object_store::send(const std::string& method, std::string_view key, aws::http_request req) {
+  auto [ep, path] = locate(key);
+  req.method = method;
+  // The client prefixes the endpoint's base path; locate() already did.
+  ep.base_path.clear();
+  req.path = std::move(path);
+  aws::sigv4::options opts;
+  opts.s3_paths = true;
+  opts.content_sha256_header = true;
+  return aws_.send(ep, {settings_.region, "s3"}, req, opts, error_code_of);
+}
+
+void s3_object_store::put(std::string_view key, std::string_view bytes, std::string_view content_type) {
+  if (!is_usable_key(key)) unusable_key();
+  aws::http_request req;
+  req.headers = {{"content-type", std::string(content_type)},
+                 {"x-amz-server-side-encryption", settings_.server_side_encryption}};
+  req.body = std::string(bytes);
+  const auto res = send("PUT", key, std::move(req));
+  if (res.status != 200) failed("PutObject", res);
+}
+
+void s3_object_store::remove(std::string_view stored) {
+  const auto key = key_of(stored);
+  if (!key) return;  // nothing of ours to delete
+  const auto res = send("DELETE", *key, {});
+  if (res.status != 204 && res.status != 200 && res.status != 404) failed("DeleteObject", res);
+}
+
+std::string s3_object_store::url_for(std::string_view stored) {
+  const auto key = key_of(stored);
+  if (!key) return std::string(stored);  // not in our bucket: pass it through as it was stored
+  auto [ep, path] = locate(*key);
+  aws::http_request req;
+  req.method = "GET";
+  req.path = path;
+  req.set_header("host", ep.authority());
+  aws::sigv4::options opts;
+  opts.s3_paths = true;
+  opts.unsigned_payload = true;
+  aws::sigv4::presign_request(req, aws_.credentials().get(), {settings_.region, "s3"}, now_seconds_(),
+                              settings_.url_ttl.count(), opts);
+  return std::string(ep.tls ? "https://" : "http://") + ep.authority() + req.path + "?" + req.query;
+}
+
+std::optional<object_head> s3_object_store::head(std::string_view key) {
+  if (!is_usable_key(key)) return std::nullopt;
+  const auto res = send("HEAD", key, {});
+  if (res.status == 404) return std::nullopt;
+  if (res.status != 200) failed("HeadObject", res);
+  object_head h;
+  const auto length = res.header("content-length").value_or("0");
+  std::from_chars(length.data(), length.data() + length.size(), h.size);
+  h.content_type = std::string(res.header("content-type").value_or(""));
+  return h;
+}
+
+std::optional<images::stored_object> s3_object_store::get(std::string_view key) {
+  if (!is_usable_key(key)) return std::nullopt;
+  const auto res = send("GET", key, {});
+  if (res.status == 404) return std::nullopt;
+  if (res.status != 200) failed("GetObject", res);
+  return images::stored_object{res.body, std::string(res.header("content-type").value_or(""))};
+}
+
+std::optional<std::string> s3_object_store::key_of(std::string_view stored) const {
+  if (stored.rfind("https://", 0) != 0 && stored.rfind("http://", 0) != 0)
+    return is_usable_key(stored) ? std::optional<std::string>(stored) : std::nullopt;
+  // A URL the Node.js version stored (multer-s3's `location`).
+  std::string_view rest = stored.substr(stored.find("://") + 3);
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view host = rest.substr(0, slash);
+  std::string_view path = rest.substr(slash + 1);
+  const std::string& bucket = settings_.bucket;
+  const bool virtual_hosted = host.rfind(bucket + ".s3", 0) == 0 && host.find(".amazonaws.com") != std::string_view::npos;
+  const bool path_style = path.rfind(bucket + "/", 0) == 0;
+  if (virtual_hosted) {
+    // the path is the key
+  } else if (path_style) {
+    path.remove_prefix(bucket.size() + 1);
+  } else {
+    return std::nullopt;
+  }
+  // multer-s3 URL-encodes the key in `location`.
+  std::string key;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size()) {
+      unsigned value = 0;
+      const auto [end, ec] = std::from_chars(path.data() + i + 1, path.data() + i + 3, value, 16);
+      if (ec != std::errc{} || end != path.data() + i + 3) return std::nullopt;
+      key += static_cast<char>(value);
+      i += 2;
+    } else {
+      key += path[i];
+    }
+  }
+  return is_usable_key(key) ? std::optional<std::string>(key) : std::nullopt;
+}
+
+}  // namespace gatehouse::s3
