@@ -3,9 +3,14 @@
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "aws/aws_client.hpp"
+#include "aws/credential_providers.hpp"
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
+#include "dynamodb/dynamodb_schema.hpp"
+#include "dynamodb/dynamodb_user_store.hpp"
 #include "files/file_object_store.hpp"
+#include "s3/s3_object_store.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/sqlite_user_store.hpp"
 
@@ -65,34 +70,123 @@ std::string load_or_create_jwt_secret(const config& cfg) {
 }
 
 struct application::parts {
-  explicit parts(const config& cfg)
+  parts(const config& cfg, const env_lookup& env)
       : jwt_secret(load_or_create_jwt_secret(cfg)),
-        // Creates or upgrades the schema: `make run` on a fresh clone just works.
-        database(sqlite::database::open(cfg.data_dir / "gatehouse.db")),
-        users(database),
-        files(cfg.data_dir / "objects",
-              // A key of its own for URLs, derived so one secret configures both.
-              std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse file urls v1"))),
-              cfg.public_url, std::chrono::seconds(cfg.image_url_ttl_seconds)),
         passwords(cfg.bcrypt_cost),
-        tokens(jwt_secret, cfg.jwt_issuer),
-        services{users, files, passwords, tokens, system_now,
-                 api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes}},
-        pipeline(api::make_router(services, &files), http::cors_policy{cfg.cors_origins}) {}
+        tokens(jwt_secret, cfg.jwt_issuer) {
+    if (cfg.aws.any()) build_aws(cfg, env);
+    build_user_store(cfg);
+    build_object_store(cfg);
+    services = std::make_unique<api::services>(api::services{
+        *users, *images, passwords, tokens, system_now,
+        api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes}});
+    pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
+                                                http::cors_policy{cfg.cors_origins});
+  }
+
+  void build_aws(const config& cfg, const env_lookup& env) {
+    aws::http_client_options http_options;
+    http_options.connect_timeout = std::chrono::milliseconds(cfg.aws.connect_timeout_ms);
+    http_options.request_timeout = std::chrono::milliseconds(cfg.aws.request_timeout_ms);
+    if (cfg.aws.ssl_cert_file) http_options.ca_file = *cfg.aws.ssl_cert_file;
+    http = std::make_unique<aws::http_client>(http_options);
+    credentials = aws::make_default_credentials(env, *http, system_now);
+    aws::retry_policy retries;
+    retries.max_attempts = cfg.aws.max_attempts;
+    retries.total_budget = std::chrono::milliseconds(cfg.aws.total_timeout_ms);
+    aws_client = std::make_unique<aws::aws_client>(*http, *credentials, retries, system_now);
+  }
+
+  static aws::endpoint endpoint_for(const std::optional<std::string>& url, std::string_view service,
+                                    const std::string& region) {
+    return url ? *aws::parse_endpoint(*url) : aws::regional_endpoint(service, region);  // validated by config
+  }
+
+  void build_user_store(const config& cfg) {
+    if (cfg.aws.users_table) {
+      dynamodb = std::make_unique<dynamodb::dynamodb_client>(
+          *aws_client, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
+      user_tables = dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table};
+      users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now);
+      return;
+    }
+    // Creates or upgrades the schema: `make run` on a fresh clone just works.
+    auto db = sqlite::database::open(cfg.data_dir / "gatehouse.db");
+    users = std::make_unique<sqlite::sqlite_user_store>(std::move(db));
+  }
+
+  void build_object_store(const config& cfg) {
+    if (cfg.aws.images_bucket) {
+      s3::bucket_settings b;
+      b.bucket = *cfg.aws.images_bucket;
+      b.region = cfg.aws.region;
+      b.service_endpoint = endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region);
+      b.url_ttl = std::chrono::seconds(cfg.image_url_ttl_seconds);
+      b.server_side_encryption = cfg.aws.s3_server_side_encryption;
+      images = std::make_unique<s3::s3_object_store>(*aws_client, std::move(b), system_now);
+      return;
+    }
+    auto files = std::make_unique<files::file_object_store>(
+        cfg.data_dir / "objects",
+        // A key of its own for URLs, derived so one secret configures both.
+        std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse file urls v1"))),
+        cfg.public_url, std::chrono::seconds(cfg.image_url_ttl_seconds));
+    local_files = files.get();
+    images = std::move(files);
+  }
 
   std::string jwt_secret;
-  std::shared_ptr<sqlite::database> database;
-  sqlite::sqlite_user_store users;
-  files::file_object_store files;
   auth::password_hasher passwords;
   auth::jwt_codec tokens;
-  api::services services;
-  http::pipeline pipeline;
+
+  // Present only when an AWS backend is configured.
+  std::unique_ptr<aws::http_client> http;
+  std::unique_ptr<aws::credentials_provider> credentials;
+  std::unique_ptr<aws::aws_client> aws_client;
+  std::unique_ptr<dynamodb::dynamodb_client> dynamodb;
+  dynamodb::user_tables user_tables;
+
+  std::unique_ptr<users::user_store> users;
+  std::unique_ptr<images::object_store> images;
+  files::file_object_store* local_files = nullptr;  // serves GET /files when images are local
+
+  std::unique_ptr<api::services> services;
+  std::unique_ptr<http::pipeline> pipeline;
 };
 
-application::application(const config& cfg) : parts_(std::make_unique<parts>(cfg)) {}
+application::application(const config& cfg, const env_lookup& env)
+    : parts_(std::make_unique<parts>(cfg, env)) {}
 application::~application() = default;
 
-const http::pipeline& application::pipeline() const { return parts_->pipeline; }
+const http::pipeline& application::pipeline() const { return *parts_->pipeline; }
+
+void application::migrate(bool create_tables, const std::function<void(std::string_view)>& progress) {
+  auto& p = *parts_;
+  if (!p.dynamodb) {
+    progress("sqlite: schema is current");
+    return;
+  }
+  if (create_tables) {
+    progress("dynamodb: creating missing tables");
+    dynamodb::create_missing_tables(*p.dynamodb, p.user_tables);
+  }
+  const auto missing = dynamodb::missing_tables(*p.dynamodb, p.user_tables);
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    throw config_error("USERS_TABLE: table(s) missing: " + names +
+                       " (deploy the stack, or run `gatehouse migrate --create-tables` against a local peer)");
+  }
+  progress("dynamodb: backfilling e-mail claims");
+  const auto done = dynamodb::backfill_email_claims(
+      *p.dynamodb, p.user_tables, system_now, [&](const dynamodb::backfill_progress& b) {
+        progress("dynamodb: scanned " + std::to_string(b.scanned) + " users, " + std::to_string(b.claimed) +
+                 " claims written, " + std::to_string(b.existing) + " already present, " +
+                 std::to_string(b.conflicts) + " conflicts, " + std::to_string(b.skipped) + " skipped");
+      });
+  if (done.conflicts > 0)
+    progress("dynamodb: " + std::to_string(done.conflicts) +
+             " users share an e-mail with another user; only the first can log in (see the log)");
+}
 
 }  // namespace gatehouse::app

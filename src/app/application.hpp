@@ -6,16 +6,27 @@
 #include "app/config.hpp"
 #include "http/pipeline.hpp"
 
+#include <functional>
 #include <memory>
+#include <string_view>
 
 namespace gatehouse::app {
 
 class application {
  public:
-  explicit application(const config& cfg);
+  // Builds everything without network I/O: AWS clients connect and
+  // resolve credentials on first use. `env` feeds the AWS credential chain.
+  application(const config& cfg, const env_lookup& env);
   ~application();
 
   const http::pipeline& pipeline() const;
+
+  // Brings the configured stores to this version's layout. SQLite: its
+  // migrations (also applied on every start). DynamoDB: with
+  // `create_tables`, creates missing tables; fails naming any still
+  // missing; then backfills e-mail claims for users the Node.js version
+  // wrote. `progress` receives one human line at a time.
+  void migrate(bool create_tables, const std::function<void(std::string_view)>& progress);
 
  private:
   struct parts;

@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "aws/endpoint.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <charconv>
@@ -66,6 +68,73 @@ std::vector<std::string> parse_origins(std::string_view text) {
   return out;
 }
 
+// AWS resource names: what DynamoDB and S3 accept, bounded.
+void check_name(std::string_view name, const std::string& value, std::size_t max, std::string_view expects) {
+  if (value.empty() || value.size() > max) reject(name, expects);
+  for (char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    if (!ok) reject(name, expects);
+  }
+}
+
+void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
+  constexpr std::string_view table_rule = "a DynamoDB table name: 3..255 of A-Z a-z 0-9 _ - .";
+  if (auto v = env("USERS_TABLE")) {
+    check_name("USERS_TABLE", *v, 255, table_rule);
+    if (v->size() < 3) reject("USERS_TABLE", table_rule);
+    a.users_table = *v;
+    a.users_email_table = *v + "-emails";
+  }
+  if (auto v = env("USERS_EMAIL_TABLE")) {
+    check_name("USERS_EMAIL_TABLE", *v, 255, table_rule);
+    if (v->size() < 3) reject("USERS_EMAIL_TABLE", table_rule);
+    a.users_email_table = *v;
+  }
+  if (auto v = env("PROFILE_IMAGES_BUCKET")) {
+    constexpr std::string_view rule = "an S3 bucket name: 3..63 of a-z 0-9 - .";
+    check_name("PROFILE_IMAGES_BUCKET", *v, 63, rule);
+    for (char c : *v)
+      if (c >= 'A' && c <= 'Z') reject("PROFILE_IMAGES_BUCKET", rule);
+    if (v->size() < 3) reject("PROFILE_IMAGES_BUCKET", rule);
+    a.images_bucket = *v;
+  }
+  auto region = env("AWS_REGION");
+  if (!region || region->empty()) region = env("AWS_DEFAULT_REGION");
+  if (region && !region->empty()) {
+    check_name("AWS_REGION", *region, 64, "a region name such as eu-west-1");
+    a.region = *region;
+  } else if (a.any()) {
+    reject("AWS_REGION", "a region (or AWS_DEFAULT_REGION) when USERS_TABLE or PROFILE_IMAGES_BUCKET is set");
+  }
+  const auto endpoint = [&](std::string_view specific) -> std::optional<std::string> {
+    std::string_view used = specific;
+    auto v = env(specific);
+    if (!v) {
+      used = "AWS_ENDPOINT_URL";
+      v = env(used);
+    }
+    if (v && !aws::parse_endpoint(*v))
+      reject(used, "an https:// URL (http:// only for a loopback address), without path parameters");
+    return v;
+  };
+  a.dynamodb_endpoint = endpoint("AWS_ENDPOINT_URL_DYNAMODB");
+  a.s3_endpoint = endpoint("AWS_ENDPOINT_URL_S3");
+  if (auto v = env("AWS_CONNECT_TIMEOUT_MS"))
+    a.connect_timeout_ms = parse_integer("AWS_CONNECT_TIMEOUT_MS", *v, 50, 60000, "milliseconds, 50..60000");
+  if (auto v = env("AWS_REQUEST_TIMEOUT_MS"))
+    a.request_timeout_ms = parse_integer("AWS_REQUEST_TIMEOUT_MS", *v, 100, 120000, "milliseconds, 100..120000");
+  if (auto v = env("AWS_TOTAL_TIMEOUT_MS"))
+    a.total_timeout_ms = parse_integer("AWS_TOTAL_TIMEOUT_MS", *v, 100, 300000, "milliseconds, 100..300000");
+  if (auto v = env("AWS_MAX_ATTEMPTS"))
+    a.max_attempts = static_cast<int>(parse_integer("AWS_MAX_ATTEMPTS", *v, 1, 10, "an integer 1..10"));
+  if (auto v = env("S3_SSE")) {
+    if (*v != "AES256" && *v != "aws:kms") reject("S3_SSE", "AES256 or aws:kms");
+    a.s3_server_side_encryption = *v;
+  }
+  if (auto v = env("SSL_CERT_FILE"); v && !v->empty()) a.ssl_cert_file = *v;
+}
+
 }  // namespace
 
 config load_config(const env_lookup& env) {
@@ -117,6 +186,7 @@ config load_config(const env_lookup& env) {
     const bool ipv6 = c.host.find(':') != std::string::npos;
     c.public_url = "http://" + (ipv6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
   }
+  load_aws_settings(env, c.aws);
   return c;
 }
 

@@ -35,6 +35,24 @@ struct config {
   log::level log_level = log::level::info;
   std::string public_url;  // default http://<host>:<port>
   std::size_t worker_threads = 0;  // 0: derived from the core count
+
+  // AWS backends, each chosen independently: USERS_TABLE set means
+  // DynamoDB for users, PROFILE_IMAGES_BUCKET set means S3 for images.
+  struct aws_settings {
+    std::optional<std::string> users_table;
+    std::string users_email_table;  // default <USERS_TABLE>-emails
+    std::optional<std::string> images_bucket;
+    std::string region;  // required when either backend is AWS
+    std::optional<std::string> dynamodb_endpoint;  // AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL
+    std::optional<std::string> s3_endpoint;        // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
+    std::int64_t connect_timeout_ms = 2000;
+    std::int64_t request_timeout_ms = 3000;  // one attempt
+    std::int64_t total_timeout_ms = 6000;    // all attempts of one storage call
+    int max_attempts = 3;
+    std::string s3_server_side_encryption = "AES256";
+    std::optional<std::string> ssl_cert_file;
+    bool any() const { return users_table || images_bucket; }
+  } aws;
 };
 
 using gatehouse::env_lookup;

@@ -24,7 +24,7 @@ std::size_t default_worker_threads() {
 }
 
 int serve(const app::config& cfg) {
-  app::application application(cfg);
+  app::application application(cfg, app::process_environment());
   server::server_options options;
   options.host = cfg.host;
   options.port = cfg.port;
@@ -39,9 +39,13 @@ int serve(const app::config& cfg) {
   return 0;
 }
 
-int migrate(const app::config& cfg) {
-  app::application application(cfg);  // opening the store applies pending migrations
-  log::info("migrations applied", {{"data_dir", cfg.data_dir.string()}});
+int migrate(const app::config& cfg, bool create_tables) {
+  app::application application(cfg, app::process_environment());
+  application.migrate(create_tables, [](std::string_view line) {
+    std::printf("migrate: %.*s\n", static_cast<int>(line.size()), line.data());
+    std::fflush(stdout);
+  });
+  std::printf("migrate: done\n");
   return 0;
 }
 
@@ -51,7 +55,11 @@ int main(int argc, char** argv) {
   CLI::App cli{"Gatehouse: user and authentication API (sign-up, login with JWT, users, profile pictures)"};
   cli.require_subcommand(0, 1);
   auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API (the default)");
-  auto* migrate_cmd = cli.add_subcommand("migrate", "Create or upgrade the embedded store under DATA_DIR");
+  auto* migrate_cmd = cli.add_subcommand(
+      "migrate", "Bring the configured store to this version's layout (SQLite schema; DynamoDB tables and e-mail claims)");
+  bool create_tables = false;
+  migrate_cmd->add_flag("--create-tables", create_tables,
+                        "DynamoDB: create missing tables (for local peers; in AWS the stack creates them)");
   cli.set_version_flag("--version", "gatehouse 0.1.0");
   CLI11_PARSE(cli, argc, argv);
 
@@ -65,7 +73,7 @@ int main(int argc, char** argv) {
   log::set_min_level(cfg.log_level);
 
   try {
-    if (migrate_cmd->parsed()) return migrate(cfg);
+    if (migrate_cmd->parsed()) return migrate(cfg, create_tables);
     (void)serve_cmd;
     return serve(cfg);
   } catch (const app::config_error& e) {

@@ -43,12 +43,12 @@ boost::json::object dynamodb_client::call(std::string_view operation, const boos
   const std::string code = error_code_of(res);
   if (code == conditional_check_failed || code == "TransactionCanceledException")
     throw service_error(code, "condition failed");
-  // Anything else is a misconfiguration (missing table, denied access) or
-  // a bug: the log says which, the client sees only a 503.
+  // A missing table is the caller's to judge (migrate expects it).
+  if (code == "ResourceNotFoundException") throw service_error(code, "table not found");
+  // Anything else is a misconfiguration (denied access, say) or a bug:
+  // the log says which, the client sees only a 503.
   log::error("dynamodb: request failed",
              {{"operation", operation}, {"status", res.status}, {"code", code}});
-  if (code == "ResourceNotFoundException")
-    throw service_error(code, "table not found");
   throw storage_unavailable("DynamoDB request failed");
 }
 
