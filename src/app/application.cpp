@@ -93,7 +93,10 @@ struct application::parts {
     credentials = aws::make_default_credentials(env, *http, system_now);
     aws::retry_policy retries;
     retries.max_attempts = cfg.aws.max_attempts;
-    retries.total_budget = std::chrono::milliseconds(cfg.aws.total_timeout_ms);
+    // No attempt may start once the last one could not finish in time:
+    // a storage call then ends (503) within AWS_TOTAL_TIMEOUT_MS.
+    retries.total_budget = std::chrono::milliseconds(
+        std::max<std::int64_t>(0, cfg.aws.total_timeout_ms - cfg.aws.request_timeout_ms));
     aws_client = std::make_unique<aws::aws_client>(*http, *credentials, retries, system_now);
   }
 

@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include "aws/credential_providers.hpp"
 #include "aws/endpoint.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -99,8 +100,14 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     if (v->size() < 3) reject("PROFILE_IMAGES_BUCKET", rule);
     a.images_bucket = *v;
   }
-  auto region = env("AWS_REGION");
-  if (!region || region->empty()) region = env("AWS_DEFAULT_REGION");
+  std::optional<std::string> region;
+  if (a.any()) {
+    try {
+      region = aws::region_from(env);  // AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
+    } catch (const std::invalid_argument&) {
+      reject("AWS_REGION", "a region name such as eu-west-1");
+    }
+  }
   if (region && !region->empty()) {
     check_name("AWS_REGION", *region, 64, "a region name such as eu-west-1");
     a.region = *region;

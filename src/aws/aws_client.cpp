@@ -58,7 +58,8 @@ std::int64_t system_now_seconds() {
 }  // namespace
 
 bool is_throttling_code(std::string_view aws_error_code) {
-  return std::find(throttling_codes.begin(), throttling_codes.end(), aws_error_code) != throttling_codes.end();
+  return std::find(throttling_codes.begin(), throttling_codes.end(), aws_error_code) !=
+         throttling_codes.end();
 }
 
 bool is_retryable(int status, std::string_view aws_error_code) {
@@ -82,7 +83,8 @@ aws_client::aws_client(http_client& http, credentials_provider& creds, retry_pol
       creds_(creds),
       policy_(policy),
       now_seconds_(now_seconds ? std::move(now_seconds) : std::function<std::int64_t()>(system_now_seconds)),
-      sleep_(sleep ? std::move(sleep) : sleeper([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })) {}
+      sleep_(sleep ? std::move(sleep)
+                   : sleeper([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })) {}
 
 http_response aws_client::send(const endpoint& ep, const sigv4::scope& sc, const http_request& req,
                                const sigv4::options& opts, const error_code_reader& error_code_of) {
@@ -90,7 +92,7 @@ http_response aws_client::send(const endpoint& ep, const sigv4::scope& sc, const
   // endpoint's base path is joined here, before signing, and the client
   // is given an endpoint without one.
   endpoint wire = ep;
-
+  wire.base_path.clear();
   const std::string authority = ep.authority();
 
   const auto started = steady::now();
@@ -107,7 +109,7 @@ http_response aws_client::send(const endpoint& ep, const sigv4::scope& sc, const
     // Signed afresh each time: a new x-amz-date, and credentials that may
     // have been refreshed since the last attempt.
     http_request signed_req = req;
-    signed_req.path = req.path;
+    signed_req.path = ep.base_path + req.path;
     signed_req.set_header("Host", authority);
     sigv4::sign_request(signed_req, creds_.get(), sc, now_seconds_(), opts);
 

@@ -138,7 +138,8 @@ void merge_config_profile(std::map<std::string, std::string>& out, const ini_fil
   }
 }
 
-std::optional<fs::path> file_from(const env_lookup& env, std::string_view variable, std::string_view default_rel) {
+std::optional<fs::path> file_from(const env_lookup& env, std::string_view variable,
+                                  std::string_view default_rel) {
   const auto home = non_empty(env, "HOME");
   if (auto v = non_empty(env, variable)) {
     if (v->size() >= 2 && (*v)[0] == '~' && (*v)[1] == '/') {
@@ -493,8 +494,9 @@ std::optional<container_uri> parse_container_uri(std::string_view uri) {
 std::optional<container_source> container_source_from(const env_lookup& env) {
   container_source s;
   if (auto relative = non_empty(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
-    auto uri = relative->front() == '/' ? parse_container_uri("http://" + std::string(ecs_container_host) + *relative)
-                                        : std::nullopt;
+    auto uri = relative->front() == '/'
+                   ? parse_container_uri("http://" + std::string(ecs_container_host) + *relative)
+                   : std::nullopt;
     if (!uri)
       throw storage_unavailable(
           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path beginning with '/' in printable ASCII");
@@ -511,7 +513,8 @@ std::optional<container_source> container_source_from(const env_lookup& env) {
     return std::nullopt;
   }
   s.authorization_token = non_empty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
-  if (auto file = non_empty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) s.authorization_token_file = fs::path(*file);
+  if (auto file = non_empty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
+    s.authorization_token_file = fs::path(*file);
   return s;
 }
 
@@ -528,7 +531,8 @@ std::optional<std::string> container_credentials::authorization() const {
     from = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
     switch (read_bounded(*source_.authorization_token_file, max_token_file_bytes, token)) {
       case file_read::ok: break;
-      case file_read::too_large: throw storage_unavailable("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is larger than 16 KiB");
+      case file_read::too_large:
+        throw storage_unavailable("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is larger than 16 KiB");
       case file_read::missing:
       case file_read::unreadable:
         throw storage_unavailable("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " +
@@ -570,7 +574,8 @@ credentials container_credentials::fetch() {
 
   boost::system::error_code ec;
   const auto doc = boost::json::parse(resp.body, ec);
-  if (ec || !doc.is_object()) throw storage_unavailable("container credentials endpoint answered no JSON object");
+  if (ec || !doc.is_object())
+    throw storage_unavailable("container credentials endpoint answered no JSON object");
   const auto& obj = doc.get_object();
   const auto text = [&](std::string_view key) -> std::optional<std::string> {
     const auto* v = obj.if_contains(key);
@@ -587,7 +592,8 @@ credentials container_credentials::fetch() {
   const auto expires = parse_rfc3339(*expiration);
   if (!expires) throw storage_unavailable("container credentials endpoint answered a malformed Expiration");
   // Already expired credentials would only make every caller fetch again.
-  if (*expires <= now_()) throw storage_unavailable("container credentials endpoint answered expired credentials");
+  if (*expires <= now_())
+    throw storage_unavailable("container credentials endpoint answered expired credentials");
   credentials c;
   c.access_key_id = std::move(*id);
   c.secret_access_key = std::move(*secret);

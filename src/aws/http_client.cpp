@@ -68,8 +68,7 @@ bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), 
 // Header values and targets are sent verbatim, so a CR, LF or NUL in
 // them would let a caller's data split the message.
 bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 bool is_visible_target(std::string_view s) {
@@ -95,8 +94,7 @@ request_message build_message(const endpoint& ep, const http_request& req) {
   msg.target(target);
   bool had_length = false;
   for (const auto& [name, value] : req.headers) {
-    if (!is_token(name) || has_control(value))
-      throw std::invalid_argument("http_client: invalid header");
+    if (!is_token(name) || has_control(value)) throw std::invalid_argument("http_client: invalid header");
     if (beast::iequals(name, "host")) continue;  // from the endpoint, below
     if (beast::iequals(name, "content-length")) {
       had_length = true;
@@ -108,8 +106,8 @@ request_message build_message(const endpoint& ep, const http_request& req) {
   msg.body() = {req.body.data(), req.body.size()};
   // S3 wants a length on every PUT/POST, empty or not; a bodiless GET,
   // HEAD or DELETE goes without one unless the caller signed one.
-  const bool bodiless_method = req.method == "GET" || req.method == "HEAD" ||
-                               req.method == "DELETE" || req.method == "OPTIONS";
+  const bool bodiless_method =
+      req.method == "GET" || req.method == "HEAD" || req.method == "DELETE" || req.method == "OPTIONS";
   if (!req.body.empty() || had_length || !bodiless_method) msg.content_length(req.body.size());
   return msg;
 }
@@ -215,7 +213,7 @@ std::vector<tcp::endpoint> resolve(const endpoint& ep, steady::time_point deadli
 // What one exchange on one connection came to.
 struct outcome {
   std::optional<http_response> response;
-  bool reusable = false;       // the connection may go back to the pool
+  bool reusable = false;         // the connection may go back to the pool
   bool before_response = false;  // failed before a single response byte arrived
   bool timed_out = false;
   std::string error;
@@ -242,9 +240,8 @@ struct http_client::impl {
     const auto ca = options.ca_file ? options.ca_file : find_ca_bundle(std::nullopt);
     if (!ca) throw transport_error("no CA bundle found for TLS");
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                     ssl::context::no_compression);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression);
     if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1)
       throw transport_error("cannot require TLS 1.2");
     ctx->set_verify_mode(ssl::verify_peer);
@@ -301,7 +298,7 @@ struct http_client::impl {
         configured = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), ep.host.c_str()) == 1;
       } else {
         configured = SSL_set_tlsext_host_name(ssl_handle, ep.host.c_str()) == 1 &&
-                     true;
+                     SSL_set1_host(ssl_handle, ep.host.c_str()) == 1;
         SSL_set_hostflags(ssl_handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       }
       if (!configured) throw transport_error("cannot set up TLS for " + ep.authority());
@@ -326,9 +323,8 @@ struct http_client::impl {
       return std::move(out);
     };
     conn.tcp().expires_at(deadline);
-    auto ec = conn.run([&](auto handler) {
-      conn.visit([&](auto& stream) { bhttp::async_write(stream, msg, handler); });
-    });
+    auto ec = conn.run(
+        [&](auto handler) { conn.visit([&](auto& stream) { bhttp::async_write(stream, msg, handler); }); });
     if (ec) {
       out.before_response = true;
       return fail("sending the request to ", ec);
@@ -386,9 +382,8 @@ struct http_client::impl {
       response.headers.reserve(static_cast<std::size_t>(std::distance(res.begin(), res.end())));
       for (const auto& field : res) {
         std::string name(field.name_string());
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-          return static_cast<char>(std::tolower(c));
-        });
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         response.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       response.body = std::move(res.body());
@@ -401,8 +396,7 @@ struct http_client::impl {
   }
 };
 
-http_client::http_client(http_client_options options)
-    : impl_(std::make_unique<impl>(std::move(options))) {}
+http_client::http_client(http_client_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
 
 http_client::~http_client() = default;
 

@@ -95,7 +95,6 @@ const error_row error_rows[] = {
     {"upload_without_token", "POST", "/upload_profile_pic", "x", "multipart/form-data; boundary=b", false, 401, "unauthorized", nullptr},
     {"upload_not_multipart", "POST", "/upload_profile_pic", "{}", "application/json", true, 415, "unsupported_media_type", nullptr},
     {"upload_boundary_never_ends", "POST", "/upload_profile_pic", "--b\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nabc", "multipart/form-data; boundary=b", true, 400, "invalid_multipart", nullptr},
-    {"files_unsigned", "GET", "/files/profile-images/x.png", "", nullptr, false, 403, "invalid_signature", nullptr},
 };
 
 TEST_P(contract_errors, answers_with_status_and_error_code) {

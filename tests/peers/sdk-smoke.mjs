@@ -18,14 +18,16 @@
 //   s3.create_bucket      {bucket}
 //   s3.put_object         {bucket, key, body, content_type?}   body: UTF-8 text
 //   s3.get_object         {bucket, key}           -> {body, content_type}
+//   s3.head_object        {bucket, key}           -> {content_length, content_type}
+//   s3.delete_object      {bucket, key}
 //   s3.list_objects       {bucket, prefix?}       -> {keys}
 //   s3.presign_get        {bucket, key, expires_in?, signed_seconds_ago?} -> {url}
 // A failed op gives {"ok": false, "name", "status", "message"}; the rest still run.
-import { DynamoDBClient, CreateTableCommand, PutItemCommand, GetItemCommand, ListTablesCommand }
-  from "@aws-sdk/client-dynamodb";
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command }
-  from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+// Each SDK client is loaded only when an op needs it: loading costs more than most ops.
+let dynamodbSdk, s3Sdk, presigner;
+const loadDynamodb = async () => (dynamodbSdk ??= await import("@aws-sdk/client-dynamodb"));
+const loadS3 = async () => (s3Sdk ??= await import("@aws-sdk/client-s3"));
+const loadPresigner = async () => (presigner ??= await import("@aws-sdk/s3-request-presigner"));
 
 // Plain JSON <-> DynamoDB attribute values (no @aws-sdk/util-dynamodb here).
 function marshall(v) {
@@ -67,7 +69,8 @@ function clientConfig(spec, service) {
 }
 
 const ops = {
-  async "dynamodb.create_table"(db, _s3, a) {
+  async "dynamodb.create_table"(db, a) {
+    const { CreateTableCommand } = await loadDynamodb();
     await db.send(new CreateTableCommand({
       TableName: a.table,
       AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
@@ -76,36 +79,55 @@ const ops = {
     }));
     return {};
   },
-  async "dynamodb.put_item"(db, _s3, a) {
+  async "dynamodb.put_item"(db, a) {
+    const { PutItemCommand } = await loadDynamodb();
     await db.send(new PutItemCommand({ TableName: a.table, Item: marshallItem(a.item) }));
     return {};
   },
-  async "dynamodb.get_item"(db, _s3, a) {
+  async "dynamodb.get_item"(db, a) {
+    const { GetItemCommand } = await loadDynamodb();
     const r = await db.send(new GetItemCommand({ TableName: a.table, Key: marshallItem(a.key), ConsistentRead: true }));
     return { item: r.Item ? unmarshallItem(r.Item) : null };
   },
   async "dynamodb.list_tables"(db) {
+    const { ListTablesCommand } = await loadDynamodb();
     const r = await db.send(new ListTablesCommand({}));
     return { tables: r.TableNames ?? [] };
   },
-  async "s3.create_bucket"(_db, s3, a) {
+  async "s3.create_bucket"(s3, a) {
+    const { CreateBucketCommand } = await loadS3();
     await s3.send(new CreateBucketCommand({ Bucket: a.bucket }));
     return {};
   },
-  async "s3.put_object"(_db, s3, a) {
+  async "s3.put_object"(s3, a) {
+    const { PutObjectCommand } = await loadS3();
     await s3.send(new PutObjectCommand({ Bucket: a.bucket, Key: a.key, Body: Buffer.from(a.body, "utf8"),
       ContentType: a.content_type ?? "application/octet-stream" }));
     return {};
   },
-  async "s3.get_object"(_db, s3, a) {
+  async "s3.get_object"(s3, a) {
+    const { GetObjectCommand } = await loadS3();
     const r = await s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key }));
     return { body: await r.Body.transformToString("utf8"), content_type: r.ContentType ?? null };
   },
-  async "s3.list_objects"(_db, s3, a) {
+  async "s3.head_object"(s3, a) {
+    const { HeadObjectCommand } = await loadS3();
+    const r = await s3.send(new HeadObjectCommand({ Bucket: a.bucket, Key: a.key }));
+    return { content_length: r.ContentLength ?? null, content_type: r.ContentType ?? null };
+  },
+  async "s3.delete_object"(s3, a) {
+    const { DeleteObjectCommand } = await loadS3();
+    await s3.send(new DeleteObjectCommand({ Bucket: a.bucket, Key: a.key }));
+    return {};
+  },
+  async "s3.list_objects"(s3, a) {
+    const { ListObjectsV2Command } = await loadS3();
     const r = await s3.send(new ListObjectsV2Command({ Bucket: a.bucket, Prefix: a.prefix }));
     return { keys: (r.Contents ?? []).map((o) => o.Key) };
   },
-  async "s3.presign_get"(_db, s3, a) {
+  async "s3.presign_get"(s3, a) {
+    const { GetObjectCommand } = await loadS3();
+    const { getSignedUrl } = await loadPresigner();
     const options = { expiresIn: a.expires_in ?? 900 };
     if (a.signed_seconds_ago) options.signingDate = new Date(Date.now() - a.signed_seconds_ago * 1000);
     return { url: await getSignedUrl(s3, new GetObjectCommand({ Bucket: a.bucket, Key: a.key }), options) };
@@ -126,16 +148,16 @@ async function main() {
       results.push({ ok: false, name: "UnknownOp", status: 0, message: `no such op: ${op.op}` });
       continue;
     }
-    const db = new DynamoDBClient(clientConfig(spec, "dynamodb"));
-    const s3 = new S3Client(clientConfig(spec, "s3"));
+    const service = op.op.startsWith("s3.") ? "s3" : "dynamodb";
+    const sdk = service === "s3" ? await loadS3() : await loadDynamodb();
+    const client = new (service === "s3" ? sdk.S3Client : sdk.DynamoDBClient)(clientConfig(spec, service));
     try {
-      results.push({ ok: true, ...(await run(db, s3, op)) });
+      results.push({ ok: true, ...(await run(client, op)) });
     } catch (e) {
       results.push({ ok: false, name: e.name ?? "Error", status: e.$metadata?.httpStatusCode ?? 0,
         message: String(e.message ?? e) });
     } finally {
-      db.destroy();
-      s3.destroy();
+      client.destroy();
     }
   }
   process.stdout.write(JSON.stringify(results) + "\n");

@@ -198,20 +198,28 @@ aws_peers::aws_peers() {
   fs::create_directories(dir_.path() / "dynamodb");
   fs::create_directories(s3_data_dir());
 
-  try {
-    // Peers first (both at once), then the proxies that need their ports.
-    launch_peer(dynamodb_);
-    launch_peer(s3_);
-    await_peer(dynamodb_);
-    await_peer(s3_);
-    launch_proxy(dynamodb_);
-    launch_proxy(s3_);
-    await_proxy(dynamodb_);
-    await_proxy(s3_);
-  } catch (...) {
-    stop_both(dynamodb_);
-    stop_both(s3_);
-    throw;
+  // All four start at once; the proxies are told the peers' ports up front.
+  // A peer's port may be taken between free_loopback_port() and its bind,
+  // so a failed first start is retried on fresh ports.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      dynamodb_.peer_port = free_loopback_port();
+      s3_.peer_port = free_loopback_port();
+      for (auto* p : {&dynamodb_, &s3_}) {
+        launch_peer(*p);
+        launch_proxy(*p);
+      }
+      for (auto* p : {&dynamodb_, &s3_}) {
+        await_peer(*p);
+        await_proxy(*p);
+      }
+      return;
+    } catch (const std::exception&) {
+      stop_both(dynamodb_);
+      stop_both(s3_);
+      dynamodb_.proxy_port = s3_.proxy_port = 0;
+      if (attempt == 2) throw;
+    }
   }
 }
 
@@ -231,8 +239,6 @@ aws_peers::child aws_peers::spawn(const std::string& log_name, const std::vector
 void aws_peers::launch_peer(service_peer& p) {
   const fs::path modules = peers_dir() / "node_modules";
   if (&p == &dynamodb_) {
-    // dynalite cannot listen on port 0 and report it, so it gets a free port.
-    if (p.peer_port == 0) p.peer_port = free_loopback_port();
     // Tables are ACTIVE at once; --path keeps the data on disk across a restart.
     p.peer = spawn("dynalite",
                    {(modules / "dynalite/cli.js").string(), "--port", std::to_string(p.peer_port), "--host",
@@ -250,20 +256,11 @@ void aws_peers::launch_peer(service_peer& p) {
 
 void aws_peers::await_peer(service_peer& p) {
   if (&p == &dynamodb_) {
-    for (int attempt = 0;; ++attempt) {
-      try {
-        await_line(p.peer.pid, p.peer.log, "Dynalite listening at: ", "dynalite");
-        return;
-      } catch (const std::runtime_error&) {
-        // On the first start another process may have taken the free port meanwhile.
-        if (attempt >= 2 || p.proxy_port != 0) throw;
-        p.peer_port = 0;
-        launch_peer(p);
-      }
-    }
+    await_line(p.peer.pid, p.peer.log, "Dynalite listening at: ", "dynalite");
+    return;
   }
-  const std::string rest = await_line(p.peer.pid, p.peer.log, "S3rver listening on ", "s3rver");
-  p.peer_port = parse_port(rest, "s3rver");
+  const auto port = parse_port(await_line(p.peer.pid, p.peer.log, "S3rver listening on ", "s3rver"), "s3rver");
+  if (port != p.peer_port) throw std::runtime_error("aws_peers: s3rver listens on an unexpected port");
 }
 
 void aws_peers::launch_proxy(service_peer& p) {
@@ -284,14 +281,11 @@ void aws_peers::stop_both(service_peer& p) {
 }
 
 void aws_peers::start_both(service_peer& p) {
-  if (p.peer.pid <= 0) {
-    launch_peer(p);
-    await_peer(p);
-  }
-  if (p.proxy.pid <= 0) {
-    launch_proxy(p);
-    await_proxy(p);
-  }
+  const bool peer = p.peer.pid <= 0, proxy = p.proxy.pid <= 0;
+  if (peer) launch_peer(p);
+  if (proxy) launch_proxy(p);
+  if (peer) await_peer(p);
+  if (proxy) await_proxy(p);
 }
 
 void aws_peers::stop_dynamodb() { stop_both(dynamodb_); }

@@ -90,3 +90,16 @@ std::string path_of_url(const std::string& url) {
 }
 
 }  // namespace gatehouse::testing
+
+namespace gatehouse::testing {
+
+http_result fetch_url(const std::string& url) {
+  const std::string prefix = "http://127.0.0.1:";
+  if (url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + url);
+  const auto slash = url.find('/', prefix.size());
+  const auto port = static_cast<unsigned short>(std::stoi(url.substr(prefix.size(), slash - prefix.size())));
+  http_client c(port);
+  return c.get(path_of_url(url));
+}
+
+}  // namespace gatehouse::testing

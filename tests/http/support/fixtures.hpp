@@ -41,4 +41,8 @@ signed_in_user sign_up_and_log_in(http_client& c, const std::string& email,
 // The path and query of an absolute http://host:port/... URL.
 std::string path_of_url(const std::string& url);
 
+// GETs an absolute http://127.0.0.1:<port>/... URL (an image URL the API
+// returned: the server's own /files route, or the S3 peer's proxy).
+http_result fetch_url(const std::string& url);
+
 }  // namespace gatehouse::testing

@@ -1,5 +1,6 @@
 #include "gatehouse_process.hpp"
 
+#include "backend.hpp"
 #include "http_client.hpp"
 
 #include <fcntl.h>
@@ -101,11 +102,17 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
                                           {"BCRYPT_COST", "4"},
                                           {"LOG_LEVEL", "info"},
                                           {"PATH", "/usr/bin:/bin"}};
+  for (auto& [k, v] : backend_env()) full[k] = v;
   for (auto& [k, v] : env) {
     if (v == unset_variable)
       full.erase(k);
     else
       full[k] = v;
+  }
+  if (full.count("USERS_TABLE")) {
+    // A fresh DynamoDB table per server: created the way an operator would.
+    const int code = wait_exit(spawn(full, {"migrate", "--create-tables"}, log_path_));
+    if (code != 0) throw std::runtime_error("gatehouse migrate failed: " + log_text());
   }
   pid_ = spawn(full, {"serve"}, log_path_);
 

@@ -33,7 +33,7 @@ http_result http_client::send(const std::string& method, const std::string& targ
   req.method_string(method);
   req.target(target);
   req.version(11);
-  req.set(bhttp::field::host, "127.0.0.1");
+  req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port_));
   for (const auto& [n, v] : headers) req.set(n, v);
   req.body() = body;
   if (!body.empty() || method == "POST" || method == "PUT") req.prepare_payload();

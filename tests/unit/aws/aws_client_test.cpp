@@ -163,7 +163,8 @@ TEST(aws_client, server_errors_are_retried_until_success) {
 }
 
 TEST(aws_client, dynamodb_throughput_exceeded_is_retried_then_succeeds) {
-  test_server server(in_order({dynamodb_error(400, "ProvisionedThroughputExceededException"), reply(200, "{}")}));
+  test_server server(
+      in_order({dynamodb_error(400, "ProvisionedThroughputExceededException"), reply(200, "{}")}));
   fixture f;
   const auto res = f.client.send(local(server), dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code);
   EXPECT_EQ(res.status, 200);
@@ -232,7 +233,8 @@ TEST(aws_client, an_unreachable_endpoint_gives_storage_unavailable) {
     ep = local(gone);
   }  // stopped: nothing listens on its port any more
   fixture f;
-  const auto t = storage_error_of([&] { f.client.send(ep, dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code); });
+  const auto t = storage_error_of(
+      [&] { f.client.send(ep, dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code); });
   expect_storage_unavailable_with_retry_after(t);
   EXPECT_EQ(f.sleeps.size(), static_cast<std::size_t>(f.policy.max_attempts - 1));
 }
@@ -283,7 +285,9 @@ TEST(aws_client, each_attempt_is_signed_afresh_with_its_own_date_and_credentials
     EXPECT_EQ(seen[i].header("x-amz-date"), dates[i]);
     EXPECT_EQ(seen[i].header("x-amz-security-token"), "session-token-value");
     const auto auth = seen[i].header("authorization").value_or("");
-    EXPECT_EQ(auth.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/dynamodb/aws4_request, ", 0), 0u)
+    EXPECT_EQ(
+        auth.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/dynamodb/aws4_request, ", 0),
+        0u)
         << auth;
     authorizations.insert(auth);
   }
@@ -354,8 +358,9 @@ TEST(backoff_delay, stays_within_the_capped_exponential_ceiling_and_spans_it) {
   retry_policy policy;
   policy.base_delay = milliseconds(25);
   policy.max_delay = milliseconds(1000);
-  const std::vector<std::pair<int, std::int64_t>> ceilings = {
-      {1, 25}, {2, 50}, {3, 100}, {4, 200}, {5, 400}, {6, 800}, {7, 1000}, {8, 1000}, {64, 1000}, {100000, 1000}};
+  const std::vector<std::pair<int, std::int64_t>> ceilings = {{1, 25},    {2, 50},       {3, 100},  {4, 200},
+                                                              {5, 400},   {6, 800},      {7, 1000}, {8, 1000},
+                                                              {64, 1000}, {100000, 1000}};
   for (const auto& [attempt, ceiling] : ceilings) {
     std::int64_t lowest = ceiling, highest = 0;
     for (int i = 0; i < 2000; ++i) {
@@ -398,11 +403,12 @@ TEST(backoff_delay, is_safe_to_draw_from_many_threads) {
 
 TEST(retry_classification, throttling_codes_are_the_documented_set) {
   for (const char* code : {"ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
-                           "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown",
-                           "RequestThrottled", "RequestThrottledException"})
+                           "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
+                           "SlowDown", "RequestThrottled", "RequestThrottledException"})
     EXPECT_TRUE(is_throttling_code(code)) << code;
-  for (const char* code : {"LimitExceededException", "ConditionalCheckFailedException", "ValidationException",
-                           "ResourceNotFoundException", "AccessDenied", "", "throttlingexception", "SlowDown "})
+  for (const char* code :
+       {"LimitExceededException", "ConditionalCheckFailedException", "ValidationException",
+        "ResourceNotFoundException", "AccessDenied", "", "throttlingexception", "SlowDown "})
     EXPECT_FALSE(is_throttling_code(code)) << code;
 }
 

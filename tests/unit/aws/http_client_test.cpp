@@ -75,7 +75,9 @@ std::string transport_error_of(F&& call) {
   return "<no exception>";
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(http_client, round_trip_carries_method_path_query_headers_and_a_1mib_body) {
   std::string big(1024 * 1024, '\0');
@@ -361,10 +363,12 @@ TEST_F(http_client_tls, a_certificate_for_another_name_is_refused) {
   test_server server([](const received_request&) { return ok(); },
                      testing::server_tls_context(files_->wrong_cert, files_->wrong_key));
   http_client client(trusting_test_ca());
-  const auto by_name = transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
+  const auto by_name =
+      transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
   EXPECT_TRUE(contains(by_name, "TLS handshake with localhost:")) << by_name;
   EXPECT_TRUE(contains(by_name, "hostname mismatch")) << by_name;
-  const auto by_ip = transport_error_of([&] { client.send(tls_endpoint(server.port(), "127.0.0.1"), get("/")); });
+  const auto by_ip =
+      transport_error_of([&] { client.send(tls_endpoint(server.port(), "127.0.0.1"), get("/")); });
   EXPECT_TRUE(contains(by_ip, "IP address mismatch")) << by_ip;
   EXPECT_TRUE(server.requests().empty());
 }
@@ -373,7 +377,8 @@ TEST_F(http_client_tls, an_untrusted_self_signed_certificate_is_refused) {
   test_server server([](const received_request&) { return ok(); },
                      testing::server_tls_context(files_->self_cert, files_->self_key));
   http_client client(trusting_test_ca());
-  const auto message = transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
+  const auto message =
+      transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
   EXPECT_TRUE(contains(message, "TLS handshake with localhost:")) << message;
   EXPECT_TRUE(contains(message, "self-signed certificate")) << message;
   EXPECT_TRUE(server.requests().empty());
@@ -383,7 +388,8 @@ TEST_F(http_client_tls, the_system_bundle_does_not_trust_the_test_ca) {
   test_server server([](const received_request&) { return ok(); },
                      testing::server_tls_context(files_->server_cert, files_->server_key));
   http_client client;  // CA bundle found at first TLS use
-  const auto message = transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
+  const auto message =
+      transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
   EXPECT_TRUE(contains(message, "TLS")) << message;  // refused in the handshake, or no bundle at all
   EXPECT_TRUE(server.requests().empty());
 }

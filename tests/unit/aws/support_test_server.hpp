@@ -42,7 +42,7 @@ struct received_request {
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
-  std::string sni;  // the TLS server name the client sent, or empty
+  std::string sni;                      // the TLS server name the client sent, or empty
   std::size_t connection = 0;           // 1-based, in accept order
   std::size_t index_on_connection = 0;  // 1-based
 
@@ -150,7 +150,8 @@ class test_server {
       received_request got;
       got.method = std::string(req.method_string());
       got.target = std::string(req.target());
-      for (const auto& f : req) got.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : req)
+        got.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       got.body = req.body();
       got.sni = sni;
       got.connection = number;

@@ -38,8 +38,7 @@ inline void write_text(const std::filesystem::path& p, const std::string& text) 
 }
 
 inline void run_openssl(const std::filesystem::path& dir, const std::string& args) {
-  const std::string command =
-      "cd '" + dir.string() + "' && openssl " + args + " >>openssl.log 2>&1";
+  const std::string command = "cd '" + dir.string() + "' && openssl " + args + " >>openssl.log 2>&1";
   if (std::system(command.c_str()) != 0)
     throw std::runtime_error("openssl failed: " + args + " (see " + (dir / "openssl.log").string() + ")");
 }
@@ -77,18 +76,22 @@ inline std::unique_ptr<tls_files> make_tls_files() {
                      "extendedKeyUsage = serverAuth\n"
                      "subjectAltName = DNS:wrong.example\n");
   const std::string ec_key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  detail::run_openssl(d, "req -config test.cnf -x509 " + ec_key +
-                             " -keyout ca.key -out ca.pem -days 2 -subj /CN=Gatehouse-Test-CA -extensions ca_ext");
-  detail::run_openssl(d, "req -config test.cnf -new " + ec_key +
-                             " -keyout server.key -out server.csr -subj /CN=localhost");
-  detail::run_openssl(d, "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 2"
-                         " -extfile test.cnf -extensions localhost_ext -out server.pem");
-  detail::run_openssl(d, "req -config test.cnf -new " + ec_key +
-                             " -keyout wrong.key -out wrong.csr -subj /CN=wrong.example");
-  detail::run_openssl(d, "x509 -req -in wrong.csr -CA ca.pem -CAkey ca.key -set_serial 3 -days 2"
-                         " -extfile test.cnf -extensions wrong_ext -out wrong.pem");
-  detail::run_openssl(d, "req -config test.cnf -x509 " + ec_key +
-                             " -keyout self.key -out self.pem -days 2 -subj /CN=localhost -extensions localhost_ext");
+  detail::run_openssl(
+      d, "req -config test.cnf -x509 " + ec_key +
+             " -keyout ca.key -out ca.pem -days 2 -subj /CN=Gatehouse-Test-CA -extensions ca_ext");
+  detail::run_openssl(
+      d, "req -config test.cnf -new " + ec_key + " -keyout server.key -out server.csr -subj /CN=localhost");
+  detail::run_openssl(d,
+                      "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 2"
+                      " -extfile test.cnf -extensions localhost_ext -out server.pem");
+  detail::run_openssl(
+      d, "req -config test.cnf -new " + ec_key + " -keyout wrong.key -out wrong.csr -subj /CN=wrong.example");
+  detail::run_openssl(d,
+                      "x509 -req -in wrong.csr -CA ca.pem -CAkey ca.key -set_serial 3 -days 2"
+                      " -extfile test.cnf -extensions wrong_ext -out wrong.pem");
+  detail::run_openssl(
+      d, "req -config test.cnf -x509 " + ec_key +
+             " -keyout self.key -out self.pem -days 2 -subj /CN=localhost -extensions localhost_ext");
 
   files->ca_cert = d / "ca.pem";
   files->server_cert = d / "server.pem";

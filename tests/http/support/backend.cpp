@@ -1,0 +1,55 @@
+#include "backend.hpp"
+
+#include "aws_peers.hpp"
+#include "http_client.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+namespace gatehouse::testing {
+namespace {
+
+// One set of peers per test process, started on first use and stopped
+// when the process exits.
+aws_peers& shared_peers() {
+  static std::unique_ptr<aws_peers> peers = std::make_unique<aws_peers>();
+  return *peers;
+}
+
+}  // namespace
+
+backend_kind current_backend() {
+  const char* v = std::getenv("GATEHOUSE_TEST_BACKEND");
+  if (!v || std::string(v) == "embedded") return backend_kind::embedded;
+  if (std::string(v) == "aws") return backend_kind::aws;
+  throw std::runtime_error("GATEHOUSE_TEST_BACKEND must be embedded or aws");
+}
+
+std::map<std::string, std::string> backend_env() {
+  if (current_backend() == backend_kind::embedded) return {};
+  auto& peers = shared_peers();
+  auto env = peers.gatehouse_env();
+  env["USERS_TABLE"] = peers.new_table_name();
+  return env;
+}
+
+std::size_t count_objects(const std::string& data_dir, const std::string& prefix) {
+  namespace fs = std::filesystem;
+  if (current_backend() == backend_kind::embedded) {
+    const fs::path dir = fs::path(data_dir) / "objects" / prefix;
+    if (!fs::exists(dir)) return 0;
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  }
+  // s3rver itself, bypassing the proxy: it does not check signatures.
+  auto& peers = shared_peers();
+  http_client c(peers.raw_s3_port());
+  const auto r = c.get("/" + peers.bucket() + "?list-type=2&max-keys=1000&prefix=" + prefix);
+  if (r.status != 200) throw std::runtime_error("listing the bucket failed: " + r.body);
+  std::size_t count = 0;
+  for (auto pos = r.body.find("<Key>"); pos != std::string::npos; pos = r.body.find("<Key>", pos + 5)) ++count;
+  return count;
+}
+
+}  // namespace gatehouse::testing
