@@ -84,8 +84,12 @@ response pipeline::run(request& req) const {
     if (e.kind() == error_kind::unavailable) {
       // The cause (AWS/SQLite text, hosts) is logged, never sent.
       log::warn("storage unavailable", {{"request_id", req.request_id}, {"what", e.what()}});
-      return error_response(
+      response res = error_response(
           error(error_kind::unavailable, e.code(), "the service is temporarily unavailable"));
+      for (const auto& [name, value] : e.headers()) res.set_header(name, value);
+      // A client may always retry a 503; tell it when.
+      if (!res.header("retry-after")) res.set_header("retry-after", "1");
+      return res;
     }
     return error_response(e);
   }

@@ -78,8 +78,8 @@ void session::on_read_header(beast::error_code ec, std::size_t) {
     return refuse(error(error_kind::invalid_argument, "bad_request", "the request target must be a path"));
 
   const std::string_view path = target.substr(0, target.find('?'));
-  const auto* route = state_->app.routes().options_for(head.method_string(), path);
-  const std::size_t limit = route ? route->max_body : http::default_json_body_limit;
+  route_ = state_->app.routes().options_for(head.method_string(), path);
+  const std::size_t limit = route_ ? route_->max_body : http::default_json_body_limit;
   if (parser_->content_length() && *parser_->content_length() > limit)
     return refuse(error(error_kind::payload_too_large, "payload_too_large",
                         "the body is limited to " + std::to_string(limit) + " bytes"));
@@ -119,8 +119,7 @@ void session::on_read_body(beast::error_code ec, std::size_t) {
 
 void session::run_request() {
   auto req = std::make_shared<http::request>(to_request(parser_->get(), peer_ip_));
-  const auto* route = state_->app.routes().options_for(req->method, req->path);
-  if (!route || route->runs_inline) return send(state_->app.handle(*req));
+  if (!route_ || route_->runs_inline) return send(state_->app.handle(*req));
 
   if (state_->queued.fetch_add(1) >= state_->options.max_queued_requests) {
     state_->queued.fetch_sub(1);

@@ -48,6 +48,7 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<server_state> state_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<beast_response> response_;  // kept alive until written
+  const http::route_options* route_ = nullptr;  // of the request being read; null for 404/405
   std::string peer_ip_;
   bool idle_ = false;  // waiting for the next request's first byte
   bool keep_alive_ = false;

@@ -131,6 +131,7 @@ TEST_F(pipeline_test, storage_unavailable_is_503_without_the_backend_text) {
   EXPECT_EQ(error_code_of(res), "storage_unavailable");
   EXPECT_EQ(res.body.find("dynamodb"), std::string::npos) << res.body;
   EXPECT_EQ(res.body.find("10.0.0.7"), std::string::npos) << res.body;
+  EXPECT_EQ(res.header("retry-after"), std::optional<std::string_view>("1"));
 }
 
 TEST_F(pipeline_test, a_domain_error_keeps_its_status_code_and_message) {
