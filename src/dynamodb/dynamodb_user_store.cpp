@@ -4,6 +4,7 @@
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
 #include "dynamodb/attribute_values.hpp"
+#include "users/validation.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -23,7 +24,13 @@ std::optional<users::user> user_from_item(const json::object& item) {
   if (!id || !email || !hash) return std::nullopt;
   users::user u;
   u.user_id = std::move(*id);
-  u.email = std::move(*email);
+  // The contract's e-mails are trimmed and lower-cased; the Node.js version
+  // stored what the client typed.
+  try {
+    u.email = users::normalize_email(*email);
+  } catch (const error&) {
+    u.email = std::move(*email);
+  }
   u.password_hash = std::move(*hash);
   u.name = get_string(item, "name").value_or("");
   u.profile_image_key = get_string(item, "profile_image");

@@ -22,6 +22,10 @@
 //   s3.delete_object      {bucket, key}
 //   s3.list_objects       {bucket, prefix?}       -> {keys}
 //   s3.presign_get        {bucket, key, expires_in?, signed_seconds_ago?} -> {url}
+//   dynamodb.scan         {table}                 -> {items} (every page, ConsistentRead)
+//   s3.put_object_base64  {bucket, key, body_base64, content_type?}  binary bodies
+//   s3.get_object_base64  {bucket, key}           -> {body_base64, content_type,
+//                                                     server_side_encryption (or null)}
 // A failed op gives {"ok": false, "name", "status", "message"}; the rest still run.
 // Each SDK client is loaded only when an op needs it: loading costs more than most ops.
 let dynamodbSdk, s3Sdk, presigner;
@@ -89,6 +93,17 @@ const ops = {
     const r = await db.send(new GetItemCommand({ TableName: a.table, Key: marshallItem(a.key), ConsistentRead: true }));
     return { item: r.Item ? unmarshallItem(r.Item) : null };
   },
+  async "dynamodb.scan"(db, a) {
+    const { ScanCommand } = await loadDynamodb();
+    const items = [];
+    let start;
+    do {
+      const r = await db.send(new ScanCommand({ TableName: a.table, ConsistentRead: true, ExclusiveStartKey: start }));
+      for (const i of r.Items ?? []) items.push(unmarshallItem(i));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return { items };
+  },
   async "dynamodb.list_tables"(db) {
     const { ListTablesCommand } = await loadDynamodb();
     const r = await db.send(new ListTablesCommand({}));
@@ -109,6 +124,18 @@ const ops = {
     const { GetObjectCommand } = await loadS3();
     const r = await s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key }));
     return { body: await r.Body.transformToString("utf8"), content_type: r.ContentType ?? null };
+  },
+  async "s3.put_object_base64"(s3, a) {
+    const { PutObjectCommand } = await loadS3();
+    await s3.send(new PutObjectCommand({ Bucket: a.bucket, Key: a.key, Body: Buffer.from(a.body_base64, "base64"),
+      ContentType: a.content_type ?? "application/octet-stream" }));
+    return {};
+  },
+  async "s3.get_object_base64"(s3, a) {
+    const { GetObjectCommand } = await loadS3();
+    const r = await s3.send(new GetObjectCommand({ Bucket: a.bucket, Key: a.key }));
+    return { body_base64: Buffer.from(await r.Body.transformToByteArray()).toString("base64"),
+      content_type: r.ContentType ?? null, server_side_encryption: r.ServerSideEncryption ?? null };
   },
   async "s3.head_object"(s3, a) {
     const { HeadObjectCommand } = await loadS3();
