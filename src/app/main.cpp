@@ -1,13 +1,19 @@
 // gatehouse: the command line. Subcommands: serve (default), migrate.
+// With AWS_LAMBDA_RUNTIME_API set (inside Lambda, where this binary is
+// `bootstrap`) it serves Runtime API invocations instead.
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "base/log.hpp"
+#include "lambda/runtime_client.hpp"
+#include "lambda/runtime_loop.hpp"
 #include "server/server.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <string>
 #include <thread>
 
 namespace {
@@ -39,6 +45,42 @@ int serve(const app::config& cfg) {
   return 0;
 }
 
+// Lambda: start-up failures go to the Runtime API's init/error (their
+// message names the variable, never its value) and end the process;
+// Lambda then reports the init failure and retries on the next request.
+int run_lambda(const std::string& runtime_api, const env_lookup& env) {
+  std::unique_ptr<lambda::runtime_client> rt;
+  try {
+    rt = std::make_unique<lambda::runtime_client>(runtime_api);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gatehouse: %s\n", e.what());
+    return exit_config_error;
+  }
+  const auto refuse = [&](std::string_view type, const std::string& message, int code) {
+    log::error("init failed", {{"error_type", type}, {"what", message}});
+    try {
+      rt->init_error(type, message);
+    } catch (const std::exception& e) {
+      log::error("init error not delivered", {{"what", e.what()}});
+    }
+    return code;
+  };
+
+  std::unique_ptr<app::application> application;
+  try {
+    const app::config cfg = app::load_config(env);
+    log::set_min_level(cfg.log_level);
+    // No network I/O here: AWS clients connect on first use, so a cold
+    // start costs only opening the embedded store, if any.
+    application = std::make_unique<app::application>(cfg, env);
+  } catch (const app::config_error& e) {
+    return refuse("Runtime.InvalidConfiguration", e.what(), exit_config_error);
+  } catch (const std::exception& e) {
+    return refuse("Runtime.InitError", e.what(), exit_runtime_error);
+  }
+  return lambda::run_runtime_loop(application->pipeline(), *rt);
+}
+
 int migrate(const app::config& cfg, bool create_tables) {
   app::application application(cfg, app::process_environment());
   application.migrate(create_tables, [](std::string_view line) {
@@ -52,6 +94,10 @@ int migrate(const app::config& cfg, bool create_tables) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const env_lookup env = app::process_environment();
+  if (const auto runtime_api = env("AWS_LAMBDA_RUNTIME_API"); runtime_api && !runtime_api->empty())
+    return run_lambda(*runtime_api, env);
+
   CLI::App cli{"Gatehouse: user and authentication API (sign-up, login with JWT, users, profile pictures)"};
   cli.require_subcommand(0, 1);
   auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API (the default)");
@@ -65,7 +111,7 @@ int main(int argc, char** argv) {
 
   app::config cfg;
   try {
-    cfg = app::load_config(app::process_environment());
+    cfg = app::load_config(env);
   } catch (const app::config_error& e) {
     std::fprintf(stderr, "gatehouse: invalid configuration: %s\n", e.what());
     return exit_config_error;

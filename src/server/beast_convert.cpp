@@ -30,7 +30,8 @@ http::request to_request(beast_request& in, std::string source_ip) {
 
 beast_response to_beast(http::response&& res, unsigned version, bool keep_alive) {
   beast_response out{static_cast<bhttp::status>(res.status), version};
-  for (auto& [name, value] : res.headers) out.set(name, value);
+  // insert, not set: repeated headers (set-cookie) must all go out.
+  for (auto& [name, value] : res.headers) out.insert(name, value);
   out.body() = std::move(res.body);
   out.keep_alive(keep_alive);
   // 204 carries neither a body nor a Content-Length (RFC 9110 8.6).
