@@ -12,7 +12,7 @@ packages=(
   libcli11-dev
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
-  curl ca-certificates openssl
+  curl ca-certificates openssl zip unzip
 )
 
 missing=()

@@ -1,0 +1,441 @@
+// deploy/serverless.yml, as the Serverless Framework (v3, pinned in
+// tests/peers) compiles it: `serverless package` for stages dev and prod,
+// offline (its own network namespace when permitted, telemetry and
+// notifications off) and without AWS credentials, then assertions on the
+// CloudFormation template it wrote. The IAM grants are checked against the
+// calls src/dynamodb and src/s3 make, read from the source itself.
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#ifndef GATEHOUSE_SOURCE_DIR
+#error "GATEHOUSE_SOURCE_DIR must name the source tree"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const fs::path source_dir = GATEHOUSE_SOURCE_DIR;
+const fs::path deploy_dir = source_dir / "deploy";
+const fs::path serverless_bin = source_dir / "tests/peers/node_modules/.bin/serverless";
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs argv (looked up on PATH) in `cwd` with exactly `env`; output to `log`.
+// Returns the exit status, or -1 if it ran past `timeout` (then killed).
+int run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, const fs::path& cwd,
+        const fs::path& log, std::chrono::seconds timeout) {
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return 127;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct packaging {
+  std::string stage;
+  int exit_code = -2;
+  std::string output;
+  json::object stack;  // cloudformation-template-update-stack.json
+};
+
+class serverless_package_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::random_device rd;
+    work_ = new fs::path(fs::temp_directory_path() /
+                         ("gatehouse-sls-" + std::to_string(::getpid()) + "-" + std::to_string(rd())));
+    fs::create_directories(*work_ / "home");
+
+    // No network: a network namespace of its own (only a downed loopback)
+    // when the kernel lets us make one. Probed with `true`.
+    for (const auto& prefix : std::vector<std::vector<std::string>>{{"unshare", "-n"}, {"unshare", "-r", "-n"}}) {
+      auto probe = prefix;
+      probe.push_back("true");
+      if (run(probe, {{"PATH", path_}}, *work_, *work_ / "probe.log", 10s) == 0) {
+        offline_prefix_ = new std::vector<std::string>(prefix);
+        break;
+      }
+    }
+    for (const char* stage : {"dev", "prod"}) packaged_[stage] = package(stage);
+  }
+
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(*work_, ec);
+    delete work_;
+    delete offline_prefix_;
+    packaged_.clear();
+  }
+
+  static packaging package(const std::string& stage) {
+    packaging p;
+    p.stage = stage;
+    const fs::path out = *work_ / ("package-" + stage);
+    std::vector<std::string> argv = offline_prefix_ ? *offline_prefix_ : std::vector<std::string>{};
+    argv.insert(argv.end(), {serverless_bin.string(), "package", "--stage", stage, "--package", out.string()});
+    // Only these variables: no AWS_* credentials or profile, and a HOME of
+    // its own, so neither ~/.aws nor ~/.serverlessrc is read or written.
+    const std::map<std::string, std::string> env{{"PATH", path_},
+                                                 {"HOME", (*work_ / "home").string()},
+                                                 {"SLS_TELEMETRY_DISABLED", "1"},
+                                                 {"SLS_NOTIFICATIONS_MODE", "off"},
+                                                 {"LANG", "C.UTF-8"}};
+    const fs::path log = *work_ / ("serverless-" + stage + ".log");
+    p.exit_code = run(argv, env, deploy_dir, log, 240s);
+    p.output = read_file(log);
+    const fs::path tpl = out / "cloudformation-template-update-stack.json";
+    if (p.exit_code == 0 && fs::exists(tpl)) p.stack = json::parse(read_file(tpl)).as_object();
+    return p;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(serverless_bin)) << serverless_bin << " is missing: run `make peers`";
+    ASSERT_TRUE(fs::exists(GATEHOUSE_LAMBDA_ZIP))
+        << GATEHOUSE_LAMBDA_ZIP << " is missing: run `make package` (serverless package needs the artifact)";
+    for (const auto& [stage, p] : packaged_)
+      ASSERT_EQ(p.exit_code, 0) << "serverless package --stage " << stage << " failed:\n" << p.output;
+  }
+
+  static const json::object& resources(const std::string& stage) {
+    return packaged_.at(stage).stack.at("Resources").as_object();
+  }
+  static const json::object& resource(const std::string& stage, const std::string& name) {
+    const auto& all = resources(stage);
+    if (!all.contains(name)) throw std::runtime_error("the " + stage + " template has no resource " + name);
+    return all.at(name).as_object();
+  }
+  static const json::object& properties(const std::string& stage, const std::string& name) {
+    return resource(stage, name).at("Properties").as_object();
+  }
+  static std::vector<std::string> names_of_type(const std::string& stage, const std::string& type) {
+    std::vector<std::string> out;
+    for (const auto& [name, r] : resources(stage))
+      if (r.as_object().at("Type") == json::value(type)) out.emplace_back(name);
+    return out;
+  }
+
+  static inline std::string path_ = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  static inline fs::path* work_ = nullptr;
+  static inline std::vector<std::string>* offline_prefix_ = nullptr;
+  static inline std::map<std::string, packaging> packaged_;
+};
+
+// A value that may be one item or an array of them, as a list.
+std::vector<json::value> items(const json::value& v) {
+  if (v.is_array()) return {v.as_array().begin(), v.as_array().end()};
+  return {v};
+}
+
+struct grant {
+  std::string action;
+  std::string resource;  // the JSON of one Resource entry
+  bool operator<(const grant& o) const { return std::tie(action, resource) < std::tie(o.action, o.resource); }
+  bool operator==(const grant& o) const { return action == o.action && resource == o.resource; }
+};
+
+void PrintTo(const grant& g, std::ostream* os) { *os << g.action << " on " << g.resource; }
+
+const std::string users_table_arn = R"({"Fn::GetAtt":["UsersTable","Arn"]})";
+const std::string emails_table_arn = R"({"Fn::GetAtt":["UsersEmailTable","Arn"]})";
+const std::string tokens_table_arn = R"({"Fn::GetAtt":["RefreshTokensTable","Arn"]})";
+const std::string images_arn = R"({"Fn::Sub":"${ProfileImagesBucket.Arn}/profile-images/*"})";
+
+const std::set<std::string> framework_log_actions{"logs:CreateLogStream", "logs:CreateLogGroup", "logs:TagResource",
+                                                  "logs:PutLogEvents"};
+
+// Every Allow the stack's IAM roles hold, with the framework's own log
+// statements (for the function's log group) kept apart.
+struct role_grants {
+  std::set<grant> ours;
+  std::set<grant> logs;
+};
+
+role_grants collect_grants(const json::object& resources) {
+  role_grants out;
+  for (const auto& [name, r] : resources) {
+    if (r.as_object().at("Type") != json::value("AWS::IAM::Role")) continue;
+    const auto& props = r.as_object().at("Properties").as_object();
+    EXPECT_FALSE(props.contains("ManagedPolicyArns")) << name << " attaches managed policies";
+    for (const auto& policy : props.at("Policies").as_array()) {
+      for (const auto& st_value : policy.at("PolicyDocument").at("Statement").as_array()) {
+        const auto& st = st_value.as_object();
+        EXPECT_EQ(st.at("Effect"), json::value("Allow")) << json::serialize(st);
+        EXPECT_FALSE(st.contains("NotAction") || st.contains("NotResource")) << json::serialize(st);
+        for (const auto& res : items(st.at("Resource"))) {
+          EXPECT_FALSE(res.is_string() && res.as_string() == "*") << "a wildcard resource: " << json::serialize(st);
+          for (const auto& action : items(st.at("Action"))) {
+            const std::string a(action.as_string());
+            EXPECT_EQ(a.find('*'), std::string::npos) << "a wildcard action: " << json::serialize(st);
+            (a.rfind("logs:", 0) == 0 ? out.logs : out.ours).insert({a, json::serialize(res)});
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// The operations `pattern`'s first group names in `file` (relative to src/).
+std::set<std::string> calls_in(const std::string& file, const std::string& pattern) {
+  const std::string text = read_file(source_dir / "src" / file);
+  std::set<std::string> out;
+  const std::regex re(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it)
+    out.insert((*it)[1].str());
+  return out;
+}
+
+TEST_F(serverless_package_test, both_routes_reach_the_function_with_cors) {
+  for (const std::string stage : {"dev", "prod"}) {
+    std::set<std::string> routes;
+    for (const auto& name : names_of_type(stage, "AWS::ApiGatewayV2::Route"))
+      routes.insert(std::string(properties(stage, name).at("RouteKey").as_string()));
+    EXPECT_EQ(routes, (std::set<std::string>{"ANY /", "ANY /{proxy+}"})) << stage;
+
+    const auto apis = names_of_type(stage, "AWS::ApiGatewayV2::Api");
+    ASSERT_EQ(apis.size(), 1u) << stage;
+    const auto& api = properties(stage, apis.front());
+    EXPECT_EQ(api.at("ProtocolType"), json::value("HTTP"));
+    const auto& cors = api.at("CorsConfiguration").as_object();
+    const auto methods = items(cors.at("AllowMethods"));
+    EXPECT_NE(std::find(methods.begin(), methods.end(), json::value("POST")), methods.end()) << json::serialize(cors);
+    const auto& origins = cors.at("AllowOrigins").as_array();
+    ASSERT_EQ(origins.size(), 1u);
+    // Any origin while developing; only the front end's in prod.
+    EXPECT_EQ(origins.front() == json::value("*"), stage == "dev") << stage << ": " << json::serialize(origins);
+  }
+}
+
+TEST_F(serverless_package_test, the_function_runs_the_packaged_bootstrap_on_provided_al2023_x86_64) {
+  const auto functions = names_of_type("dev", "AWS::Lambda::Function");
+  ASSERT_EQ(functions.size(), 1u);
+  const auto& fn = properties("dev", functions.front());
+  EXPECT_EQ(fn.at("Runtime"), json::value("provided.al2023"));
+  EXPECT_EQ(fn.at("Architectures"), json::value(json::array{"x86_64"}));
+  const std::string key(fn.at("Code").at("S3Key").as_string());
+  EXPECT_TRUE(key.ends_with("/gatehouse-lambda.zip")) << key;
+}
+
+TEST_F(serverless_package_test, the_environment_names_the_stacks_tables_and_bucket_and_takes_the_secret_from_ssm) {
+  const auto& fn = properties("dev", names_of_type("dev", "AWS::Lambda::Function").front());
+  const auto& env = fn.at("Environment").at("Variables").as_object();
+  EXPECT_EQ(env.at("USERS_TABLE"), json::parse(R"({"Ref":"UsersTable"})"));
+  EXPECT_EQ(env.at("USERS_EMAIL_TABLE"), json::parse(R"({"Ref":"UsersEmailTable"})"));
+  EXPECT_EQ(env.at("PROFILE_IMAGES_BUCKET"), json::parse(R"({"Ref":"ProfileImagesBucket"})"));
+  // A CloudFormation dynamic reference, resolved at deploy time: the
+  // template (and the deployment bucket) never hold the secret.
+  EXPECT_EQ(env.at("JWT_SECRET"), json::value("{{resolve:ssm:/gatehouse/dev/jwt-secret}}"));
+  for (const char* name : {"JWT_ISSUER", "BCRYPT_COST", "DATA_DIR"}) EXPECT_TRUE(env.contains(name)) << name;
+}
+
+TEST_F(serverless_package_test, iam_grants_exactly_the_operations_each_table_and_the_image_prefix_need) {
+  const auto grants = collect_grants(resources("dev"));
+  const std::set<grant> expected{
+      {"dynamodb:GetItem", users_table_arn},    {"dynamodb:PutItem", users_table_arn},
+      {"dynamodb:UpdateItem", users_table_arn}, {"dynamodb:DeleteItem", users_table_arn},
+      {"dynamodb:Scan", users_table_arn},       {"dynamodb:GetItem", emails_table_arn},
+      {"dynamodb:PutItem", emails_table_arn},   {"dynamodb:DeleteItem", emails_table_arn},
+      {"dynamodb:GetItem", tokens_table_arn},   {"dynamodb:PutItem", tokens_table_arn},
+      {"dynamodb:UpdateItem", tokens_table_arn},
+      {"s3:PutObject", images_arn},             {"s3:GetObject", images_arn},
+      {"s3:DeleteObject", images_arn},
+  };
+  EXPECT_EQ(grants.ours, expected);
+
+  // The framework's own statements: writing to the function's log group only.
+  EXPECT_FALSE(grants.logs.empty());
+  for (const auto& g : grants.logs) {
+    EXPECT_TRUE(framework_log_actions.count(g.action)) << g.action;
+    EXPECT_NE(g.resource.find(":log-group:/aws/lambda/gatehouse-dev"), std::string::npos) << g.resource;
+  }
+}
+
+// If src/ starts calling another operation, this fails until
+// serverless.yml grants it on the right table, and a grant the code does
+// not use fails it too. Each store's calls are read from its source.
+TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_calls) {
+  // Which tables each DynamoDB store works on. dynamodb_schema.cpp is
+  // `gatehouse migrate` (DescribeTable, CreateTable, UpdateTimeToLive, the
+  // e-mail claim backfill), run with an operator's credentials.
+  const std::map<std::string, std::set<std::string>> tables_of_store{
+      {"dynamodb_user_store.cpp", {users_table_arn, emails_table_arn}},
+      {"dynamodb_token_store.cpp", {tokens_table_arn}},
+  };
+  const std::set<std::string> not_request_path{"dynamodb_schema.cpp", "dynamodb_client.cpp"};
+  const auto grants = collect_grants(resources("dev")).ours;
+
+  std::set<std::string> stores_seen;
+  for (const auto& entry : fs::directory_iterator(source_dir / "src/dynamodb")) {
+    const std::string file = entry.path().filename().string();
+    if (entry.path().extension() != ".cpp" || not_request_path.count(file)) continue;
+    const auto calls = calls_in("dynamodb/" + file, R"(\bcall\(\s*\"([A-Za-z]+)\")");
+    if (calls.empty()) continue;
+    ASSERT_TRUE(tables_of_store.count(file)) << "src/dynamodb/" << file << " calls DynamoDB: map it to its tables here";
+    stores_seen.insert(file);
+    std::set<std::string> used, granted;
+    for (const auto& op : calls) used.insert("dynamodb:" + op);
+    for (const auto& g : grants)
+      if (tables_of_store.at(file).count(g.resource)) granted.insert(g.action);
+    EXPECT_EQ(granted, used) << "the grants on the tables of " << file;
+  }
+  for (const auto& [file, tables] : tables_of_store)
+    EXPECT_TRUE(stores_seen.count(file)) << "src/dynamodb/" << file << " makes no DynamoDB calls (moved?)";
+
+  // Objects: send("PUT"|"GET"|"HEAD"|"DELETE", ...) plus the pre-signed GET.
+  auto s3_methods = calls_in("s3/s3_object_store.cpp", R"(\bsend\(\s*\"([A-Z]+)\")");
+  const auto presigned = calls_in("s3/s3_object_store.cpp", R"(\.method\s*=\s*\"([A-Z]+)\")");
+  s3_methods.insert(presigned.begin(), presigned.end());
+  ASSERT_FALSE(s3_methods.empty()) << "found no S3 requests: has s3_object_store.cpp changed shape?";
+  const std::map<std::string, std::string> s3_action_of{
+      {"PUT", "s3:PutObject"}, {"GET", "s3:GetObject"}, {"HEAD", "s3:GetObject"}, {"DELETE", "s3:DeleteObject"}};
+  std::set<std::string> s3_used, s3_granted;
+  for (const auto& m : s3_methods) {
+    ASSERT_TRUE(s3_action_of.count(m)) << "an S3 request with method " << m << ": map it to its IAM action here";
+    s3_used.insert(s3_action_of.at(m));
+  }
+  for (const auto& g : grants)
+    if (g.resource == images_arn) s3_granted.insert(g.action);
+  EXPECT_EQ(s3_granted, s3_used);
+
+  std::set<std::string> all_granted;
+  for (const auto& g : grants) all_granted.insert(g.action);
+  for (const char* migrate_only : {"dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTimeToLive"})
+    EXPECT_FALSE(all_granted.count(migrate_only)) << migrate_only;
+}
+
+// Every table and bucket variable the configuration reads is set, to a
+// resource of this stack: left unset, USERS_TABLE's derived defaults
+// (<table>-emails, <table>-tokens) would name tables nobody created.
+TEST_F(serverless_package_test, every_storage_variable_the_configuration_reads_names_a_resource_of_the_stack) {
+  const auto variables = calls_in("app/config.cpp", R"(\benv\(\s*\"([A-Z_]+_(?:TABLE|BUCKET))\")");
+  ASSERT_FALSE(variables.empty()) << "found no *_TABLE / *_BUCKET variables in src/app/config.cpp";
+  const auto& fn = properties("dev", names_of_type("dev", "AWS::Lambda::Function").front());
+  const auto& env = fn.at("Environment").at("Variables").as_object();
+  const auto grants = collect_grants(resources("dev")).ours;
+  for (const auto& name : variables) {
+    ASSERT_TRUE(env.contains(name)) << name << " is read by the configuration but not set in serverless.yml";
+    const auto* ref = env.at(name).is_object() ? env.at(name).as_object().if_contains("Ref") : nullptr;
+    ASSERT_TRUE(ref) << name << " should be a !Ref to a stack resource: " << json::serialize(env.at(name));
+    const std::string resource_name(ref->as_string());
+    const std::string type(resource("dev", resource_name).at("Type").as_string());
+    EXPECT_TRUE(type == "AWS::DynamoDB::Table" || type == "AWS::S3::Bucket") << name << " -> " << type;
+    const bool granted = std::any_of(grants.begin(), grants.end(), [&](const grant& g) {
+      return g.resource.find("\"" + resource_name + "\"") != std::string::npos ||
+             g.resource.find("${" + resource_name + ".Arn}") != std::string::npos;
+    });
+    EXPECT_TRUE(granted) << name << " -> " << resource_name << " has no IAM grant";
+  }
+}
+
+TEST_F(serverless_package_test, the_bucket_blocks_public_access_encrypts_and_accepts_browser_uploads) {
+  const auto& bucket = properties("dev", "ProfileImagesBucket");
+  const auto& block = bucket.at("PublicAccessBlockConfiguration").as_object();
+  for (const char* flag : {"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"})
+    EXPECT_EQ(block.at(flag), json::value(true)) << flag;
+  const auto& sse = bucket.at("BucketEncryption").at("ServerSideEncryptionConfiguration").as_array();
+  ASSERT_EQ(sse.size(), 1u);
+  EXPECT_EQ(sse.front().at("ServerSideEncryptionByDefault").at("SSEAlgorithm"), json::value("AES256"));
+  const std::string name(bucket.at("BucketName").at("Fn::Sub").as_string());
+  EXPECT_NE(name.find("${AWS::AccountId}"), std::string::npos) << name;
+  const auto& rule = bucket.at("CorsConfiguration").at("CorsRules").as_array().at(0).as_object();
+  const auto methods = items(rule.at("AllowedMethods"));
+  EXPECT_NE(std::find(methods.begin(), methods.end(), json::value("POST")), methods.end());
+
+  // The bucket's policy only takes away (plain HTTP), never grants.
+  for (const auto& name_of_policy : names_of_type("dev", "AWS::S3::BucketPolicy")) {
+    const auto& policy = properties("dev", name_of_policy);
+    for (const auto& st : policy.at("PolicyDocument").at("Statement").as_array())
+      EXPECT_EQ(st.at("Effect"), json::value("Deny")) << name_of_policy << ": " << json::serialize(st);
+  }
+}
+
+TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code_uses) {
+  const std::map<std::string, std::string> key_of{
+      {"UsersTable", "userId"}, {"UsersEmailTable", "email"}, {"RefreshTokensTable", "id"}};
+  for (const auto& [table, key] : key_of) {
+    const auto& t = properties("dev", table);
+    EXPECT_EQ(t.at("BillingMode"), json::value("PAY_PER_REQUEST")) << table;
+    EXPECT_EQ(t.at("KeySchema"), json::parse(R"([{"AttributeName":")" + key + R"(","KeyType":"HASH"}])")) << table;
+  }
+  // Expired refresh tokens are cleared by DynamoDB's TTL, on the attribute the store writes.
+  const auto ttl = calls_in("dynamodb/dynamodb_token_store.hpp", R"(\bttl_attribute\s*=\s*\"(\w+)\")");
+  ASSERT_EQ(ttl.size(), 1u) << "dynamodb_token_store.hpp's ttl_attribute not found";
+  const auto& spec = properties("dev", "RefreshTokensTable").at("TimeToLiveSpecification");
+  EXPECT_EQ(spec.at("AttributeName"), json::value(*ttl.begin()));
+  EXPECT_EQ(spec.at("Enabled"), json::value(true));
+}
+
+TEST_F(serverless_package_test, prod_retains_and_protects_the_data_and_dev_does_not) {
+  for (const std::string stage : {"dev", "prod"}) {
+    const bool prod = stage == "prod";
+    for (const char* name : {"UsersTable", "UsersEmailTable", "RefreshTokensTable", "ProfileImagesBucket"}) {
+      const auto& r = resource(stage, name);
+      EXPECT_EQ(r.at("DeletionPolicy"), json::value(prod ? "Retain" : "Delete")) << stage << " " << name;
+      EXPECT_EQ(r.at("UpdateReplacePolicy"), json::value(prod ? "Retain" : "Delete")) << stage << " " << name;
+    }
+    for (const char* table : {"UsersTable", "UsersEmailTable", "RefreshTokensTable"})
+      EXPECT_EQ(properties(stage, table).at("DeletionProtectionEnabled"), json::value(prod)) << stage << " " << table;
+    // Point-in-time recovery for the users and their e-mail claims; refresh
+    // tokens are short-lived, and losing them only means logging in again.
+    for (const char* table : {"UsersTable", "UsersEmailTable"}) {
+      const auto& pitr = properties(stage, table).at("PointInTimeRecoverySpecification");
+      EXPECT_EQ(pitr.at("PointInTimeRecoveryEnabled"), json::value(prod)) << stage << " " << table;
+    }
+  }
+}
+
+}  // namespace
