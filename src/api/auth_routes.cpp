@@ -1,4 +1,4 @@
-// POST /signup and POST /login.
+// POST /signup, POST /login, POST /token/refresh and POST /logout.
 #include "api/routes.hpp"
 #include "api/user_json.hpp"
 #include "base/error.hpp"
@@ -7,8 +7,23 @@
 #include "http/json_body.hpp"
 #include "users/validation.hpp"
 
+#include <optional>
+#include <string>
+
 namespace gatehouse::api {
 namespace {
+
+// Login's and refresh's answer: a fresh access token, the refresh token
+// to use next time, and the user.
+http::response session_response(const users::user& u, const std::string& refresh_token, const services& s) {
+  const std::int64_t now = s.now_seconds();
+  const auth::access_claims claims{u.user_id, u.email, now, now + s.settings.access_token_ttl_seconds};
+  return http::json_response(200, {{"token", s.tokens.sign(claims)},
+                                   {"token_type", "Bearer"},
+                                   {"expires_in", s.settings.access_token_ttl_seconds},
+                                   {"refresh_token", refresh_token},
+                                   {"user", user_json(u, s.images)}});
+}
 
 http::response signup(http::request& req, const services& s) {
   const auto body = http::parse_json_object(req);
@@ -52,14 +67,36 @@ http::response login(http::request& req, const services& s) {
   }
   if (!s.passwords.verify(password, found->password_hash)) throw invalid_credentials();
 
-  const std::int64_t now = s.now_seconds();
-  auth::access_claims claims{found->user_id, found->email, now,
-                             now + s.settings.access_token_ttl_seconds};
   req.user_id = found->user_id;
-  return http::json_response(200, {{"token", s.tokens.sign(claims)},
-                                   {"token_type", "Bearer"},
-                                   {"expires_in", s.settings.access_token_ttl_seconds},
-                                   {"user", user_json(*found, s.images)}});
+  const auto refresh = s.refresh_tokens.issue(found->user_id);
+  return session_response(*found, refresh.token, s);
+}
+
+// The refresh token arrives in the body only (never a query string, which
+// ends up in logs). A string of the wrong shape is simply unknown to the
+// service: 401 (or 204 for logout), without a store lookup.
+std::string refresh_token_from(const http::request& req) {
+  const auto body = http::parse_json_object(req);
+  return http::required_string(body, "refresh_token");
+}
+
+http::response refresh(http::request& req, const services& s) {
+  const std::string presented = refresh_token_from(req);
+  std::optional<users::user> found;
+  const auto next = s.refresh_tokens.refresh(presented, [&](const std::string& user_id) {
+    found = s.users.find_by_id(user_id);
+    return found.has_value();
+  });
+  req.user_id = next.user_id;
+  return session_response(*found, next.token, s);
+}
+
+// Public: the refresh token is the proof, so a Bearer token is neither
+// needed nor looked at. Unknown, expired and already revoked tokens get the
+// same 204 as a live one.
+http::response logout(http::request& req, const services& s) {
+  s.refresh_tokens.revoke(refresh_token_from(req));
+  return http::empty_response(204);
 }
 
 }  // namespace
@@ -67,6 +104,8 @@ http::response login(http::request& req, const services& s) {
 void bind_auth_routes(http::router& r, const services& s) {
   r.add("POST", "/signup", [&s](http::request& req) { return signup(req, s); });
   r.add("POST", "/login", [&s](http::request& req) { return login(req, s); });
+  r.add("POST", "/token/refresh", [&s](http::request& req) { return refresh(req, s); });
+  r.add("POST", "/logout", [&s](http::request& req) { return logout(req, s); });
 }
 
 }  // namespace gatehouse::api

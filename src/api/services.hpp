@@ -3,6 +3,7 @@
 // composition root built, and the settings that shape responses.
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/refresh_tokens.hpp"
 #include "images/object_store.hpp"
 #include "users/user_store.hpp"
 
@@ -13,7 +14,7 @@
 namespace gatehouse::api {
 
 struct api_settings {
-  std::int64_t access_token_ttl_seconds = 3600;
+  std::int64_t access_token_ttl_seconds = 900;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
 };
 
@@ -22,6 +23,7 @@ struct services {
   images::object_store& images;
   const auth::password_hasher& passwords;
   const auth::jwt_codec& tokens;
+  auth::refresh_token_service& refresh_tokens;
   std::function<std::int64_t()> now_seconds;  // the clock, injectable for tests
   api_settings settings;
 };

@@ -3,15 +3,18 @@
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/refresh_tokens.hpp"
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
 #include "dynamodb/dynamodb_schema.hpp"
+#include "dynamodb/dynamodb_token_store.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
 #include "files/file_object_store.hpp"
 #include "s3/s3_object_store.hpp"
 #include "sqlite/database.hpp"
+#include "sqlite/sqlite_token_store.hpp"
 #include "sqlite/sqlite_user_store.hpp"
 
 #include <fcntl.h>
@@ -77,8 +80,13 @@ struct application::parts {
     if (cfg.aws.any()) build_aws(cfg, env);
     build_user_store(cfg);
     build_object_store(cfg);
+    refresh_tokens = std::make_unique<auth::refresh_token_service>(
+        *token_store,
+        // A key of its own for successors, derived like the file-URL key.
+        std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse refresh tokens v1"))),
+        auth::refresh_settings{cfg.refresh_token_ttl_seconds, cfg.refresh_reuse_grace_seconds}, system_now);
     services = std::make_unique<api::services>(api::services{
-        *users, *images, passwords, tokens, system_now,
+        *users, *images, passwords, tokens, *refresh_tokens, system_now,
         api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
@@ -109,13 +117,16 @@ struct application::parts {
     if (cfg.aws.users_table) {
       dynamodb = std::make_unique<dynamodb::dynamodb_client>(
           *aws_client, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
-      user_tables = dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table};
+      user_tables = dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table,
+                                          cfg.aws.refresh_tokens_table};
       users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now);
+      token_store = std::make_unique<dynamodb::dynamodb_token_store>(*dynamodb, user_tables.tokens);
       return;
     }
     // Creates or upgrades the schema: `make run` on a fresh clone just works.
     auto db = sqlite::database::open(cfg.data_dir / "gatehouse.db");
-    users = std::make_unique<sqlite::sqlite_user_store>(std::move(db));
+    users = std::make_unique<sqlite::sqlite_user_store>(db);
+    token_store = std::make_unique<sqlite::sqlite_token_store>(std::move(db));
   }
 
   void build_object_store(const config& cfg) {
@@ -150,9 +161,11 @@ struct application::parts {
   dynamodb::user_tables user_tables;
 
   std::unique_ptr<users::user_store> users;
+  std::unique_ptr<auth::refresh_token_store> token_store;  // beside the users, on the same backend
   std::unique_ptr<images::object_store> images;
   files::file_object_store* local_files = nullptr;  // serves GET /files when images are local
 
+  std::unique_ptr<auth::refresh_token_service> refresh_tokens;
   std::unique_ptr<api::services> services;
   std::unique_ptr<http::pipeline> pipeline;
 };

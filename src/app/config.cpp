@@ -86,11 +86,17 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     if (v->size() < 3) reject("USERS_TABLE", table_rule);
     a.users_table = *v;
     a.users_email_table = *v + "-emails";
+    a.refresh_tokens_table = *v + "-tokens";
   }
   if (auto v = env("USERS_EMAIL_TABLE")) {
     check_name("USERS_EMAIL_TABLE", *v, 255, table_rule);
     if (v->size() < 3) reject("USERS_EMAIL_TABLE", table_rule);
     a.users_email_table = *v;
+  }
+  if (auto v = env("REFRESH_TOKENS_TABLE")) {
+    check_name("REFRESH_TOKENS_TABLE", *v, 255, table_rule);
+    if (v->size() < 3) reject("REFRESH_TOKENS_TABLE", table_rule);
+    a.refresh_tokens_table = *v;
   }
   if (auto v = env("PROFILE_IMAGES_BUCKET")) {
     constexpr std::string_view rule = "an S3 bucket name: 3..63 of a-z 0-9 - .";
@@ -166,7 +172,13 @@ config load_config(const env_lookup& env) {
   }
   if (auto v = env("ACCESS_TOKEN_TTL"))
     c.access_token_ttl_seconds = parse_duration("ACCESS_TOKEN_TTL", *v, 60, 86400,
-                                                "a duration from 60s to 24h, e.g. 3600, 15m or 1h");
+                                                "a duration from 60s to 24h, e.g. 900, 15m or 1h");
+  if (auto v = env("REFRESH_TOKEN_TTL"))
+    c.refresh_token_ttl_seconds = parse_duration("REFRESH_TOKEN_TTL", *v, 3600, 365 * 86400,
+                                                 "a duration from 1h to 365d, e.g. 30d or 720h");
+  if (auto v = env("REFRESH_REUSE_GRACE"))
+    c.refresh_reuse_grace_seconds = parse_duration("REFRESH_REUSE_GRACE", *v, 0, 60,
+                                                   "a duration from 0s to 60s, e.g. 10s (0 turns the grace off)");
   if (auto v = env("BCRYPT_COST"))
     c.bcrypt_cost = static_cast<int>(parse_integer("BCRYPT_COST", *v, 4, 14, "an integer 4..14"));
   if (auto v = env("MAX_IMAGE_BYTES"))

@@ -27,7 +27,9 @@ struct config {
   std::filesystem::path data_dir = "data";
   std::optional<std::string> jwt_secret;  // never logged
   std::string jwt_issuer = "gatehouse";
-  std::int64_t access_token_ttl_seconds = 3600;
+  std::int64_t access_token_ttl_seconds = 900;
+  std::int64_t refresh_token_ttl_seconds = 30 * 86400;
+  std::int64_t refresh_reuse_grace_seconds = 10;
   int bcrypt_cost = 10;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
   std::int64_t image_url_ttl_seconds = 900;
@@ -41,6 +43,7 @@ struct config {
   struct aws_settings {
     std::optional<std::string> users_table;
     std::string users_email_table;  // default <USERS_TABLE>-emails
+    std::string refresh_tokens_table;  // default <USERS_TABLE>-tokens
     std::optional<std::string> images_bucket;
     std::string region;  // required when either backend is AWS
     std::optional<std::string> dynamodb_endpoint;  // AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL

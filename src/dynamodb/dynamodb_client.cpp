@@ -45,6 +45,9 @@ boost::json::object dynamodb_client::call(std::string_view operation, const boos
     throw service_error(code, "condition failed");
   // A missing table is the caller's to judge (migrate expects it).
   if (code == "ResourceNotFoundException") throw service_error(code, "table not found");
+  // An operation this endpoint does not offer (dynalite has no
+  // UpdateTimeToLive): for migrate to report, not a storage failure.
+  if (code == "UnknownOperationException") throw service_error(code, "operation not supported");
   // Anything else is a misconfiguration (denied access, say) or a bug:
   // the log says which, the client sees only a 503.
   log::error("dynamodb: request failed",

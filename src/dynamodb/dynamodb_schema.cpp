@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "dynamodb/attribute_values.hpp"
+#include "dynamodb/dynamodb_token_store.hpp"
 #include "users/validation.hpp"
 
 #include <boost/json/array.hpp>
@@ -44,18 +45,38 @@ void create_table(dynamodb_client& client, const std::string& name, const std::s
   if (table_status(client, name) != "ACTIVE") throw storage_unavailable("table " + name + " did not become ACTIVE");
 }
 
+// DynamoDB's TTL on the tokens table, so expired tokens and families go by
+// themselves. Clean-up only: expiry is decided on read.
+void enable_ttl(dynamodb_client& client, const std::string& name) {
+  try {
+    client.call("UpdateTimeToLive",
+                {{"TableName", name},
+                 {"TimeToLiveSpecification",
+                  {{"Enabled", true}, {"AttributeName", dynamodb_token_store::ttl_attribute}}}});
+  } catch (const service_error& e) {
+    if (e.code() != "UnknownOperationException") throw;
+    log::warn("dynamodb: this endpoint has no UpdateTimeToLive; expired refresh tokens stay in the table "
+              "(they are refused all the same)",
+              {{"table", name}});
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> missing_tables(dynamodb_client& client, const user_tables& tables) {
   std::vector<std::string> missing;
-  for (const auto* name : {&tables.users, &tables.emails})
-    if (!table_exists(client, *name)) missing.push_back(*name);
+  for (const auto* name : {&tables.users, &tables.emails, &tables.tokens})
+    if (!name->empty() && !table_exists(client, *name)) missing.push_back(*name);
   return missing;
 }
 
 void create_missing_tables(dynamodb_client& client, const user_tables& tables) {
   if (!table_exists(client, tables.users)) create_table(client, tables.users, "userId");
   if (!table_exists(client, tables.emails)) create_table(client, tables.emails, "email");
+  if (!tables.tokens.empty() && !table_exists(client, tables.tokens)) {
+    create_table(client, tables.tokens, "id");
+    enable_ttl(client, tables.tokens);
+  }
 }
 
 backfill_progress backfill_email_claims(dynamodb_client& client, const user_tables& tables,

@@ -28,9 +28,11 @@
 
 namespace gatehouse::dynamodb {
 
+// The tables of the DynamoDB backend (the user store uses the first two).
 struct user_tables {
-  std::string users;   // USERS_TABLE
-  std::string emails;  // USERS_EMAIL_TABLE
+  std::string users;     // USERS_TABLE
+  std::string emails;    // USERS_EMAIL_TABLE
+  std::string tokens{};  // REFRESH_TOKENS_TABLE (dynamodb_token_store); empty: none
 };
 
 class dynamodb_user_store final : public users::user_store {

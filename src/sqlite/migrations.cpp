@@ -19,6 +19,31 @@ const std::vector<std::string_view>& migrations() {
           created_at        TEXT NOT NULL
         );
       )sql",
+      // 2: refresh tokens (auth/token_store.hpp), stored only as SHA-256
+      // hex. A family outlives its tokens (expires_at), so deleting expired
+      // families also deletes their tokens (ON DELETE CASCADE). No foreign
+      // key to users: the token store stands on its own, like DynamoDB's.
+      R"sql(
+        CREATE TABLE token_families (
+          family_id  TEXT PRIMARY KEY,
+          user_id    TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          revoked_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX token_families_expires_at ON token_families (expires_at);
+        CREATE INDEX token_families_user_id ON token_families (user_id);
+        CREATE TABLE refresh_tokens (
+          token_hash     TEXT PRIMARY KEY,
+          family_id      TEXT NOT NULL REFERENCES token_families (family_id) ON DELETE CASCADE,
+          user_id        TEXT NOT NULL,
+          expires_at     INTEGER NOT NULL,
+          used_at        INTEGER,
+          successor_hash TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id);
+        CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
+      )sql",
   };
   return list;
 }

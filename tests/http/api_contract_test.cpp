@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <memory>
 #include <regex>
+#include <set>
+#include <thread>
 
 namespace gatehouse::testing {
 namespace {
@@ -84,6 +87,17 @@ const error_row error_rows[] = {
     {"login_wrong_password", "POST", "/login", R"({"email":"ada@example.com","password":"wrong password"})", "application/json", false, 401, "invalid_credentials", nullptr},
     {"login_unknown_email", "POST", "/login", R"({"email":"nobody@example.com","password":"wrong password"})", "application/json", false, 401, "invalid_credentials", nullptr},
     {"login_malformed_email", "POST", "/login", R"({"email":"not-an-email","password":"wrong password"})", "application/json", false, 401, "invalid_credentials", nullptr},
+    {"refresh_malformed_json", "POST", "/token/refresh", "{\"refresh_token\":", "application/json", false, 400, "invalid_json", nullptr},
+    {"refresh_missing_token", "POST", "/token/refresh", "{}", "application/json", false, 400, "validation_failed", "refresh_token"},
+    {"refresh_token_not_a_string", "POST", "/token/refresh", R"({"refresh_token":42})", "application/json", false, 400, "validation_failed", "refresh_token"},
+    {"refresh_wrong_content_type", "POST", "/token/refresh", "refresh_token=x", "application/x-www-form-urlencoded", false, 415, "unsupported_media_type", nullptr},
+    {"refresh_wrong_method", "GET", "/token/refresh", "", nullptr, false, 405, "method_not_allowed", nullptr},
+    {"refresh_unknown_token", "POST", "/token/refresh", R"({"refresh_token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})", "application/json", false, 401, "invalid_refresh_token", nullptr},
+    {"refresh_malformed_token", "POST", "/token/refresh", R"({"refresh_token":"not a token"})", "application/json", false, 401, "invalid_refresh_token", nullptr},
+    {"refresh_access_token_instead", "POST", "/token/refresh", R"({"refresh_token":"eyJhbGciOiJIUzI1NiJ9.e30.x"})", "application/json", false, 401, "invalid_refresh_token", nullptr},
+    {"logout_malformed_json", "POST", "/logout", "{", "application/json", false, 400, "invalid_json", nullptr},
+    {"logout_missing_token", "POST", "/logout", R"({"token":"x"})", "application/json", true, 400, "validation_failed", "refresh_token"},
+    {"logout_wrong_content_type", "POST", "/logout", "", nullptr, false, 415, "unsupported_media_type", nullptr},
     {"users_without_token", "GET", "/users", "", nullptr, false, 401, "unauthorized", nullptr},
     {"me_without_token", "GET", "/users/me", "", nullptr, false, 401, "unauthorized", nullptr},
     {"users_limit_zero", "GET", "/users?limit=0", "", nullptr, true, 400, "validation_failed", "limit"},
@@ -165,9 +179,11 @@ TEST_F(contract, login_returns_a_bearer_token_that_opens_protected_routes) {
   ASSERT_EQ(r.status, 200) << r.body;
   const auto v = parse_json(r.body).as_object();
   EXPECT_EQ(v.at("token_type").as_string(), "Bearer");
-  EXPECT_EQ(v.at("expires_in").as_int64(), 3600);
+  EXPECT_EQ(v.at("expires_in").as_int64(), 900);
   EXPECT_EQ(v.at("user").at("email").as_string(), "ada@example.com");
-  EXPECT_FALSE(v.contains("refresh_token"));
+  EXPECT_TRUE(std::regex_match(std::string(v.at("refresh_token").as_string()), std::regex("[A-Za-z0-9_-]{43}")))
+      << r.body;
+  EXPECT_EQ(v.size(), 5u) << "token, token_type, expires_in, refresh_token, user";
   const std::string token(v.at("token").as_string());
   const auto me = client_.get("/users/me", {{"authorization", "Bearer " + token}});
   ASSERT_EQ(me.status, 200) << me.body;
@@ -239,6 +255,145 @@ TEST_F(contract, default_page_is_25_users) {
   const auto v = parse_json(r.body).as_object();
   EXPECT_EQ(v.at("users").as_array().size(), 25u);
   EXPECT_TRUE(v.at("next_cursor").is_string());
+}
+
+// ---- refresh tokens and logout --------------------------------------------
+
+std::string refresh_body(const std::string& token) { return R"({"refresh_token":")" + token + "\"}"; }
+
+std::string refresh_token_of(const http_result& r) {
+  return std::string(parse_json(r.body).at("refresh_token").as_string());
+}
+
+std::string access_token_of(const http_result& r) { return std::string(parse_json(r.body).at("token").as_string()); }
+
+http_result log_in(http_client& c, const std::string& email, const std::string& password = "correct horse battery") {
+  return c.post_json("/login", R"({"email":")" + email + R"(","password":")" + password + "\"}");
+}
+
+TEST_F(contract, refresh_rotates_the_token_and_answers_like_login) {
+  const auto login = log_in(client_, "ada@example.com");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string first = refresh_token_of(login);
+
+  const auto r = client_.post_json("/token/refresh", refresh_body(first));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto v = parse_json(r.body).as_object();
+  EXPECT_EQ(v.size(), 5u) << r.body;
+  EXPECT_EQ(v.at("token_type").as_string(), "Bearer");
+  EXPECT_EQ(v.at("expires_in").as_int64(), 900);
+  EXPECT_EQ(v.at("user").at("userId").as_string(), user_.user_id);
+  EXPECT_EQ(v.at("user").at("email").as_string(), "ada@example.com");
+  const std::string second = refresh_token_of(r);
+  EXPECT_TRUE(std::regex_match(second, std::regex("[A-Za-z0-9_-]{43}"))) << second;
+  EXPECT_NE(second, first);
+
+  // The new access token opens protected routes.
+  const auto me = client_.get("/users/me", {{"authorization", "Bearer " + access_token_of(r)}});
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(parse_json(me.body).at("user").at("userId").as_string(), user_.user_id);
+
+  // Presented again at once (a second tab): the same successor, not a new one.
+  const auto again = client_.post_json("/token/refresh", refresh_body(first));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(refresh_token_of(again), second);
+
+  // The successor rotates in its turn.
+  const auto third = client_.post_json("/token/refresh", refresh_body(second));
+  ASSERT_EQ(third.status, 200) << third.body;
+  EXPECT_NE(refresh_token_of(third), second);
+  EXPECT_NE(refresh_token_of(third), first);
+}
+
+TEST_F(contract, eight_concurrent_refreshes_of_one_token_all_get_the_same_successor) {
+  const auto login = log_in(client_, "ada@example.com");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string token = refresh_token_of(login);
+
+  constexpr int threads = 8;
+  std::vector<http_result> results(threads);
+  std::latch go(threads);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      http_client c(server_->port());
+      go.arrive_and_wait();
+      try {
+        results[static_cast<std::size_t>(i)] = c.post_json("/token/refresh", refresh_body(token));
+      } catch (const std::exception& e) {
+        results[static_cast<std::size_t>(i)].body = std::string("client error: ") + e.what();
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+
+  std::set<std::string> successors;
+  for (const auto& r : results) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    successors.insert(refresh_token_of(r));
+  }
+  ASSERT_EQ(successors.size(), 1u) << "one successor for every tab";
+  const auto next = client_.post_json("/token/refresh", refresh_body(*successors.begin()));
+  EXPECT_EQ(next.status, 200) << next.body;
+}
+
+TEST_F(contract, logout_ends_the_session_and_answers_204_whatever_the_token) {
+  const auto login = log_in(client_, "ada@example.com");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string first = refresh_token_of(login);
+  const auto rotated = client_.post_json("/token/refresh", refresh_body(first));
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string second = refresh_token_of(rotated);
+
+  // No Bearer token needed: the refresh token is the proof.
+  const auto out = client_.post_json("/logout", refresh_body(second));
+  EXPECT_EQ(out.status, 204);
+  EXPECT_EQ(out.body, "");
+  for (const auto& t : {second, first}) {
+    const auto r = client_.post_json("/token/refresh", refresh_body(t));
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(error_code_of(r), "invalid_refresh_token");
+  }
+
+  // Again, unknown, malformed, or with a Bearer token: the same 204.
+  EXPECT_EQ(client_.post_json("/logout", refresh_body(second)).status, 204);
+  EXPECT_EQ(client_.post_json("/logout", refresh_body(std::string(43, 'A'))).status, 204);
+  EXPECT_EQ(client_.post_json("/logout", refresh_body("garbage")).status, 204);
+  EXPECT_EQ(client_.post_json("/logout", refresh_body(std::string(43, 'B')), bearer()).status, 204);
+
+  // Other sessions of the same user go on.
+  const auto other = log_in(client_, "ada@example.com");
+  ASSERT_EQ(other.status, 200);
+  EXPECT_EQ(client_.post_json("/token/refresh", refresh_body(refresh_token_of(other))).status, 200);
+}
+
+// Reuse detection needs the grace window out of the way: a server of its own
+// with REFRESH_REUSE_GRACE=0, on whichever backend the suite runs.
+TEST(contract_reuse, a_rotated_token_presented_again_revokes_the_whole_family) {
+  gatehouse_process server(std::map<std::string, std::string>{{"REFRESH_REUSE_GRACE", "0"}});
+  http_client c(server.port());
+  const auto user = sign_up_and_log_in(c, "reuse@example.com");
+  const auto login = log_in(c, user.email);
+  const auto other = log_in(c, user.email);
+  ASSERT_EQ(login.status, 200) << login.body;
+  ASSERT_EQ(other.status, 200) << other.body;
+  const std::string first = refresh_token_of(login);
+
+  const auto rotated = c.post_json("/token/refresh", refresh_body(first));
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string second = refresh_token_of(rotated);
+
+  const auto reuse = c.post_json("/token/refresh", refresh_body(first));
+  EXPECT_EQ(reuse.status, 401) << reuse.body;
+  EXPECT_EQ(error_code_of(reuse), "invalid_refresh_token");
+  // The successor was never used, and is dead all the same.
+  const auto after = c.post_json("/token/refresh", refresh_body(second));
+  EXPECT_EQ(after.status, 401) << after.body;
+  EXPECT_EQ(error_code_of(after), "invalid_refresh_token");
+  EXPECT_NE(server.log_text().find("refresh token family revoked"), std::string::npos);
+
+  // Another login's family is untouched.
+  EXPECT_EQ(c.post_json("/token/refresh", refresh_body(refresh_token_of(other))).status, 200);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -425,6 +426,79 @@ TEST_F(aws_backend, users_and_images_the_nodejs_version_wrote_log_in_and_are_ser
             std::string::npos)
       << out;
   EXPECT_EQ(str(get_item(emails_table(env), {{"email", "grace@example.com"}}), "userId"), user_id);
+}
+
+// Lower-case hex SHA-256, computed here independently of Gatehouse's code.
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("EVP_Digest failed");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+TEST_F(aws_backend, refresh_token_items_hold_only_hashes_and_carry_expires_at_for_ttl) {
+  const auto env = fresh_env();
+  gatehouse_process gh(env);
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "tokens@example.com").status, 201);
+  const auto before = unix_now();
+  const auto login = log_in(c, "tokens@example.com");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string user_id = str(parse_json(login.body).at("user"), "userId");
+  const std::string first = str(parse_json(login.body), "refresh_token");
+  const auto rotated = c.post_json("/token/refresh", json::serialize(json::object{{"refresh_token", first}}));
+  ASSERT_EQ(rotated.status, 200) << rotated.body << gh.log_text();
+  const std::string second = str(parse_json(rotated.body), "refresh_token");
+  ASSERT_EQ(c.post_json("/logout", json::serialize(json::object{{"refresh_token", second}})).status, 204);
+  const auto after = unix_now();
+  constexpr std::int64_t ttl = 30 * 86400;
+
+  const auto items = sdk({json::object{{"op", "dynamodb.scan"}, {"table", env.at("USERS_TABLE") + "-tokens"}}})[0]
+                         .at("items")
+                         .as_array();
+  const std::string dump = json::serialize(items);
+  ASSERT_EQ(first.size(), 43u);
+  EXPECT_EQ(dump.find(first), std::string::npos) << "a token in plaintext: " << dump;
+  EXPECT_EQ(dump.find(second), std::string::npos) << "a token in plaintext: " << dump;
+  ASSERT_EQ(items.size(), 3u) << dump;
+
+  std::map<std::string, json::value> by_id;
+  for (const auto& item : items) by_id[str(item, "id")] = item;
+  const auto in_range = [&](const json::value& item, const char* field, std::int64_t lo, std::int64_t hi) {
+    const auto* v = item.as_object().if_contains(field);
+    if (!v || !v->is_number()) return false;  // a DynamoDB N
+    const auto n = v->to_number<std::int64_t>();
+    return n >= lo && n <= hi;
+  };
+
+  const auto used = by_id["token#" + sha256_hex(first)];
+  ASSERT_TRUE(used.is_object()) << dump;
+  EXPECT_EQ(keys_of(used), (std::set<std::string>{"id", "familyId", "userId", "expiresAt", "usedAt", "successorHash"}));
+  EXPECT_EQ(str(used, "userId"), user_id);
+  EXPECT_EQ(str(used, "successorHash"), sha256_hex(second));
+  EXPECT_TRUE(in_range(used, "expiresAt", before + ttl, after + ttl)) << used;
+  EXPECT_TRUE(in_range(used, "usedAt", before, after)) << used;
+
+  const auto current = by_id["token#" + sha256_hex(second)];
+  ASSERT_TRUE(current.is_object()) << dump;
+  EXPECT_EQ(keys_of(current), (std::set<std::string>{"id", "familyId", "userId", "expiresAt"}));
+  EXPECT_EQ(str(current, "familyId"), str(used, "familyId"));
+  EXPECT_TRUE(in_range(current, "expiresAt", before + ttl, after + ttl)) << current;
+
+  const auto family = by_id["family#" + str(used, "familyId")];
+  ASSERT_TRUE(family.is_object()) << dump;
+  EXPECT_EQ(keys_of(family), (std::set<std::string>{"id", "familyId", "userId", "createdAt", "expiresAt", "revokedAt"}));
+  EXPECT_EQ(str(family, "userId"), user_id);
+  EXPECT_TRUE(in_range(family, "revokedAt", before, after)) << "logout revoked it: " << family;
+  // The family outlives its newest token, so TTL never takes it first.
+  EXPECT_GE(family.at("expiresAt").to_number<std::int64_t>(), current.at("expiresAt").to_number<std::int64_t>());
 }
 
 // ---- concurrency ----------------------------------------------------------

@@ -52,7 +52,9 @@ TEST(load_config, uses_every_default_when_nothing_is_set) {
   EXPECT_EQ(c.data_dir, std::filesystem::path("data"));
   EXPECT_EQ(c.jwt_secret, std::nullopt);
   EXPECT_EQ(c.jwt_issuer, "gatehouse");
-  EXPECT_EQ(c.access_token_ttl_seconds, 3600);
+  EXPECT_EQ(c.access_token_ttl_seconds, 900) << "15 minutes, now that refresh tokens exist";
+  EXPECT_EQ(c.refresh_token_ttl_seconds, 30 * 86400);
+  EXPECT_EQ(c.refresh_reuse_grace_seconds, 10);
   EXPECT_EQ(c.bcrypt_cost, 10);
   EXPECT_EQ(c.max_image_bytes, 5u * 1024 * 1024);
   EXPECT_EQ(c.image_url_ttl_seconds, 900);
@@ -70,7 +72,8 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
   });
   for (const char* name : {"HOST", "PORT", "DATA_DIR", "JWT_SECRET", "JWT_ISSUER", "ACCESS_TOKEN_TTL",
                            "BCRYPT_COST", "MAX_IMAGE_BYTES", "IMAGE_URL_TTL", "CORS_ORIGINS", "LOG_LEVEL",
-                           "WORKER_THREADS", "PUBLIC_URL"})
+                           "WORKER_THREADS", "PUBLIC_URL", "REFRESH_TOKEN_TTL", "REFRESH_REUSE_GRACE",
+                           "REFRESH_TOKENS_TABLE"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -104,6 +107,36 @@ TEST(load_config, parses_access_token_ttl_as_seconds_or_with_a_unit) {
   };
   for (const auto& [text, seconds] : cases)
     EXPECT_EQ(load({{"ACCESS_TOKEN_TTL", text}}).access_token_ttl_seconds, seconds) << text;
+}
+
+TEST(load_config, parses_refresh_token_ttl_from_one_hour_to_a_year) {
+  EXPECT_EQ(load({{"REFRESH_TOKEN_TTL", "1h"}}).refresh_token_ttl_seconds, 3600);
+  EXPECT_EQ(load({{"REFRESH_TOKEN_TTL", "3600"}}).refresh_token_ttl_seconds, 3600);
+  EXPECT_EQ(load({{"REFRESH_TOKEN_TTL", "720h"}}).refresh_token_ttl_seconds, 30 * 86400);
+  EXPECT_EQ(load({{"REFRESH_TOKEN_TTL", "7d"}}).refresh_token_ttl_seconds, 7 * 86400);
+  EXPECT_EQ(load({{"REFRESH_TOKEN_TTL", "365d"}}).refresh_token_ttl_seconds, 365 * 86400);
+}
+
+TEST(load_config, parses_refresh_reuse_grace_from_zero_to_a_minute) {
+  EXPECT_EQ(load({{"REFRESH_REUSE_GRACE", "0"}}).refresh_reuse_grace_seconds, 0);
+  EXPECT_EQ(load({{"REFRESH_REUSE_GRACE", "0s"}}).refresh_reuse_grace_seconds, 0);
+  EXPECT_EQ(load({{"REFRESH_REUSE_GRACE", "30s"}}).refresh_reuse_grace_seconds, 30);
+  EXPECT_EQ(load({{"REFRESH_REUSE_GRACE", "60"}}).refresh_reuse_grace_seconds, 60);
+  EXPECT_EQ(load({{"REFRESH_REUSE_GRACE", "1m"}}).refresh_reuse_grace_seconds, 60);
+}
+
+TEST(load_config, names_the_refresh_tokens_table_after_the_users_table_unless_set) {
+  EXPECT_EQ(load({}).aws.refresh_tokens_table, "");
+  const env_map aws{{"USERS_TABLE", "gatehouse-users"}, {"AWS_REGION", "eu-west-1"}};
+  EXPECT_EQ(load(aws).aws.refresh_tokens_table, "gatehouse-users-tokens");
+  env_map named = aws;
+  named["REFRESH_TOKENS_TABLE"] = "sessions.prod";
+  EXPECT_EQ(load(named).aws.refresh_tokens_table, "sessions.prod");
+  EXPECT_EQ(load(named).aws.users_email_table, "gatehouse-users-emails");
+  named["REFRESH_TOKENS_TABLE"] = "no spaces";
+  EXPECT_TRUE(refused(named, "REFRESH_TOKENS_TABLE"));
+  named["REFRESH_TOKENS_TABLE"] = "ab";
+  EXPECT_TRUE(refused(named, "REFRESH_TOKENS_TABLE"));
 }
 
 TEST(load_config, parses_image_url_ttl_with_a_unit) {
@@ -174,6 +207,10 @@ TEST(load_config, refuses_every_invalid_value_naming_the_variable) {
       {"ACCESS_TOKEN_TTL", "-5"}, {"ACCESS_TOKEN_TTL", "m"}, {"ACCESS_TOKEN_TTL", ""},
       {"ACCESS_TOKEN_TTL", "0"}, {"ACCESS_TOKEN_TTL", "1.5h"}, {"ACCESS_TOKEN_TTL", "2d"},
       {"ACCESS_TOKEN_TTL", "99999999999999999h"},
+      {"REFRESH_TOKEN_TTL", "59m"}, {"REFRESH_TOKEN_TTL", "3599"}, {"REFRESH_TOKEN_TTL", "366d"},
+      {"REFRESH_TOKEN_TTL", "0"}, {"REFRESH_TOKEN_TTL", ""}, {"REFRESH_TOKEN_TTL", "30 d"},
+      {"REFRESH_REUSE_GRACE", "61"}, {"REFRESH_REUSE_GRACE", "2m"}, {"REFRESH_REUSE_GRACE", "1h"},
+      {"REFRESH_REUSE_GRACE", "-1"}, {"REFRESH_REUSE_GRACE", ""}, {"REFRESH_REUSE_GRACE", "10ms"},
       {"IMAGE_URL_TTL", "9"}, {"IMAGE_URL_TTL", "8d"}, {"IMAGE_URL_TTL", "15 m"},
       {"MAX_IMAGE_BYTES", "1023"}, {"MAX_IMAGE_BYTES", "99999999999"}, {"MAX_IMAGE_BYTES", "52428801"},
       {"MAX_IMAGE_BYTES", "5MiB"},
