@@ -161,6 +161,8 @@ config load_config(const env_lookup& env) {
   if (auto v = env("DATA_DIR")) {
     if (v->empty()) reject("DATA_DIR", "a directory path");
     c.data_dir = *v;
+  } else if (env("AWS_LAMBDA_RUNTIME_API")) {
+    c.data_dir = "/tmp/gatehouse";  // on Lambda only /tmp is writable
   }
   if (auto v = env("JWT_SECRET")) {
     if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes");

@@ -24,7 +24,7 @@ struct config_error : std::runtime_error {
 struct config {
   std::string host = "127.0.0.1";
   unsigned short port = 3000;
-  std::filesystem::path data_dir = "data";
+  std::filesystem::path data_dir = "data";  // "/tmp/gatehouse" on Lambda
   std::optional<std::string> jwt_secret;  // never logged
   std::string jwt_issuer = "gatehouse";
   std::int64_t access_token_ttl_seconds = 900;

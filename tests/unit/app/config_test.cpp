@@ -254,3 +254,15 @@ TEST(load_config, refuses_an_invalid_value_even_when_the_others_are_valid) {
 
 }  // namespace
 }  // namespace gatehouse::app
+
+namespace gatehouse::app {
+namespace {
+TEST(load_config, keeps_embedded_data_under_tmp_on_lambda) {
+  EXPECT_EQ(load_config([](std::string_view name) -> std::optional<std::string> {
+              if (name == "AWS_LAMBDA_RUNTIME_API") return "127.0.0.1:9001";
+              return std::nullopt;
+            }).data_dir,
+            "/tmp/gatehouse");
+}
+}  // namespace
+}  // namespace gatehouse::app
