@@ -62,3 +62,13 @@ test-package: build peers package
 STAGE ?= dev
 deploy: package peers
 	cd deploy && ../tests/peers/node_modules/.bin/serverless deploy --stage $(STAGE) $(if $(REGION),--region $(REGION))
+
+# Lambda cold start and peak RSS (bench/, docs/BENCHMARKS.md): the packaged
+# bootstrap spawned 20 times against the tests' Runtime API emulator, then
+# 100 mixed invocations. Builds only the benchmark (and gatehouse, as its
+# fallback) in $(BUILD_DIR), plus the package; the run itself takes about a
+# second. Raw results: bench/results/lambda_cold_start.json.
+.PHONY: bench
+bench: configure package
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target lambda_cold_start
+	@$(BUILD_DIR)/bin/lambda_cold_start

@@ -153,6 +153,18 @@ std::map<std::string, std::string> runtime_emulator::last_headers(const std::str
   return it == last_headers_.end() ? std::map<std::string, std::string>{} : it->second;
 }
 
+std::optional<runtime_emulator::clock::time_point> runtime_emulator::first_next_at() const {
+  std::lock_guard lock(mutex_);
+  return first_next_at_;
+}
+
+std::optional<runtime_emulator::clock::time_point> runtime_emulator::result_at(const std::string& request_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = result_at_.find(request_id);
+  if (it == result_at_.end()) return std::nullopt;
+  return it->second;
+}
+
 void runtime_emulator::accept_loop() {
   for (;;) {
     beast::error_code ec;
@@ -186,6 +198,7 @@ void runtime_emulator::serve(int fd) {
     parser.body_limit(64 * 1024 * 1024);
     beast::error_code ec;
     bhttp::read(socket, buffer, parser, ec);
+    const auto arrived = clock::now();  // before any lock or wait: what the benchmark times
     if (ec) return finish();
     auto req = parser.release();
     std::map<std::string, std::string> headers;
@@ -204,6 +217,7 @@ void runtime_emulator::serve(int fd) {
                path == "invocation/next" && req.method() == bhttp::verb::get) {
       std::unique_lock lock(mutex_);
       ++next_count_;
+      if (!first_next_at_) first_next_at_ = arrived;
       last_headers_["next"] = headers;
       if (drop_next_ > 0) {
         --drop_next_;
@@ -252,10 +266,12 @@ void runtime_emulator::serve(int fd) {
           res.body() = R"({"errorMessage":"invalid state transition","errorType":"InvalidStateTransition"})";
         } else {
           results_[id] = invocation_result{"response", req.body(), {}};
+          result_at_[id] = arrived;
         }
       } else if (what == "error") {
         last_headers_["error"] = headers;
         results_[id] = invocation_result{"error", req.body(), headers["lambda-runtime-function-error-type"]};
+        result_at_[id] = arrived;
       } else {
         res.result(bhttp::status::not_found);
       }

@@ -71,6 +71,13 @@ class runtime_emulator {
   // "error", "init_error"), names lower-cased.
   std::map<std::string, std::string> last_headers(const std::string& kind) const;
 
+  // Arrival times on the steady clock, taken as soon as a request has been
+  // read and before any waiting, for the cold-start benchmark (bench/):
+  // the first GET /next, and the answer (response or error) to one invocation.
+  using clock = std::chrono::steady_clock;
+  std::optional<clock::time_point> first_next_at() const;
+  std::optional<clock::time_point> result_at(const std::string& request_id) const;
+
  private:
   struct net;  // Asio objects, kept out of this header
   void accept_loop();
@@ -88,6 +95,8 @@ class runtime_emulator {
   std::map<std::string, invocation_result> results_;
   std::optional<init_error_report> init_error_;
   std::map<std::string, std::map<std::string, std::string>> last_headers_;
+  std::optional<clock::time_point> first_next_at_;
+  std::map<std::string, clock::time_point> result_at_;
   int fail_responses_ = 0;
   unsigned fail_status_ = 500;
   int drop_responses_ = 0;

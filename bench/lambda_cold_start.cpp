@@ -1,0 +1,604 @@
+// Lambda cold start and memory (issue 4's benchmarks): the gatehouse
+// binary spawned as Lambda spawns `bootstrap` (no arguments,
+// AWS_LAMBDA_RUNTIME_API in the environment), against the test suite's
+// Runtime API emulator running in this process.
+//
+//  - Cold start, N spawns (default 20, after one untimed warm-up so every
+//    timed spawn finds the binary in the page cache): from just before
+//    fork() to the emulator reading the first GET /next, and to it reading
+//    the response to a GET /health event queued before the spawn.
+//  - Memory: one process serves a fixed mix of invocations (default 100);
+//    its VmHWM (peak resident set) is read from /proc before it is killed.
+//
+// Prints a table; writes the raw samples as JSON (bench/results/ by default).
+// Exits non-zero only when the benchmark could not run (spawn failed, an
+// invocation got no answer or an unexpected status), never for a missed target.
+#include "runtime_emulator.hpp"
+
+#include "support/fixtures.hpp"
+#include "support/gatehouse_process.hpp"
+
+#include "crypto/crypto.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef GATEHOUSE_SOURCE_DIR
+#error "GATEHOUSE_SOURCE_DIR must name the source tree"
+#endif
+#ifndef GATEHOUSE_BUILT_BINARY
+#error "GATEHOUSE_BUILT_BINARY must name this build tree's gatehouse"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using gatehouse::testing::runtime_emulator;
+using gatehouse::testing::temp_dir;
+using clock_type = runtime_emulator::clock;
+
+// Cold-start and memory targets from issue 4, on this machine.
+constexpr double target_first_next_median_ms = 10.0;
+constexpr double target_peak_rss_mib = 16.0;
+
+// ---------------------------------------------------------------- the child
+
+// The binary as Lambda starts it: argv = {path}, only `env` in the
+// environment, stdout and stderr appended to `log_path`. Killed on
+// destruction if still running.
+class child_process {
+ public:
+  child_process(const fs::path& binary, const std::map<std::string, std::string>& env, const fs::path& log_path) {
+    // Everything is built before fork: only async-signal-safe calls after it
+    // (this process has the emulator's threads).
+    const std::string path = binary.string();
+    std::vector<std::string> env_strings;
+    env_strings.reserve(env.size());
+    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    envp.reserve(env.size() + 1);
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<char*> argv{const_cast<char*>(path.c_str()), nullptr};
+    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0) throw std::runtime_error("cannot open " + log_path.string());
+
+    started_ = clock_type::now();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(log_fd, 1);  // dup2 clears O_CLOEXEC on the copies
+      ::dup2(log_fd, 2);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    if (pid < 0) throw std::runtime_error("fork failed");
+    pid_ = pid;
+  }
+  ~child_process() { kill(); }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  clock_type::time_point started() const { return started_; }
+
+  // The exit status if the child has already ended (it should not have).
+  std::optional<int> exited() {
+    if (reaped_) return status_;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    reaped_ = true;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return status_;
+  }
+
+  void kill() {
+    if (pid_ <= 0 || reaped_) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  clock_type::time_point started_;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+// A `Vm...:   1234 kB` line of /proc/<pid>/status, in KiB.
+std::optional<long> proc_status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    std::istringstream values(line.substr(field.size() + 1));
+    long kib = 0;
+    if (values >> kib) return kib;
+  }
+  return std::nullopt;
+}
+
+// The CPU time the process has run so far and how often it was preempted,
+// from /proc/<pid>/sched (a scheduler debug file: absent on some kernels).
+// On a loaded machine, wall time to /next is this plus time spent waiting
+// for a CPU; this part is the binary's own cost.
+struct cpu_use {
+  double on_cpu_ms = 0;
+  long preemptions = 0;
+};
+std::optional<cpu_use> proc_sched(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/sched");
+  std::optional<cpu_use> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::istringstream value(line.substr(colon + 1));
+    if (line.rfind("se.sum_exec_runtime", 0) == 0) {
+      if (!out) out.emplace();
+      value >> out->on_cpu_ms;  // already in milliseconds
+    } else if (line.rfind("nr_involuntary_switches", 0) == 0) {
+      if (!out) out.emplace();
+      value >> out->preemptions;
+    }
+  }
+  return out;
+}
+
+std::string file_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// ---------------------------------------------------------------- events
+
+// One API Gateway HTTP API (payload 2.0) request, as tests/lambda builds them.
+struct request {
+  std::string method = "GET";
+  std::string path = "/";
+  std::string query{};
+  gatehouse::testing::header_list headers{};
+  std::string body{};
+  bool binary = false;  // the body travels base64-encoded, as multipart does
+};
+
+std::string to_event(const request& r, int sequence) {
+  json::object headers;
+  for (const auto& [k, v] : r.headers) headers[k] = v;
+  json::object event{
+      {"version", "2.0"},
+      {"routeKey", "$default"},
+      {"rawPath", r.path},
+      {"rawQueryString", r.query},
+      {"headers", headers},
+      {"requestContext",
+       json::object{{"accountId", "123456789012"},
+                    {"apiId", "gatehouse"},
+                    {"domainName", "gatehouse.execute-api.eu-west-1.amazonaws.com"},
+                    {"requestId", "bench-" + std::to_string(sequence)},
+                    {"routeKey", "$default"},
+                    {"stage", "$default"},
+                    {"http", json::object{{"method", r.method},
+                                          {"path", r.path},
+                                          {"protocol", "HTTP/1.1"},
+                                          {"sourceIp", "198.51.100.7"},
+                                          {"userAgent", "lambda-cold-start-bench"}}}}},
+      {"isBase64Encoded", r.binary}};
+  if (!r.body.empty()) event["body"] = r.binary ? gatehouse::crypto::base64_encode(r.body) : r.body;
+  return json::serialize(event);
+}
+
+struct answer {
+  int status = 0;
+  std::string body;
+};
+
+// The function's answer as API Gateway would read it; throws on anything
+// but a well-formed response document.
+answer to_answer(const gatehouse::testing::invocation_result& r) {
+  if (r.kind != "response") throw std::runtime_error("invocation failed: " + r.error_type + " " + r.body);
+  const json::object doc = json::parse(r.body).as_object();
+  answer a;
+  a.status = static_cast<int>(doc.at("statusCode").as_int64());
+  const std::string body(doc.at("body").as_string());
+  if (doc.at("isBase64Encoded").as_bool()) {
+    auto decoded = gatehouse::crypto::base64_decode(body);
+    if (!decoded) throw std::runtime_error("response body is not base64");
+    a.body = std::move(*decoded);
+  } else {
+    a.body = body;
+  }
+  return a;
+}
+
+// The answer to invocation `id`; throws, with the process's log, when the
+// process ends first or nothing comes within 10 s.
+gatehouse::testing::invocation_result await_result(const runtime_emulator& emu, child_process& child,
+                                                   const std::string& id, const fs::path& log) {
+  const auto deadline = clock_type::now() + 10s;
+  while (clock_type::now() < deadline) {
+    if (auto result = emu.wait_result(id, 20ms)) return *result;
+    if (auto code = child.exited())
+      throw std::runtime_error("gatehouse exited with status " + std::to_string(*code) + "; log:\n" + file_text(log));
+  }
+  throw std::runtime_error("no answer to invocation " + id + " within 10 s; log:\n" + file_text(log));
+}
+
+const request health_request{.method = "GET", .path = "/health"};
+
+std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const fs::path& data_dir) {
+  return {{"AWS_LAMBDA_RUNTIME_API", emu.address()},
+          {"DATA_DIR", data_dir.string()},
+          {"JWT_SECRET", gatehouse::testing::test_jwt_secret},
+          {"LOG_LEVEL", "info"},
+          {"PATH", "/usr/bin:/bin"}};
+}
+
+// ---------------------------------------------------------------- statistics
+
+struct summary {
+  double min = 0, median = 0, p90 = 0, max = 0;
+};
+
+// Median: the mean of the middle two for an even count. p90: nearest rank
+// (the ceil(0.9 n)-th smallest), so with 20 samples the 18th.
+summary summarize(std::vector<double> v) {
+  if (v.empty()) return {};
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  summary s;
+  s.min = v.front();
+  s.max = v.back();
+  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  const auto rank = static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  s.p90 = v[std::max<std::size_t>(rank, 1) - 1];
+  return s;
+}
+
+json::object to_json(const summary& s) {
+  return {{"min", s.min}, {"median", s.median}, {"p90", s.p90}, {"max", s.max}};
+}
+
+double ms_between(clock_type::time_point from, clock_type::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+// ---------------------------------------------------------------- cold start
+
+struct cold_sample {
+  double first_next_ms = 0;
+  double first_response_ms = 0;
+  double rss_after_first_mib = 0;  // VmHWM once the first response is posted
+  std::optional<cpu_use> cpu;      // on-CPU time up to the first response
+};
+
+// One spawn: a fresh emulator and DATA_DIR, a GET /health queued before the
+// process exists, so its first GET /next is answered at once.
+cold_sample cold_spawn(const fs::path& binary) {
+  temp_dir dir;
+  fs::create_directories(dir.path() / "data");
+  runtime_emulator emu;
+  const std::string id = emu.enqueue(to_event(health_request, 0));
+  const fs::path log = dir.path() / "gatehouse.log";
+  child_process child(binary, lambda_env(emu, dir.path() / "data"), log);
+
+  const answer a = to_answer(await_result(emu, child, id, log));
+  if (a.status != 200) throw std::runtime_error("GET /health answered " + std::to_string(a.status) + ": " + a.body);
+
+  cold_sample s;
+  s.first_next_ms = ms_between(child.started(), *emu.first_next_at());
+  s.first_response_ms = ms_between(child.started(), *emu.result_at(id));
+  // The process is now waiting in its second GET /next.
+  if (auto hwm = proc_status_kib(child.pid(), "VmHWM")) s.rss_after_first_mib = static_cast<double>(*hwm) / 1024.0;
+  s.cpu = proc_sched(child.pid());
+  child.kill();  // before the emulator goes: Lambda freezes, then kills
+  return s;
+}
+
+// ---------------------------------------------------------------- memory
+
+struct memory_result {
+  int invocations = 0;
+  std::map<std::string, int> mix;  // "POST /signup" -> count
+  double vm_hwm_mib = 0;           // peak resident set
+  double vm_rss_mib = 0;           // resident set at the end
+  double wall_seconds = 0;         // the whole run, bcrypt included
+};
+
+// One process, `count` invocations in a fixed ten-step cycle that touches
+// every route of the contract and both storage paths (SQLite, image files):
+// health, signup, login, users, users/me, upload (a 1x1 PNG as a base64
+// multipart body), users/me (with the signed image URL), health, login
+// again, users. Each cycle signs up a new user, so the list grows.
+memory_result serve_mix(const fs::path& binary, int count) {
+  temp_dir dir;
+  fs::create_directories(dir.path() / "data");
+  runtime_emulator emu;
+  auto env = lambda_env(emu, dir.path() / "data");
+  // bcrypt at its minimum cost so the signups and logins take milliseconds,
+  // not a quarter second each; its memory (a 4 KiB state) does not depend
+  // on the cost. The cold-start spawns run with the default cost (they
+  // never hash).
+  env["BCRYPT_COST"] = "4";
+  const fs::path log = dir.path() / "gatehouse.log";
+  const auto started = clock_type::now();
+  child_process child(binary, env, log);
+
+  memory_result m;
+  std::string token;
+  const std::string password = "correct horse battery";
+  const std::string png = gatehouse::testing::sample_png();
+
+  for (int i = 0; i < count; ++i) {
+    const int cycle = i / 10;
+    const std::string email = "bench" + std::to_string(cycle) + "@example.com";
+    const std::string credentials = R"({"email":")" + email + R"(","password":")" + password + R"("})";
+    const gatehouse::testing::header_list json_type{{"content-type", "application/json"}};
+    const gatehouse::testing::header_list bearer{{"authorization", "Bearer " + token}};
+    request r;
+    int expected = 200;
+    switch (i % 10) {
+      case 0:
+      case 7:
+        r = health_request;
+        break;
+      case 1:
+        r = {.method = "POST",
+             .path = "/signup",
+             .headers = json_type,
+             .body = R"({"name":"Bench )" + std::to_string(cycle) + R"(","email":")" + email + R"(","password":")" +
+                     password + R"("})"};
+        expected = 201;
+        break;
+      case 2:
+      case 8:
+        r = {.method = "POST", .path = "/login", .headers = json_type, .body = credentials};
+        break;
+      case 3:
+        r = {.method = "GET", .path = "/users", .query = "limit=25", .headers = bearer};
+        break;
+      case 9:
+        r = {.method = "GET", .path = "/users", .headers = bearer};
+        break;
+      case 4:
+      case 6:
+        r = {.method = "GET", .path = "/users/me", .headers = bearer};
+        break;
+      case 5:
+        r = {.method = "POST",
+             .path = "/upload_profile_pic",
+             .headers = gatehouse::testing::multipart_headers(token),
+             .body = gatehouse::testing::multipart_body({{"image", "me.png", "image/png", png}}),
+             .binary = true};
+        break;
+    }
+    const answer a = to_answer(await_result(emu, child, emu.enqueue(to_event(r, i + 1)), log));
+    if (a.status != expected)
+      throw std::runtime_error(r.method + " " + r.path + " answered " + std::to_string(a.status) + ", expected " +
+                               std::to_string(expected) + ": " + a.body);
+    if (r.path == "/login") token = std::string(json::parse(a.body).at("token").as_string());
+    ++m.mix[r.method + " " + r.path];
+    ++m.invocations;
+  }
+  m.wall_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+
+  if (auto code = child.exited()) throw std::runtime_error("gatehouse exited with status " + std::to_string(*code));
+  const auto hwm = proc_status_kib(child.pid(), "VmHWM");
+  const auto rss = proc_status_kib(child.pid(), "VmRSS");
+  if (!hwm || !rss) throw std::runtime_error("cannot read /proc/" + std::to_string(child.pid()) + "/status");
+  m.vm_hwm_mib = static_cast<double>(*hwm) / 1024.0;
+  m.vm_rss_mib = static_cast<double>(*rss) / 1024.0;
+  child.kill();
+  return m;
+}
+
+// ---------------------------------------------------------------- the machine
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  const auto e = s.find_last_not_of(" \t\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+json::object machine_description() {
+  std::string cpu = "unknown";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      cpu = trim(line.substr(line.find(':') + 1));
+      break;
+    }
+  }
+  utsname u{};
+  ::uname(&u);
+  // The 1, 5 and 15 minute load averages: other work on a shared machine
+  // shows in the figures.
+  std::string load;
+  std::ifstream loadavg("/proc/loadavg");
+  for (int i = 0; i < 3; ++i) {
+    std::string field;
+    if (!(loadavg >> field)) break;
+    load += (load.empty() ? "" : " ") + field;
+  }
+  return {{"nproc", static_cast<std::int64_t>(std::thread::hardware_concurrency())},
+          {"cpu", cpu},
+          {"kernel", std::string(u.sysname) + " " + u.release + " " + u.machine},
+          {"loadavg_at_start", load}};
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string fixed(double v, int decimals = 2) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+void print_row(const std::string& name, const summary& s, const std::string& target) {
+  std::printf("  %-36s %8s %8s %8s %8s   %s\n", name.c_str(), fixed(s.min).c_str(), fixed(s.median).c_str(),
+              fixed(s.p90).c_str(), fixed(s.max).c_str(), target.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path source_dir = GATEHOUSE_SOURCE_DIR;
+  const fs::path packaged = source_dir / "build/lambda-package/bin/gatehouse";
+
+  CLI::App app{"Lambda cold start and peak RSS of the gatehouse binary, through a Runtime API emulator"};
+  std::string binary_arg;
+  int spawns = 20;
+  int invocations = 100;
+  std::string out = (source_dir / "bench/results/lambda_cold_start.json").string();
+  app.add_option("binary", binary_arg,
+                 "the executable to start as `bootstrap` (default: the packaged " + packaged.string() +
+                     ", else this build's gatehouse)");
+  app.add_option("--spawns", spawns, "timed cold starts")->check(CLI::Range(1, 1000));
+  app.add_option("--invocations", invocations, "invocations served before reading peak RSS")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--out", out, "where to write the JSON results");
+  CLI11_PARSE(app, argc, argv);
+
+  fs::path binary;
+  std::string note;
+  if (!binary_arg.empty()) {
+    binary = binary_arg;
+  } else if (fs::exists(packaged)) {
+    binary = packaged;
+    note = "the packaged bootstrap (make package)";
+  } else {
+    binary = GATEHOUSE_BUILT_BINARY;
+    note = "NOTE: no packaged binary at " + packaged.string() +
+           " (run `make package`); measuring this build's dynamically linked gatehouse instead";
+  }
+  if (::access(binary.c_str(), X_OK) != 0) {
+    std::cerr << "not an executable: " << binary << "\n";
+    return 2;
+  }
+
+  try {
+    const json::object machine = machine_description();
+    std::printf("gatehouse Lambda cold start: %s (%.1f MiB)\n", binary.c_str(),
+                static_cast<double>(fs::file_size(binary)) / (1024.0 * 1024.0));
+    if (!note.empty()) std::printf("  %s\n", note.c_str());
+    std::printf("  machine: %s, %u CPUs, %s, load %s\n", machine.at("cpu").as_string().c_str(),
+                static_cast<unsigned>(machine.at("nproc").as_int64()), machine.at("kernel").as_string().c_str(),
+                machine.at("loadavg_at_start").as_string().c_str());
+
+    (void)cold_spawn(binary);  // warm-up: page cache, untimed
+    std::vector<double> first_next, first_response, rss_after_first, on_cpu, preempted;
+    for (int i = 0; i < spawns; ++i) {
+      const cold_sample s = cold_spawn(binary);
+      first_next.push_back(s.first_next_ms);
+      first_response.push_back(s.first_response_ms);
+      rss_after_first.push_back(s.rss_after_first_mib);
+      if (s.cpu) {
+        on_cpu.push_back(s.cpu->on_cpu_ms);
+        preempted.push_back(static_cast<double>(s.cpu->preemptions));
+      }
+    }
+    const summary next_s = summarize(first_next);
+    const summary response_s = summarize(first_response);
+    const summary rss_first_s = summarize(rss_after_first);
+    const summary on_cpu_s = summarize(on_cpu);
+    const summary preempted_s = summarize(preempted);
+    const memory_result mem = serve_mix(binary, invocations);
+
+    const bool next_met = next_s.median < target_first_next_median_ms;
+    const bool rss_met = mem.vm_hwm_mib < target_peak_rss_mib;
+    const std::string heading = std::to_string(spawns) + " spawns (after 1 untimed warm-up)";
+    std::printf("\n  %-36s %8s %8s %8s %8s\n", heading.c_str(), "min", "median", "p90", "max");
+    print_row("spawn -> first GET /next (ms)", next_s,
+              "target: median < " + fixed(target_first_next_median_ms, 0) + " ms, " + (next_met ? "met" : "MISSED"));
+    print_row("spawn -> first response (ms)", response_s, "(GET /health)");
+    if (!on_cpu.empty()) {
+      print_row("on-CPU time to first response (ms)", on_cpu_s, "(/proc/<pid>/sched: the binary's own cost)");
+      print_row("preemptions before it", preempted_s, "(CPU contention from other work)");
+    }
+    print_row("peak RSS at first response (MiB)", rss_first_s, "");
+    std::printf("\n  peak RSS (VmHWM) after %d mixed invocations: %s MiB   target: < %s MiB, %s\n", mem.invocations,
+                fixed(mem.vm_hwm_mib).c_str(), fixed(target_peak_rss_mib, 0).c_str(), rss_met ? "met" : "MISSED");
+    std::printf("  (RSS at the end %s MiB; the %d invocations took %s s with BCRYPT_COST=4)\n",
+                fixed(mem.vm_rss_mib).c_str(), mem.invocations, fixed(mem.wall_seconds).c_str());
+
+    json::object mix;
+    for (const auto& [k, v] : mem.mix) mix[k] = v;
+    const auto samples = [](const std::vector<double>& v) { return json::value_from(v); };
+    json::object doc{
+        {"benchmark", "lambda_cold_start"},
+        {"when", utc_now()},
+        {"binary", binary.string()},
+        {"binary_bytes", fs::file_size(binary)},
+        {"binary_note", note},
+        {"machine", machine},
+        {"data_dir_root", fs::temp_directory_path().string()},
+        {"cold_start",
+         {{"spawns", spawns},
+          {"warmup_spawns", 1},
+          {"clock", "steady_clock from just before fork() to the emulator reading the request"},
+          {"first_next_ms", to_json(next_s)},
+          {"first_response_ms", to_json(response_s)},
+          {"vm_hwm_after_first_response_mib", to_json(rss_first_s)},
+          {"on_cpu_to_first_response_ms", on_cpu.empty() ? json::value() : json::value(to_json(on_cpu_s))},
+          {"preemptions_to_first_response", on_cpu.empty() ? json::value() : json::value(to_json(preempted_s))},
+          {"samples",
+           {{"first_next_ms", samples(first_next)},
+            {"first_response_ms", samples(first_response)},
+            {"vm_hwm_after_first_response_mib", samples(rss_after_first)},
+            {"on_cpu_to_first_response_ms", samples(on_cpu)},
+            {"preemptions_to_first_response", samples(preempted)}}}}},
+        {"memory",
+         {{"invocations", mem.invocations},
+          {"mix", mix},
+          {"bcrypt_cost", 4},
+          {"vm_hwm_mib", mem.vm_hwm_mib},
+          {"vm_rss_end_mib", mem.vm_rss_mib},
+          {"wall_seconds", mem.wall_seconds}}},
+        {"targets",
+         {{"first_next_median_ms", {{"target", target_first_next_median_ms}, {"met", next_met}}},
+          {"peak_rss_mib", {{"target", target_peak_rss_mib}, {"met", rss_met}}}}}};
+    const fs::path out_path(out);
+    if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path());
+    std::ofstream(out_path) << json::serialize(doc) << "\n";
+    std::printf("\n  raw results: %s\n", out_path.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << "lambda_cold_start: " << e.what() << "\n";
+    return 1;
+  }
+}
