@@ -1,4 +1,5 @@
 // POST /signup, POST /login, POST /token/refresh and POST /logout.
+#include "api/client_ip.hpp"
 #include "api/routes.hpp"
 #include "api/user_json.hpp"
 #include "base/error.hpp"
@@ -32,6 +33,8 @@ http::response signup(http::request& req, const services& s) {
   u.email = users::normalize_email(http::required_string(body, "email"));
   const std::string password = http::required_string(body, "password");
   users::check_password(password);
+  // Valid fields: from here on the attempt costs bcrypt and a write.
+  s.limits.admit_signup(client_ip(req, s.settings.trust_proxy), s.now_seconds());
 
   u.user_id = crypto::uuid_v4();
   u.password_hash = s.passwords.hash(password);
@@ -54,18 +57,26 @@ http::response login(http::request& req, const services& s) {
   const std::string raw_email = http::required_string(body, "email");
   const std::string password = http::required_string(body, "password");
 
-  std::optional<users::user> found;
+  std::optional<std::string> email;
   try {
-    found = s.users.find_by_email(users::normalize_email(raw_email));
+    email = users::normalize_email(raw_email);
   } catch (const error& e) {
     if (e.kind() != error_kind::invalid_argument) throw;
     // A malformed e-mail cannot belong to an account: fail like an unknown one.
   }
+  // Before any lookup or bcrypt work; a malformed e-mail is limited as sent.
+  const std::string limit_email = email ? *email : raw_email;
+  const std::string ip = client_ip(req, s.settings.trust_proxy);
+  const auto hits = s.limits.admit_login(limit_email, ip, s.now_seconds());
+
+  std::optional<users::user> found;
+  if (email) found = s.users.find_by_email(*email);
   if (!found) {
     s.passwords.verify_dummy(password);  // same cost as a real check
     throw invalid_credentials();
   }
   if (!s.passwords.verify(password, found->password_hash)) throw invalid_credentials();
+  s.limits.login_succeeded(limit_email, ip, hits);
 
   req.user_id = found->user_id;
   const auto refresh = s.refresh_tokens.issue(found->user_id);

@@ -8,13 +8,13 @@ void bind_health(http::router& r) {
         {.runs_inline = true});
 }
 
-http::router make_router(const services& s, images::signed_object_reader* local_files) {
+http::router make_router(const services& s, images::local_object_server* local_files) {
   http::router r;
   bind_health(r);
   bind_auth_routes(r, s);
   bind_user_routes(r, s);
   bind_image_routes(r, s);
-  if (local_files) bind_file_routes(r, *local_files);
+  if (local_files) bind_file_routes(r, *local_files, s.settings.max_image_bytes);
   return r;
 }
 

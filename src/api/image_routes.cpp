@@ -1,9 +1,13 @@
-// POST /upload_profile_pic.
+// Profile pictures: POST /upload_profile_pic (through this server), and
+// direct uploads to storage: POST /profile_pic/upload_url, then
+// POST /profile_pic/confirm. Both ways end in record_image.
 #include "api/bearer_auth.hpp"
 #include "api/routes.hpp"
 #include "api/user_json.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/utc_time.hpp"
+#include "http/json_body.hpp"
 #include "http/multipart.hpp"
 #include "images/image_key.hpp"
 #include "images/sniff.hpp"
@@ -15,11 +19,46 @@ namespace {
 
 // Room for the multipart framing and a few small text fields around the image.
 constexpr std::size_t multipart_overhead = 64 * 1024;
+// How long an upload form works: long enough for a slow phone connection
+// to send MAX_IMAGE_BYTES, short enough that a leaked form is soon useless.
+constexpr std::int64_t upload_form_seconds = 5 * 60;
+// Every signature sniff_image_type knows fits in this many bytes.
+constexpr std::size_t sniff_bytes = 32;
 
 const http::multipart_part* find_image_part(const std::vector<http::multipart_part>& parts) {
   const auto it = std::find_if(parts.begin(), parts.end(),
                                [](const http::multipart_part& p) { return p.name == "image"; });
   return it == parts.end() ? nullptr : &*it;
+}
+
+users::user current_user(const auth::access_claims& claims, const services& s) {
+  auto u = s.users.find_by_id(claims.user_id);
+  if (!u) throw error(error_kind::not_found, "not_found", "this user no longer exists");
+  return std::move(*u);
+}
+
+// Deletes an object nobody will use; a failure only leaves it behind, so
+// it is logged rather than allowed to replace the answer the client needs.
+void discard(const http::request& req, const services& s, std::string_view key, std::string_view why) {
+  try {
+    s.images.remove(key);
+  } catch (const error&) {
+    log::warn("could not delete an unused image object", {{"request_id", req.request_id}, {"why", why}});
+  }
+}
+
+// The one way an image becomes the user's: `key` (stored already, with
+// its sniffed type) is recorded, and only then is the previous object
+// deleted, so the user never points at a missing object.
+http::response record_image(const http::request& req, const services& s, users::user u, const std::string& key) {
+  const auto swap = s.users.set_profile_image(u.user_id, key);
+  if (!swap.user_found) {
+    s.images.remove(key);  // the user was deleted meanwhile: leave no stray object
+    throw error(error_kind::not_found, "not_found", "this user no longer exists");
+  }
+  if (swap.previous_key && *swap.previous_key != key) discard(req, s, *swap.previous_key, "replaced image");
+  u.profile_image_key = key;
+  return http::json_response(200, {{"user", user_json(u, s.images)}});
 }
 
 http::response upload_profile_pic(http::request& req, const services& s) {
@@ -44,27 +83,71 @@ http::response upload_profile_pic(http::request& req, const services& s) {
     throw error(error_kind::unsupported_media_type, "unsupported_media_type",
                 "the file is not a JPEG, PNG, GIF or WebP image");
 
-  auto u = s.users.find_by_id(claims.user_id);
-  if (!u) throw error(error_kind::not_found, "not_found", "this user no longer exists");
-
-  const std::string key = images::new_image_key(u->user_id, *type);
+  auto u = current_user(claims, s);
+  const std::string key = images::new_image_key(u.user_id, *type);
   s.images.put(key, image->body, images::content_type_of(*type));
-  const auto swap = s.users.set_profile_image(u->user_id, key);
-  if (!swap.user_found) {
-    s.images.remove(key);  // the user was deleted meanwhile: leave no stray object
-    throw error(error_kind::not_found, "not_found", "this user no longer exists");
+  return record_image(req, s, std::move(u), key);
+}
+
+http::response upload_url(http::request& req, const services& s) {
+  const auto claims = require_bearer(req, s);
+  const auto u = current_user(claims, s);
+  const std::string key = images::new_upload_key(u.user_id);
+  const auto form = s.images.presign_upload(key, s.settings.max_image_bytes, upload_form_seconds);
+  boost::json::object fields;
+  for (const auto& [name, value] : form.fields) fields[name] = value;  // in order
+  return http::json_response(200, {{"upload",
+                                    {{"url", form.url},
+                                     {"fields", std::move(fields)},
+                                     {"key", key},
+                                     {"expires_at", iso8601_utc(form.expires_at)},
+                                     {"max_bytes", s.settings.max_image_bytes}}}});
+}
+
+http::response confirm_upload(http::request& req, const services& s) {
+  const auto claims = require_bearer(req, s);
+  const auto body = http::parse_json_object(req);
+  const std::string key = http::required_string(body, "key");
+  // Only the shape upload_url hands out: never an image key, a path, or junk.
+  const std::string_view owner = images::owner_of_upload_key(key);
+  if (owner.empty()) throw validation_failed("key", "key must be a key POST /profile_pic/upload_url returned");
+  // Well-formed but someone else's: refused before the store is asked, so
+  // the answer says nothing about whether that upload exists.
+  if (owner != claims.user_id)
+    throw error(error_kind::permission_denied, "forbidden", "this upload key belongs to another user");
+  auto u = current_user(claims, s);
+
+  const auto head = s.images.head(key);
+  if (!head)
+    throw error(error_kind::not_found, "not_found",
+                "nothing was uploaded at this key (or it was confirmed or refused already)");
+  if (head->size == 0) {
+    discard(req, s, key, "empty upload");
+    throw error(error_kind::invalid_argument, "missing_file", "the uploaded file is empty", "file");
   }
-  // The new key is recorded; only now may the old object go.
-  if (swap.previous_key && *swap.previous_key != key) {
-    try {
-      s.images.remove(*swap.previous_key);
-    } catch (const error&) {
-      log::warn("could not delete replaced image",
-                {{"request_id", req.request_id}, {"user_id", u->user_id}});
-    }
+  if (head->size > s.settings.max_image_bytes) {
+    discard(req, s, key, "upload too large");
+    throw error(error_kind::payload_too_large, "payload_too_large",
+                "the image is larger than " + std::to_string(s.settings.max_image_bytes) + " bytes");
   }
-  u->profile_image_key = key;
-  return http::json_response(200, {{"user", user_json(*u, s.images)}});
+  const auto prefix = s.images.read_prefix(key, sniff_bytes);
+  if (!prefix) throw error(error_kind::not_found, "not_found", "the upload was deleted while it was checked");
+  const auto type = images::sniff_image_type(*prefix);
+  if (!type) {
+    discard(req, s, key, "upload not an image");
+    throw error(error_kind::unsupported_media_type, "unsupported_media_type",
+                "the file is not a JPEG, PNG, GIF or WebP image");
+  }
+
+  // The checked version moves to a key of ours with its sniffed type: the
+  // upload form still works for a few minutes, but nothing it writes can
+  // reach the recorded image.
+  const std::string image_key = images::new_image_key(u.user_id, *type);
+  if (!s.images.copy_if_unchanged(key, image_key, images::content_type_of(*type), head->etag))
+    throw error(error_kind::already_exists, "upload_changed",
+                "the upload changed while it was checked; confirm again");
+  discard(req, s, key, "confirmed upload");
+  return record_image(req, s, std::move(u), image_key);
 }
 
 }  // namespace
@@ -73,6 +156,8 @@ void bind_image_routes(http::router& r, const services& s) {
   r.add("POST", "/upload_profile_pic",
         [&s](http::request& req) { return upload_profile_pic(req, s); },
         {.max_body = s.settings.max_image_bytes + multipart_overhead});
+  r.add("POST", "/profile_pic/upload_url", [&s](http::request& req) { return upload_url(req, s); });
+  r.add("POST", "/profile_pic/confirm", [&s](http::request& req) { return confirm_upload(req, s); });
 }
 
 }  // namespace gatehouse::api

@@ -11,9 +11,10 @@ void bind_health(http::router& r);
 void bind_auth_routes(http::router& r, const services& s);
 void bind_user_routes(http::router& r, const services& s);
 void bind_image_routes(http::router& r, const services& s);
-// GET /files/{key+}: only when images are served locally.
-void bind_file_routes(http::router& r, images::signed_object_reader& files);
+// GET /files/{key+} and POST /files/upload: only when images are stored
+// locally. Upload forms carry files of at most `max_upload_bytes`.
+void bind_file_routes(http::router& r, images::local_object_server& files, std::size_t max_upload_bytes);
 
-http::router make_router(const services& s, images::signed_object_reader* local_files);
+http::router make_router(const services& s, images::local_object_server* local_files);
 
 }  // namespace gatehouse::api

@@ -2,6 +2,7 @@
 // What the route handlers work with: the stores and services the
 // composition root built, and the settings that shape responses.
 #include "auth/jwt.hpp"
+#include "auth/login_limits.hpp"
 #include "auth/password.hpp"
 #include "auth/refresh_tokens.hpp"
 #include "images/object_store.hpp"
@@ -16,6 +17,7 @@ namespace gatehouse::api {
 struct api_settings {
   std::int64_t access_token_ttl_seconds = 900;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
+  bool trust_proxy = false;  // client_ip: X-Forwarded-For names the client
 };
 
 struct services {
@@ -24,6 +26,7 @@ struct services {
   const auth::password_hasher& passwords;
   const auth::jwt_codec& tokens;
   auth::refresh_token_service& refresh_tokens;
+  auth::login_limits& limits;
   std::function<std::int64_t()> now_seconds;  // the clock, injectable for tests
   api_settings settings;
 };

@@ -2,18 +2,22 @@
 
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
+#include "auth/login_limits.hpp"
 #include "auth/password.hpp"
 #include "auth/refresh_tokens.hpp"
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
+#include "dynamodb/dynamodb_rate_limiter.hpp"
 #include "dynamodb/dynamodb_schema.hpp"
 #include "dynamodb/dynamodb_token_store.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
 #include "files/file_object_store.hpp"
 #include "s3/s3_object_store.hpp"
+#include "secrets/jwt_secret.hpp"
 #include "sqlite/database.hpp"
+#include "sqlite/sqlite_rate_limiter.hpp"
 #include "sqlite/sqlite_token_store.hpp"
 #include "sqlite/sqlite_user_store.hpp"
 
@@ -27,6 +31,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 namespace gatehouse::app {
 namespace {
@@ -73,11 +78,17 @@ std::string load_or_create_jwt_secret(const config& cfg) {
 }
 
 struct application::parts {
-  parts(const config& cfg, const env_lookup& env)
-      : jwt_secret(load_or_create_jwt_secret(cfg)),
-        passwords(cfg.bcrypt_cost),
-        tokens(jwt_secret, cfg.jwt_issuer) {
+  parts(const config& cfg, const env_lookup& env) : passwords(cfg.bcrypt_cost) {
     if (cfg.aws.any()) build_aws(cfg, env);
+    std::vector<std::string> previous_secrets;
+    if (cfg.aws.jwt_secret_arn) {
+      auto fetched = fetch_jwt_secrets(cfg);
+      jwt_secret = std::move(fetched.current);
+      if (fetched.previous) previous_secrets.push_back(std::move(*fetched.previous));
+    } else {
+      jwt_secret = load_or_create_jwt_secret(cfg);
+    }
+    tokens = std::make_unique<auth::jwt_codec>(jwt_secret, std::move(previous_secrets), cfg.jwt_issuer);
     build_user_store(cfg);
     build_object_store(cfg);
     refresh_tokens = std::make_unique<auth::refresh_token_service>(
@@ -85,9 +96,15 @@ struct application::parts {
         // A key of its own for successors, derived like the file-URL key.
         std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse refresh tokens v1"))),
         auth::refresh_settings{cfg.refresh_token_ttl_seconds, cfg.refresh_reuse_grace_seconds}, system_now);
+    limits = std::make_unique<auth::login_limits>(
+        *limiter,
+        // Keys the counters' hashes, so the store never holds e-mails or IPs
+        // in a form a dictionary could undo.
+        std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse rate limits v1"))),
+        cfg.rate_limits);
     services = std::make_unique<api::services>(api::services{
-        *users, *images, passwords, tokens, *refresh_tokens, system_now,
-        api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes}});
+        *users, *images, passwords, *tokens, *refresh_tokens, *limits, system_now,
+        api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes, cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
   }
@@ -108,6 +125,26 @@ struct application::parts {
     aws_client = std::make_unique<aws::aws_client>(*http, *credentials, retries, system_now);
   }
 
+  // JWT_SECRET_ARN: AWSCURRENT and AWSPREVIOUS, fetched once here and kept
+  // for the life of the process. Any failure stops the start with one
+  // line naming the variable and the reason, never the value.
+  secrets::jwt_secrets fetch_jwt_secrets(const config& cfg) {
+    secrets::secrets_manager_client client(
+        *aws_client, endpoint_for(cfg.aws.secrets_manager_endpoint, "secretsmanager", cfg.aws.region), cfg.aws.region);
+    try {
+      auto fetched = secrets::fetch_jwt_secrets(client, *cfg.aws.jwt_secret_arn);
+      log::info("JWT secret fetched from Secrets Manager",
+                {{"secret_id", *cfg.aws.jwt_secret_arn}, {"previous_version", fetched.previous.has_value()}});
+      return fetched;
+    } catch (const secrets::secret_error& e) {
+      throw config_error(std::string("JWT_SECRET_ARN: ") + e.what());
+    } catch (const std::exception& e) {
+      // Unreachable, failing or throttling (storage_unavailable after the
+      // retries), or no credentials: our wording and status codes only.
+      throw config_error(std::string("JWT_SECRET_ARN: the secret could not be fetched: ") + e.what());
+    }
+  }
+
   static aws::endpoint endpoint_for(const std::optional<std::string>& url, std::string_view service,
                                     const std::string& region) {
     return url ? *aws::parse_endpoint(*url) : aws::regional_endpoint(service, region);  // validated by config
@@ -118,15 +155,17 @@ struct application::parts {
       dynamodb = std::make_unique<dynamodb::dynamodb_client>(
           *aws_client, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
       user_tables = dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table,
-                                          cfg.aws.refresh_tokens_table};
+                                          cfg.aws.refresh_tokens_table, cfg.aws.rate_limits_table};
       users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now);
       token_store = std::make_unique<dynamodb::dynamodb_token_store>(*dynamodb, user_tables.tokens);
+      limiter = std::make_unique<dynamodb::dynamodb_rate_limiter>(*dynamodb, user_tables.limits);
       return;
     }
     // Creates or upgrades the schema: `make run` on a fresh clone just works.
     auto db = sqlite::database::open(cfg.data_dir / "gatehouse.db");
     users = std::make_unique<sqlite::sqlite_user_store>(db);
-    token_store = std::make_unique<sqlite::sqlite_token_store>(std::move(db));
+    token_store = std::make_unique<sqlite::sqlite_token_store>(db);
+    limiter = std::make_unique<sqlite::sqlite_rate_limiter>(std::move(db));
   }
 
   void build_object_store(const config& cfg) {
@@ -149,9 +188,12 @@ struct application::parts {
     images = std::move(files);
   }
 
+  // AWSCURRENT with JWT_SECRET_ARN. The file-URL, refresh-successor and
+  // rate-limit keys are derived from it alone, so a rotation changes them
+  // too (README, "Secrets Manager").
   std::string jwt_secret;
   auth::password_hasher passwords;
-  auth::jwt_codec tokens;
+  std::unique_ptr<auth::jwt_codec> tokens;  // signs with jwt_secret; also verifies with AWSPREVIOUS
 
   // Present only when an AWS backend is configured.
   std::unique_ptr<aws::http_client> http;
@@ -162,10 +204,12 @@ struct application::parts {
 
   std::unique_ptr<users::user_store> users;
   std::unique_ptr<auth::refresh_token_store> token_store;  // beside the users, on the same backend
+  std::unique_ptr<auth::rate_limiter> limiter;              // likewise
   std::unique_ptr<images::object_store> images;
   files::file_object_store* local_files = nullptr;  // serves GET /files when images are local
 
   std::unique_ptr<auth::refresh_token_service> refresh_tokens;
+  std::unique_ptr<auth::login_limits> limits;
   std::unique_ptr<api::services> services;
   std::unique_ptr<http::pipeline> pipeline;
 };

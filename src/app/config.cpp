@@ -79,6 +79,59 @@ void check_name(std::string_view name, const std::string& value, std::size_t max
   }
 }
 
+// A Secrets Manager secret name: 1..512 of A-Z a-z 0-9 / _ + = . @ -.
+bool is_secret_name(std::string_view name) {
+  if (name.empty() || name.size() > 512) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                    c == '_' || c == '+' || c == '=' || c == '.' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The parts of arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.
+struct secret_arn {
+  std::string_view partition, region, account, name;
+};
+
+std::optional<secret_arn> parse_secret_arn(std::string_view text) {
+  std::string_view parts[6];
+  for (auto& part : parts) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    part = text.substr(0, colon);
+    text.remove_prefix(colon + 1);
+  }
+  if (parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret") return std::nullopt;
+  return secret_arn{parts[1], parts[3], parts[4], text};
+}
+
+std::optional<std::string> region_of_arn(std::string_view id) {
+  if (auto arn = parse_secret_arn(id)) return std::string(arn->region);
+  return std::nullopt;
+}
+
+void check_secret_id(std::string_view id) {
+  constexpr std::string_view rule =
+      "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or a secret name "
+      "(1..512 of A-Z a-z 0-9 / _ + = . @ -)";
+  if (id.rfind("arn:", 0) != 0) {
+    if (!is_secret_name(id)) reject("JWT_SECRET_ARN", rule);
+    return;
+  }
+  const auto arn = parse_secret_arn(id);
+  if (!arn || arn->partition.empty() || arn->partition.size() > 32 || arn->region.empty() ||
+      arn->region.size() > 64 || arn->account.size() != 12 || !is_secret_name(arn->name))
+    reject("JWT_SECRET_ARN", rule);
+  for (char c : arn->partition)
+    if (!((c >= 'a' && c <= 'z') || c == '-')) reject("JWT_SECRET_ARN", rule);
+  for (char c : arn->region)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) reject("JWT_SECRET_ARN", rule);
+  for (char c : arn->account)
+    if (c < '0' || c > '9') reject("JWT_SECRET_ARN", rule);
+}
+
 void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   constexpr std::string_view table_rule = "a DynamoDB table name: 3..255 of A-Z a-z 0-9 _ - .";
   if (auto v = env("USERS_TABLE")) {
@@ -87,6 +140,7 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     a.users_table = *v;
     a.users_email_table = *v + "-emails";
     a.refresh_tokens_table = *v + "-tokens";
+    a.rate_limits_table = *v + "-limits";
   }
   if (auto v = env("USERS_EMAIL_TABLE")) {
     check_name("USERS_EMAIL_TABLE", *v, 255, table_rule);
@@ -98,6 +152,11 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     if (v->size() < 3) reject("REFRESH_TOKENS_TABLE", table_rule);
     a.refresh_tokens_table = *v;
   }
+  if (auto v = env("RATE_LIMITS_TABLE")) {
+    check_name("RATE_LIMITS_TABLE", *v, 255, table_rule);
+    if (v->size() < 3) reject("RATE_LIMITS_TABLE", table_rule);
+    a.rate_limits_table = *v;
+  }
   if (auto v = env("PROFILE_IMAGES_BUCKET")) {
     constexpr std::string_view rule = "an S3 bucket name: 3..63 of a-z 0-9 - .";
     check_name("PROFILE_IMAGES_BUCKET", *v, 63, rule);
@@ -105,6 +164,10 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
       if (c >= 'A' && c <= 'Z') reject("PROFILE_IMAGES_BUCKET", rule);
     if (v->size() < 3) reject("PROFILE_IMAGES_BUCKET", rule);
     a.images_bucket = *v;
+  }
+  if (auto v = env("JWT_SECRET_ARN")) {
+    check_secret_id(*v);
+    a.jwt_secret_arn = *v;
   }
   std::optional<std::string> region;
   if (a.any()) {
@@ -118,7 +181,14 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     check_name("AWS_REGION", *region, 64, "a region name such as eu-west-1");
     a.region = *region;
   } else if (a.any()) {
-    reject("AWS_REGION", "a region (or AWS_DEFAULT_REGION) when USERS_TABLE or PROFILE_IMAGES_BUCKET is set");
+    reject("AWS_REGION",
+           "a region (or AWS_DEFAULT_REGION) when USERS_TABLE, PROFILE_IMAGES_BUCKET or JWT_SECRET_ARN is set");
+  }
+  // GetSecretValue goes to AWS_REGION's endpoint, which cannot find a
+  // secret of another region: say so now rather than as a failed fetch.
+  if (a.jwt_secret_arn) {
+    if (const auto arn_region = region_of_arn(*a.jwt_secret_arn); arn_region && *arn_region != a.region)
+      throw config_error("JWT_SECRET_ARN: the ARN is in region " + *arn_region + ", but AWS_REGION is " + a.region);
   }
   const auto endpoint = [&](std::string_view specific) -> std::optional<std::string> {
     std::string_view used = specific;
@@ -133,6 +203,7 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   };
   a.dynamodb_endpoint = endpoint("AWS_ENDPOINT_URL_DYNAMODB");
   a.s3_endpoint = endpoint("AWS_ENDPOINT_URL_S3");
+  a.secrets_manager_endpoint = endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER");
   if (auto v = env("AWS_CONNECT_TIMEOUT_MS"))
     a.connect_timeout_ms = parse_integer("AWS_CONNECT_TIMEOUT_MS", *v, 50, 60000, "milliseconds, 50..60000");
   if (auto v = env("AWS_REQUEST_TIMEOUT_MS"))
@@ -148,7 +219,24 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   if (auto v = env("SSL_CERT_FILE"); v && !v->empty()) a.ssl_cert_file = *v;
 }
 
+bool parse_flag(std::string_view name, std::string_view text) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  reject(name, "true, 1, false or 0");
+}
+
 }  // namespace
+
+auth::rate_limit parse_rate_limit(std::string_view name, std::string_view text) {
+  constexpr std::string_view expects =
+      "N/window with N 1..1000000 and a window from 1s to 7d (e.g. 5/15m, 30/1h), or 0 to turn it off";
+  if (text == "0") return {};
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) reject(name, expects);
+  const std::int64_t max = parse_integer(name, text.substr(0, slash), 1, 1'000'000, expects);
+  const std::int64_t window = parse_duration(name, text.substr(slash + 1), 1, 7 * 86400, expects);
+  return {max, window};
+}
 
 config load_config(const env_lookup& env) {
   config c;
@@ -164,6 +252,8 @@ config load_config(const env_lookup& env) {
   } else if (env("AWS_LAMBDA_RUNTIME_API")) {
     c.data_dir = "/tmp/gatehouse";  // on Lambda only /tmp is writable
   }
+  if (env("JWT_SECRET") && env("JWT_SECRET_ARN"))
+    throw config_error("JWT_SECRET_ARN: set either JWT_SECRET_ARN or JWT_SECRET, not both");
   if (auto v = env("JWT_SECRET")) {
     if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes");
     c.jwt_secret = *v;
@@ -207,6 +297,16 @@ config load_config(const env_lookup& env) {
     const bool ipv6 = c.host.find(':') != std::string::npos;
     c.public_url = "http://" + (ipv6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
   }
+  if (auto v = env("RATE_LIMIT_LOGIN_PER_EMAIL"))
+    c.rate_limits.login_per_email = parse_rate_limit("RATE_LIMIT_LOGIN_PER_EMAIL", *v);
+  if (auto v = env("RATE_LIMIT_LOGIN_PER_IP"))
+    c.rate_limits.login_per_ip = parse_rate_limit("RATE_LIMIT_LOGIN_PER_IP", *v);
+  if (auto v = env("RATE_LIMIT_SIGNUP_PER_IP"))
+    c.rate_limits.signup_per_ip = parse_rate_limit("RATE_LIMIT_SIGNUP_PER_IP", *v);
+  if (auto v = env("TRUST_PROXY")) c.trust_proxy = parse_flag("TRUST_PROXY", *v);
+  // Behind API Gateway the event's sourceIp is the client; a header the
+  // client sent must not override it.
+  if (env("AWS_LAMBDA_RUNTIME_API")) c.trust_proxy = false;
   load_aws_settings(env, c.aws);
   return c;
 }

@@ -2,6 +2,7 @@
 // Configuration from environment variables: the only place that reads
 // them. Invalid values throw config_error naming the variable and what
 // it expects; the process then refuses to start.
+#include "auth/login_limits.hpp"
 #include "base/env.hpp"
 #include "base/log.hpp"
 
@@ -37,6 +38,11 @@ struct config {
   log::level log_level = log::level::info;
   std::string public_url;  // default http://<host>:<port>
   std::size_t worker_threads = 0;  // 0: derived from the core count
+  // RATE_LIMIT_LOGIN_PER_EMAIL, RATE_LIMIT_LOGIN_PER_IP, RATE_LIMIT_SIGNUP_PER_IP.
+  auth::limit_settings rate_limits;
+  // TRUST_PROXY: the client is the first address of X-Forwarded-For, not
+  // the socket peer. Always off on Lambda, where the event names the client.
+  bool trust_proxy = false;
 
   // AWS backends, each chosen independently: USERS_TABLE set means
   // DynamoDB for users, PROFILE_IMAGES_BUCKET set means S3 for images.
@@ -44,17 +50,24 @@ struct config {
     std::optional<std::string> users_table;
     std::string users_email_table;  // default <USERS_TABLE>-emails
     std::string refresh_tokens_table;  // default <USERS_TABLE>-tokens
+    std::string rate_limits_table;     // default <USERS_TABLE>-limits
     std::optional<std::string> images_bucket;
     std::string region;  // required when either backend is AWS
     std::optional<std::string> dynamodb_endpoint;  // AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL
     std::optional<std::string> s3_endpoint;        // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
+    // JWT_SECRET_ARN (an ARN or a secret name; excludes JWT_SECRET): the
+    // JWT keys come from this Secrets Manager secret, fetched at start-up.
+    std::optional<std::string> jwt_secret_arn;
+    std::optional<std::string> secrets_manager_endpoint;  // AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL
     std::int64_t connect_timeout_ms = 2000;
     std::int64_t request_timeout_ms = 3000;  // one attempt
     std::int64_t total_timeout_ms = 6000;    // all attempts of one storage call
     int max_attempts = 3;
     std::string s3_server_side_encryption = "AES256";
     std::optional<std::string> ssl_cert_file;
-    bool any() const { return users_table || images_bucket; }
+    // Whether any AWS service is used: then a region is required and the
+    // AWS client plumbing is built.
+    bool any() const { return users_table || images_bucket || jwt_secret_arn; }
   } aws;
 };
 
@@ -63,6 +76,11 @@ using gatehouse::env_lookup;
 // Reads every variable through `env` (the process environment in main,
 // a map in tests).
 config load_config(const env_lookup& env);
+
+// A rate limit setting: "N/window" (N 1..1000000, window a duration from 1s
+// to 7d: "5/15m", "30/300", "100/1d") or "0" (off). Throws config_error
+// naming `name`.
+auth::rate_limit parse_rate_limit(std::string_view name, std::string_view text);
 
 env_lookup process_environment();
 

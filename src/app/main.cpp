@@ -70,8 +70,10 @@ int run_lambda(const std::string& runtime_api, const env_lookup& env) {
   try {
     const app::config cfg = app::load_config(env);
     log::set_min_level(cfg.log_level);
-    // No network I/O here: AWS clients connect on first use, so a cold
-    // start costs only opening the embedded store, if any.
+    // Little network I/O here: AWS clients connect on first use, so a cold
+    // start costs opening the embedded store, if any, and with
+    // JWT_SECRET_ARN the two GetSecretValue calls (AWSCURRENT, AWSPREVIOUS)
+    // whose failure is an init error naming that variable.
     application = std::make_unique<app::application>(cfg, env);
   } catch (const app::config_error& e) {
     return refuse("Runtime.InvalidConfiguration", e.what(), exit_config_error);

@@ -79,9 +79,19 @@ bool acceptable_header(const json::object& header) {
 }  // namespace
 
 jwt_codec::jwt_codec(std::string secret, std::string issuer)
-    : secret_(std::move(secret)), issuer_(std::move(issuer)) {
-  if (secret_.size() < 32)
-    throw std::invalid_argument("JWT secret must be at least 32 bytes");
+    : jwt_codec(std::move(secret), {}, std::move(issuer)) {}
+
+jwt_codec::jwt_codec(std::string current, std::vector<std::string> previous, std::string issuer)
+    : issuer_(std::move(issuer)) {
+  keys_.reserve(1 + previous.size());
+  keys_.push_back(std::move(current));
+  for (auto& key : previous) {
+    // A stage that holds the same value as another (a secret put twice
+    // unchanged) would only cost a second HMAC on every bad token.
+    if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) keys_.push_back(std::move(key));
+  }
+  for (const auto& key : keys_)
+    if (key.size() < 32) throw std::invalid_argument("JWT secret must be at least 32 bytes");
 }
 
 std::string jwt_codec::sign(const access_claims& claims) const {
@@ -96,7 +106,7 @@ std::string jwt_codec::sign(const access_claims& claims) const {
   std::string token = crypto::base64url_encode(signed_header);
   token += '.';
   token += crypto::base64url_encode(json::serialize(payload));
-  const std::string signature = signature_of(secret_, token);
+  const std::string signature = signature_of(keys_.front(), token);
   token += '.';
   token += signature;
   return token;
@@ -122,11 +132,14 @@ std::optional<access_claims> jwt_codec::verify(std::string_view token, std::int6
     // duplicate-key tricks ({"alg":"HS256","alg":"none"}) in forged tokens.
     // The header is still checked afterwards, so a token is valid only if
     // it says HS256 and is HS256.
-    if (signature->size() != hs256_signature_bytes ||
-        !crypto::constant_time_equal(
-            *signature,
-            crypto::as_bytes(crypto::hmac_sha256(secret_, token.substr(0, second)))))
-      return std::nullopt;
+    // The current key first: after a rotation, tokens signed with the
+    // previous one only remain until they expire.
+    if (signature->size() != hs256_signature_bytes) return std::nullopt;
+    const std::string_view signing_input = token.substr(0, second);
+    const bool signed_by_a_key = std::any_of(keys_.begin(), keys_.end(), [&](const std::string& key) {
+      return crypto::constant_time_equal(*signature, crypto::as_bytes(crypto::hmac_sha256(key, signing_input)));
+    });
+    if (!signed_by_a_key) return std::nullopt;
 
     const auto header = parse_object(*header_text);
     if (!header || !acceptable_header(*header)) return std::nullopt;

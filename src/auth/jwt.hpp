@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse::auth {
 
@@ -19,6 +20,12 @@ class jwt_codec {
   // `secret` must be at least 32 bytes (std::invalid_argument otherwise).
   jwt_codec(std::string secret, std::string issuer);
 
+  // Key rotation: signs with `current` only; verify() accepts a token
+  // signed with `current` or with any of `previous` (tried in that order,
+  // each compared in constant time). Every key must be at least 32 bytes.
+  // Secrets Manager's AWSPREVIOUS is the one previous key Gatehouse passes.
+  jwt_codec(std::string current, std::vector<std::string> previous, std::string issuer);
+
   std::string sign(const access_claims& claims) const;
 
   // The claims of a token whose header is exactly HS256, whose signature
@@ -28,7 +35,7 @@ class jwt_codec {
                                       std::int64_t leeway_seconds = 30) const;
 
  private:
-  std::string secret_;
+  std::vector<std::string> keys_;  // [0] signs; all of them verify
   std::string issuer_;
 };
 

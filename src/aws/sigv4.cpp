@@ -192,21 +192,6 @@ void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& month, uns
   year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
 }
 
-// YYYYMMDDTHHMMSSZ. SigV4 has four-digit years only.
-std::string amz_date(std::int64_t unix_time) {
-  constexpr std::int64_t last_second = 253402300799;  // 9999-12-31T23:59:59Z
-  if (unix_time < 0 || unix_time > last_second)
-    throw std::invalid_argument("sigv4: signing time outside 1970..9999");
-  std::int64_t year = 0;
-  unsigned month = 0, day = 0;
-  civil_from_days(unix_time / 86400, year, month, day);
-  const auto secs = static_cast<unsigned>(unix_time % 86400);
-  std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04u%02u%02uT%02u%02u%02uZ", static_cast<unsigned>(year), month, day,
-                secs / 3600, secs / 60 % 60, secs % 60);
-  return std::string(buf.data());
-}
-
 std::string payload_hash(const http_request& req, bool unsigned_payload) {
   if (unsigned_payload) return std::string(unsigned_payload_hash);
   return crypto::to_hex(crypto::sha256(req.body));
@@ -224,12 +209,8 @@ signing_steps finish(std::string canonical_request, const credentials& creds, co
   steps.string_to_sign = std::string(algorithm) + "\n" + std::string(date_time) + "\n" +
                          std::string(credential_scope) + "\n" +
                          crypto::to_hex(crypto::sha256(steps.canonical_request));
-  const std::string_view date = date_time.substr(0, 8);
-  auto key = crypto::hmac_sha256("AWS4" + creds.secret_access_key, date);
-  key = crypto::hmac_sha256(crypto::as_bytes(key), sc.region);
-  key = crypto::hmac_sha256(crypto::as_bytes(key), sc.service);
-  key = crypto::hmac_sha256(crypto::as_bytes(key), "aws4_request");
-  steps.signature = crypto::to_hex(crypto::hmac_sha256(crypto::as_bytes(key), steps.string_to_sign));
+  const std::string key = signing_key(creds.secret_access_key, date_time.substr(0, 8), sc);
+  steps.signature = crypto::to_hex(crypto::hmac_sha256(key, steps.string_to_sign));
   return steps;
 }
 
@@ -254,6 +235,28 @@ void remove_header(http_request& req, std::string_view name) {
 }
 
 }  // namespace
+
+std::string amz_date(std::int64_t unix_time) {
+  constexpr std::int64_t last_second = 253402300799;  // 9999-12-31T23:59:59Z
+  if (unix_time < 0 || unix_time > last_second)
+    throw std::invalid_argument("sigv4: signing time outside 1970..9999");
+  std::int64_t year = 0;
+  unsigned month = 0, day = 0;
+  civil_from_days(unix_time / 86400, year, month, day);
+  const auto secs = static_cast<unsigned>(unix_time % 86400);
+  std::array<char, 64> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04u%02u%02uT%02u%02u%02uZ", static_cast<unsigned>(year), month, day,
+                secs / 3600, secs / 60 % 60, secs % 60);
+  return std::string(buf.data());
+}
+
+std::string signing_key(std::string_view secret_access_key, std::string_view date, const scope& sc) {
+  auto key = crypto::hmac_sha256("AWS4" + std::string(secret_access_key), date);
+  key = crypto::hmac_sha256(crypto::as_bytes(key), sc.region);
+  key = crypto::hmac_sha256(crypto::as_bytes(key), sc.service);
+  key = crypto::hmac_sha256(crypto::as_bytes(key), "aws4_request");
+  return std::string(crypto::as_bytes(key));
+}
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
   static constexpr char digits[] = "0123456789ABCDEF";

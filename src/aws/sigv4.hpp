@@ -45,6 +45,15 @@ signing_steps presign_request(http_request& req, const credentials& creds, const
                               std::int64_t unix_time, std::int64_t expires_seconds,
                               const options& opts = {});
 
+// YYYYMMDDTHHMMSSZ, the form of x-amz-date. SigV4 has four-digit years
+// only: throws std::invalid_argument outside 1970..9999.
+std::string amz_date(std::int64_t unix_time);
+
+// The signing key (32 raw bytes): HMAC-SHA256 chained over "AWS4" + secret,
+// then `date` (YYYYMMDD), region, service and "aws4_request". Also what an
+// S3 POST policy is signed with: hex(HMAC-SHA256(key, base64 policy)).
+std::string signing_key(std::string_view secret_access_key, std::string_view date, const scope& sc);
+
 // RFC 3986 percent-encoding as SigV4 defines it: unreserved characters
 // (A-Z a-z 0-9 - _ . ~) stay, every other byte becomes %XX (upper case);
 // '/' stays when `keep_slash`.

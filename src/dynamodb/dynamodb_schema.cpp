@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "dynamodb/attribute_values.hpp"
+#include "dynamodb/dynamodb_rate_limiter.hpp"
 #include "dynamodb/dynamodb_token_store.hpp"
 #include "users/validation.hpp"
 
@@ -45,18 +46,18 @@ void create_table(dynamodb_client& client, const std::string& name, const std::s
   if (table_status(client, name) != "ACTIVE") throw storage_unavailable("table " + name + " did not become ACTIVE");
 }
 
-// DynamoDB's TTL on the tokens table, so expired tokens and families go by
-// themselves. Clean-up only: expiry is decided on read.
-void enable_ttl(dynamodb_client& client, const std::string& name) {
+// DynamoDB's TTL on the tokens and rate limits tables, so expired tokens,
+// families and ended windows go by themselves. Clean-up only: expiry is
+// decided on read, and a window is part of its counter's key.
+void enable_ttl(dynamodb_client& client, const std::string& name, const char* attribute) {
   try {
     client.call("UpdateTimeToLive",
                 {{"TableName", name},
-                 {"TimeToLiveSpecification",
-                  {{"Enabled", true}, {"AttributeName", dynamodb_token_store::ttl_attribute}}}});
+                 {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", attribute}}}});
   } catch (const service_error& e) {
     if (e.code() != "UnknownOperationException") throw;
-    log::warn("dynamodb: this endpoint has no UpdateTimeToLive; expired refresh tokens stay in the table "
-              "(they are refused all the same)",
+    log::warn("dynamodb: this endpoint has no UpdateTimeToLive; expired items stay in the table "
+              "(they are never read as live all the same)",
               {{"table", name}});
   }
 }
@@ -65,7 +66,7 @@ void enable_ttl(dynamodb_client& client, const std::string& name) {
 
 std::vector<std::string> missing_tables(dynamodb_client& client, const user_tables& tables) {
   std::vector<std::string> missing;
-  for (const auto* name : {&tables.users, &tables.emails, &tables.tokens})
+  for (const auto* name : {&tables.users, &tables.emails, &tables.tokens, &tables.limits})
     if (!name->empty() && !table_exists(client, *name)) missing.push_back(*name);
   return missing;
 }
@@ -75,7 +76,11 @@ void create_missing_tables(dynamodb_client& client, const user_tables& tables) {
   if (!table_exists(client, tables.emails)) create_table(client, tables.emails, "email");
   if (!tables.tokens.empty() && !table_exists(client, tables.tokens)) {
     create_table(client, tables.tokens, "id");
-    enable_ttl(client, tables.tokens);
+    enable_ttl(client, tables.tokens, dynamodb_token_store::ttl_attribute);
+  }
+  if (!tables.limits.empty() && !table_exists(client, tables.limits)) {
+    create_table(client, tables.limits, "id");
+    enable_ttl(client, tables.limits, dynamodb_rate_limiter::ttl_attribute);
   }
 }
 

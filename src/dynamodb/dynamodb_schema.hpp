@@ -1,8 +1,8 @@
 #pragma once
 // What `gatehouse migrate` does for DynamoDB: create missing tables (for
-// local peers; in AWS the stack creates them; the refresh tokens table
-// gets its TTL) and backfill the e-mail claims of users written by the
-// Node.js version, which had none.
+// local peers; in AWS the stack creates them; the refresh tokens and rate
+// limits tables get their TTL) and backfill the e-mail claims of users
+// written by the Node.js version, which had none.
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
 

@@ -33,6 +33,7 @@ struct user_tables {
   std::string users;     // USERS_TABLE
   std::string emails;    // USERS_EMAIL_TABLE
   std::string tokens{};  // REFRESH_TOKENS_TABLE (dynamodb_token_store); empty: none
+  std::string limits{};  // RATE_LIMITS_TABLE (dynamodb_rate_limiter); empty: none
 };
 
 class dynamodb_user_store final : public users::user_store {

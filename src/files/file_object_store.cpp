@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <memory>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -94,6 +97,60 @@ std::string_view content_type_for(std::string_view key) {
   not_found();  // unreachable for a valid key
 }
 
+// An open regular file and what fstat said about it.
+struct open_file {
+  fd_guard fd;
+  struct stat st {};
+};
+
+// Opens an object without following symlinks; nullptr when it does not exist.
+std::unique_ptr<open_file> open_object(const fs::path& target, std::string_view key) {
+  const int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return nullptr;
+    io_failure("open", key, errno);
+  }
+  std::unique_ptr<open_file> f(new open_file{fd_guard(fd), {}});
+  if (::fstat(f->fd.get(), &f->st) != 0) io_failure("stat", key, errno);
+  if (!S_ISREG(f->st.st_mode)) io_failure("not a regular file", key, EINVAL);
+  if (f->st.st_size < 0 || static_cast<std::uint64_t>(f->st.st_size) > file_object_store::max_object_bytes)
+    io_failure("object too large", key, EFBIG);
+  return f;
+}
+
+// Up to `limit` bytes from the start of `f`.
+std::string read_up_to(const open_file& f, std::size_t limit, std::string_view key) {
+  std::string bytes(limit, '\0');
+  std::size_t filled = 0;
+  while (filled < bytes.size()) {
+    const ssize_t n = ::pread(f.fd.get(), bytes.data() + filled, bytes.size() - filled, static_cast<off_t>(filled));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_failure("read", key, errno);
+    }
+    if (n == 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  bytes.resize(filled);
+  return bytes;
+}
+
+// The whole object, refusing one that changed size while read.
+std::string read_whole(const open_file& f, std::string_view key) {
+  const auto size = static_cast<std::size_t>(f.st.st_size);
+  // One byte more than the size, to notice a file that grew meanwhile.
+  std::string bytes = read_up_to(f, size + 1, key);
+  if (bytes.size() != size) io_failure("object changed while read", key, EAGAIN);
+  return bytes;
+}
+
+// Names one version of a file: an upload written again is renamed into
+// place, so it has another inode (and another mtime) even at the same size.
+std::string etag_of(const struct stat& st) {
+  return std::to_string(st.st_ino) + "-" + std::to_string(st.st_size) + "-" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
 }  // namespace
 
 std::int64_t system_now_seconds() {
@@ -115,7 +172,7 @@ file_object_store::file_object_store(fs::path root, std::string url_signing_key,
 }
 
 fs::path file_object_store::path_of(std::string_view key) const {
-  if (!images::is_valid_image_key(key)) not_found();
+  if (!images::is_valid_image_key(key) && !images::is_valid_upload_key(key)) not_found();
   // The key's shape already rules out "..", absolute paths and empty
   // segments; checked again so a future change to the key format cannot
   // silently open the file system.
@@ -161,7 +218,8 @@ void file_object_store::remove(std::string_view key) {
 }
 
 std::string file_object_store::url_for(std::string_view key) {
-  (void)path_of(key);  // only valid keys get URLs
+  // Only image keys get URLs: an upload key's bytes were never checked.
+  if (!images::is_valid_image_key(key)) not_found();
   const std::int64_t now = now_seconds_();
   if (now > std::numeric_limits<std::int64_t>::max() - url_ttl_.count())
     throw error(error_kind::internal, "internal", "file store: clock out of range");
@@ -185,36 +243,78 @@ images::stored_object file_object_store::read_signed(std::string_view key,
     case url_check::expired:
       throw error(error_kind::permission_denied, "url_expired", "the URL has expired");
   }
-  const fs::path target = path_of(key);
-
-  fd_guard fd(::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) not_found();
-    io_failure("open", key, errno);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) io_failure("stat", key, errno);
-  if (!S_ISREG(st.st_mode)) io_failure("not a regular file", key, EINVAL);
-  if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > max_object_bytes)
-    io_failure("object too large", key, EFBIG);
-
+  if (!images::is_valid_image_key(key)) not_found();
+  const auto file = open_object(path_of(key), key);
+  if (!file) not_found();
   images::stored_object object;
-  // One byte more than the size, to notice a file that grew meanwhile.
-  object.bytes.resize(static_cast<std::size_t>(st.st_size) + 1);
-  std::size_t filled = 0;
-  while (filled < object.bytes.size()) {
-    const ssize_t n = ::read(fd.get(), object.bytes.data() + filled, object.bytes.size() - filled);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_failure("read", key, errno);
-    }
-    if (n == 0) break;
-    filled += static_cast<std::size_t>(n);
-  }
-  if (filled > static_cast<std::size_t>(st.st_size)) io_failure("object changed while read", key, EAGAIN);
-  object.bytes.resize(filled);
+  object.bytes = read_whole(*file, key);
   object.content_type = std::string(content_type_for(key));
   return object;
+}
+
+images::upload_form file_object_store::presign_upload(std::string_view key, std::size_t max_bytes,
+                                                      std::int64_t expires_seconds) {
+  if (!images::is_valid_upload_key(key) || max_bytes == 0 || expires_seconds <= 0)
+    throw error(error_kind::internal, "internal", "file store: bad upload form request");
+  const std::int64_t now = now_seconds_();
+  if (now > std::numeric_limits<std::int64_t>::max() - expires_seconds)
+    throw error(error_kind::internal, "internal", "file store: clock out of range");
+  images::upload_form form;
+  form.expires_at = now + expires_seconds;
+  form.url = public_base_url_ + std::string(upload_path);
+  form.fields = {{"key", std::string(key)},
+                 {"expires", std::to_string(form.expires_at)},
+                 {"max_bytes", std::to_string(max_bytes)},
+                 {"signature", signer_.upload_signature(key, form.expires_at, max_bytes)}};
+  return form;
+}
+
+void file_object_store::receive_signed_upload(const images::signed_upload& form) {
+  switch (signer_.verify_upload(form.key, form.expires, form.max_bytes, form.signature, now_seconds_())) {
+    case url_check::valid: break;
+    case url_check::invalid_signature:
+      throw error(error_kind::permission_denied, "invalid_signature", "the upload form's signature is invalid");
+    case url_check::expired:
+      throw error(error_kind::permission_denied, "upload_expired", "the upload form has expired");
+  }
+  // Signed by us, so an upload key; checked again rather than trusted.
+  if (!images::is_valid_upload_key(form.key)) not_found();
+  if (!form.content_type || !form.content_type->starts_with("image/"))
+    throw error(error_kind::unsupported_media_type, "unsupported_media_type",
+                "send a Content-Type field starting with image/ before the file", "Content-Type");
+  std::uint64_t max_bytes = 0;
+  const auto [end, ec] = std::from_chars(form.max_bytes.data(), form.max_bytes.data() + form.max_bytes.size(), max_bytes);
+  if (ec != std::errc() || end != form.max_bytes.data() + form.max_bytes.size())
+    throw error(error_kind::permission_denied, "invalid_signature", "the upload form's signature is invalid");
+  if (form.file.empty())
+    throw error(error_kind::invalid_argument, "missing_file", "send the picture as a file part named file", "file");
+  if (form.file.size() > max_bytes)
+    throw error(error_kind::payload_too_large, "payload_too_large",
+                "the file is larger than " + std::string(form.max_bytes) + " bytes");
+  put(form.key, form.file, *form.content_type);
+}
+
+std::optional<images::object_head> file_object_store::head(std::string_view key) {
+  const auto file = open_object(path_of(key), key);
+  if (!file) return std::nullopt;
+  return images::object_head{static_cast<std::uint64_t>(file->st.st_size), etag_of(file->st)};
+}
+
+std::optional<std::string> file_object_store::read_prefix(std::string_view key, std::size_t n) {
+  const auto file = open_object(path_of(key), key);
+  if (!file) return std::nullopt;
+  return read_up_to(*file, std::min<std::size_t>(n, static_cast<std::size_t>(file->st.st_size)), key);
+}
+
+bool file_object_store::copy_if_unchanged(std::string_view from, std::string_view to,
+                                          std::string_view content_type, std::string_view etag) {
+  if (!images::is_valid_image_key(to)) not_found();
+  // One descriptor for the check and the read: a new upload renamed over
+  // `from` meanwhile is another file, never read here.
+  const auto file = open_object(path_of(from), from);
+  if (!file || etag_of(file->st) != etag) return false;
+  put(to, read_whole(*file, from), content_type);
+  return true;
 }
 
 }  // namespace gatehouse::files

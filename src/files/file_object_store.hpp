@@ -1,8 +1,11 @@
 #pragma once
 // The embedded image store: objects are files at <root>/<key>, served back
-// through HMAC-signed, time-limited URLs (GET /files/<key>?expires=&sig=).
-// Keys must have the exact shape images::new_image_key produces; any other
-// key is not_found, so no path outside the root can ever be named.
+// through HMAC-signed, time-limited URLs (GET /files/<key>?expires=&sig=),
+// and written directly by clients through HMAC-signed upload forms
+// (POST /files/upload), whose policy this store enforces itself.
+// Keys must have the exact shape images::new_image_key or
+// images::new_upload_key produces; any other key is not_found, so no path
+// outside the root can ever be named. Only image keys are ever served.
 #include "files/url_signer.hpp"
 #include "images/object_store.hpp"
 
@@ -11,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +23,11 @@ namespace gatehouse::files {
 // Seconds since the Unix epoch from the system clock.
 std::int64_t system_now_seconds();
 
-class file_object_store final : public images::object_store, public images::signed_object_reader {
+class file_object_store final : public images::object_store, public images::local_object_server {
  public:
+  // Where presign_upload's forms are posted, under `public_base_url`.
+  static constexpr std::string_view upload_path = "/files/upload";
+
   // Larger files are refused on read (storage_unavailable): uploads are
   // far smaller, so such a file was not written by us.
   static constexpr std::size_t max_object_bytes = 64u << 20;
@@ -39,10 +46,22 @@ class file_object_store final : public images::object_store, public images::sign
   void remove(std::string_view key) override;
   std::string url_for(std::string_view key) override;
 
+  // The form's fields, in order: key, expires (unix seconds), max_bytes,
+  // signature (see url_signer). The content type is not stored: served
+  // objects take theirs from the key's extension.
+  images::upload_form presign_upload(std::string_view key, std::size_t max_bytes,
+                                     std::int64_t expires_seconds) override;
+  // The etag names the file's inode, size and modification time.
+  std::optional<images::object_head> head(std::string_view key) override;
+  std::optional<std::string> read_prefix(std::string_view key, std::size_t n) override;
+  bool copy_if_unchanged(std::string_view from, std::string_view to, std::string_view content_type,
+                         std::string_view etag) override;
+
   // permission_denied ("invalid_signature" / "url_expired") first, then
   // not_found for a bad key or a missing file.
   images::stored_object read_signed(std::string_view key, std::string_view expires,
                                     std::string_view signature) override;
+  void receive_signed_upload(const images::signed_upload& form) override;
 
  private:
   // root_/key for a valid key; throws not_found for anything else.

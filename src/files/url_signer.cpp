@@ -28,6 +28,11 @@ bool parse_expires(std::string_view text, std::int64_t& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+bool is_canonical_max_bytes(std::string_view text) {
+  std::int64_t value = 0;
+  return parse_expires(text, value);  // the same rule: canonical digits that fit int64
+}
+
 }  // namespace
 
 url_signer::url_signer(std::string key) : key_(std::move(key)) {
@@ -54,6 +59,33 @@ url_check url_signer::verify(std::string_view object_key, std::string_view expir
     return url_check::invalid_signature;
   // Sign the text as received: with canonical digits it equals what signature() signed.
   if (!crypto::constant_time_equal(sign_text(object_key, expires_text), signature_hex))
+    return url_check::invalid_signature;
+  return now <= expires ? url_check::valid : url_check::expired;
+}
+
+std::string url_signer::sign_upload_text(std::string_view object_key, std::string_view expires_text,
+                                         std::string_view max_bytes_text) const {
+  std::string message;
+  message.reserve(10 + object_key.size() + 1 + expires_text.size() + 1 + max_bytes_text.size());
+  message.append("upload v1\n").append(object_key).append("\n").append(expires_text);
+  message.append("\n").append(max_bytes_text);
+  return crypto::to_hex(crypto::hmac_sha256(key_, message));
+}
+
+std::string url_signer::upload_signature(std::string_view object_key, std::int64_t expires,
+                                         std::uint64_t max_bytes) const {
+  return sign_upload_text(object_key, std::to_string(expires), std::to_string(max_bytes));
+}
+
+url_check url_signer::verify_upload(std::string_view object_key, std::string_view expires_text,
+                                    std::string_view max_bytes_text, std::string_view signature_hex,
+                                    std::int64_t now) const {
+  std::int64_t expires = 0;
+  if (!parse_expires(expires_text, expires) || !is_canonical_max_bytes(max_bytes_text))
+    return url_check::invalid_signature;
+  if (signature_hex.size() != signature_hex_chars || !is_lower_hex(signature_hex))
+    return url_check::invalid_signature;
+  if (!crypto::constant_time_equal(sign_upload_text(object_key, expires_text, max_bytes_text), signature_hex))
     return url_check::invalid_signature;
   return now <= expires ? url_check::valid : url_check::expired;
 }

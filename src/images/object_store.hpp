@@ -1,11 +1,31 @@
 #pragma once
 // Where profile images live. Implementations: files/ (embedded default)
-// and, later, s3/. Every method is safe to call from many threads; a
-// backend failure throws storage_unavailable.
+// and s3/. Every method is safe to call from many threads; a backend
+// failure throws storage_unavailable.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace gatehouse::images {
+
+// A pre-signed POST: the client sends `fields` in this order as multipart
+// form fields, then its own "Content-Type" field (starting with "image/"),
+// then the file as a part named "file", all to `url`.
+struct upload_form {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::int64_t expires_at = 0;  // unix seconds
+};
+
+struct object_head {
+  std::uint64_t size = 0;
+  // Names this version of the object, for copy_if_unchanged.
+  std::string etag;
+};
 
 class object_store {
  public:
@@ -20,6 +40,27 @@ class object_store {
 
   // A time-limited URL that lets its holder GET the object.
   virtual std::string url_for(std::string_view key) = 0;
+
+  // A form that lets its holder store one object at exactly `key` (an
+  // upload key from images/image_key) for `expires_seconds` from now: 1 to
+  // `max_bytes` bytes, with a Content-Type starting with "image/".
+  // Nothing checks the bytes: POST /profile_pic/confirm does, afterwards.
+  virtual upload_form presign_upload(std::string_view key, std::size_t max_bytes,
+                                     std::int64_t expires_seconds) = 0;
+
+  // Size and version of the object, or nullopt when there is none.
+  virtual std::optional<object_head> head(std::string_view key) = 0;
+
+  // The first `n` bytes (fewer when the object is shorter), or nullopt
+  // when there is no object.
+  virtual std::optional<std::string> read_prefix(std::string_view key, std::size_t n) = 0;
+
+  // Copies `from` to `to` (an image key), stored with `content_type`, but
+  // only while `from` is still the version `etag` named; false when it has
+  // changed or gone. What was checked is what gets copied, even if the
+  // holder of an upload form writes `from` again meanwhile.
+  virtual bool copy_if_unchanged(std::string_view from, std::string_view to, std::string_view content_type,
+                                 std::string_view etag) = 0;
 };
 
 struct stored_object {
@@ -27,15 +68,34 @@ struct stored_object {
   std::string content_type;
 };
 
-// The local backend's other half: serving the URLs `url_for` signed.
-class signed_object_reader {
+// The fields of a form the local backend's presign_upload signed, as the
+// local server received them (every view points into the request body).
+struct signed_upload {
+  std::string_view key;
+  std::string_view expires;
+  std::string_view max_bytes;
+  std::string_view signature;
+  std::optional<std::string_view> content_type;  // the client's own field
+  std::string_view file;
+};
+
+// The local backend's other half, behind the local server's /files routes:
+// serving the URLs `url_for` signed and receiving the forms
+// `presign_upload` signed.
+class local_object_server {
  public:
-  virtual ~signed_object_reader() = default;
+  virtual ~local_object_server() = default;
 
   // Checks the signature and expiry first (permission_denied, "invalid_signature"
   // or "url_expired"), then the key (not_found).
   virtual stored_object read_signed(std::string_view key, std::string_view expires,
                                     std::string_view signature) = 0;
+
+  // Enforces the form's policy itself, as S3 would: signature (permission_denied
+  // "invalid_signature"), expiry ("upload_expired"), Content-Type starting
+  // with "image/" (unsupported_media_type), size 1..max_bytes (missing_file,
+  // payload_too_large); then stores the file at the signed key.
+  virtual void receive_signed_upload(const signed_upload& form) = 0;
 };
 
 }  // namespace gatehouse::images

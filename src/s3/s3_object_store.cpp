@@ -2,6 +2,12 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/utc_time.hpp"
+#include "crypto/crypto.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <charconv>
 
@@ -9,6 +15,7 @@ namespace gatehouse::s3 {
 namespace {
 
 constexpr std::size_t max_key_bytes = 1024;  // S3's own limit
+constexpr std::int64_t max_policy_seconds = 7 * 24 * 60 * 60;  // as long as SigV4 credentials may sign for
 
 // Keys come from images::new_image_key or from the Node.js version's URLs;
 // either way they are printable and bounded.
@@ -96,16 +103,102 @@ std::string s3_object_store::url_for(std::string_view stored) {
   return std::string(ep.tls ? "https://" : "http://") + ep.authority() + req.path + "?" + req.query;
 }
 
-std::optional<object_head> s3_object_store::head(std::string_view key) {
+images::upload_form s3_object_store::presign_upload(std::string_view key, std::size_t max_bytes,
+                                                    std::int64_t expires_seconds) {
+  if (!is_usable_key(key) || max_bytes == 0 || expires_seconds < 1 || expires_seconds > max_policy_seconds)
+    throw error(error_kind::internal, "internal", "s3: bad upload form request");
+  const aws::credentials creds = aws_.credentials().get();
+  const std::int64_t now = now_seconds_();
+  const std::string date_time = aws::sigv4::amz_date(now);
+  const std::string date = date_time.substr(0, 8);
+  const aws::sigv4::scope sc{settings_.region, "s3"};
+  const std::string credential = creds.access_key_id + "/" + date + "/" + sc.region + "/s3/aws4_request";
+
+  images::upload_form form;
+  form.expires_at = now + expires_seconds;
+  // The fields the client sends as they are; each is also a condition, so
+  // S3 refuses a form whose fields were changed.
+  form.fields.emplace_back("key", std::string(key));
+  if (!settings_.server_side_encryption.empty())
+    form.fields.emplace_back("x-amz-server-side-encryption", settings_.server_side_encryption);
+  form.fields.emplace_back("x-amz-algorithm", "AWS4-HMAC-SHA256");
+  form.fields.emplace_back("x-amz-credential", credential);
+  form.fields.emplace_back("x-amz-date", date_time);
+  if (!creds.session_token.empty()) form.fields.emplace_back("x-amz-security-token", creds.session_token);
+
+  boost::json::array conditions;
+  conditions.push_back(boost::json::object{{"bucket", settings_.bucket}});
+  conditions.push_back(boost::json::array{"eq", "$key", key});
+  conditions.push_back(boost::json::array{"content-length-range", 1, static_cast<std::uint64_t>(max_bytes)});
+  // The client chooses its own Content-Type; confirm replaces it with the sniffed one.
+  conditions.push_back(boost::json::array{"starts-with", "$Content-Type", "image/"});
+  for (const auto& [name, value] : form.fields)
+    if (name != "key") conditions.push_back(boost::json::object{{name, value}});
+  const boost::json::object policy{{"expiration", iso8601_utc(form.expires_at)},
+                                   {"conditions", std::move(conditions)}};
+
+  const std::string encoded_policy = crypto::base64_encode(boost::json::serialize(policy));
+  const std::string signature =
+      crypto::to_hex(crypto::hmac_sha256(aws::sigv4::signing_key(creds.secret_access_key, date, sc), encoded_policy));
+  form.fields.emplace_back("policy", encoded_policy);
+  form.fields.emplace_back("x-amz-signature", signature);
+
+  // Path-style for a custom endpoint, virtual-hosted on AWS, as locate() does.
+  const aws::endpoint& ep = settings_.service_endpoint;
+  const std::string scheme = ep.tls ? "https://" : "http://";
+  if (ep.is_custom) {
+    form.url = scheme + ep.authority() + ep.base_path + "/" + settings_.bucket;
+  } else {
+    aws::endpoint bucket_ep = ep;
+    bucket_ep.host = settings_.bucket + "." + ep.host;
+    form.url = scheme + bucket_ep.authority() + "/";
+  }
+  return form;
+}
+
+std::optional<images::object_head> s3_object_store::head(std::string_view key) {
   if (!is_usable_key(key)) return std::nullopt;
   const auto res = send("HEAD", key, {});
   if (res.status == 404) return std::nullopt;
   if (res.status != 200) failed("HeadObject", res);
-  object_head h;
-  const auto length = res.header("content-length").value_or("0");
-  std::from_chars(length.data(), length.data() + length.size(), h.size);
-  h.content_type = std::string(res.header("content-type").value_or(""));
+  images::object_head h;
+  const auto length = res.header("content-length").value_or("");
+  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), h.size);
+  if (ec != std::errc() || end != length.data() + length.size() || length.empty()) failed("HeadObject", res);
+  h.etag = std::string(res.header("etag").value_or(""));
+  if (h.etag.empty()) failed("HeadObject", res);
   return h;
+}
+
+std::optional<std::string> s3_object_store::read_prefix(std::string_view key, std::size_t n) {
+  if (!is_usable_key(key)) return std::nullopt;
+  if (n == 0) return head(key) ? std::optional<std::string>("") : std::nullopt;
+  aws::http_request req;
+  req.headers = {{"range", "bytes=0-" + std::to_string(n - 1)}};
+  const auto res = send("GET", key, std::move(req));
+  if (res.status == 404) return std::nullopt;
+  if (res.status == 416) return std::string();  // an empty object has no byte 0
+  // 200: a server that ignored the range sent it all.
+  if (res.status != 206 && res.status != 200) failed("GetObject", res);
+  return res.body.substr(0, n);
+}
+
+bool s3_object_store::copy_if_unchanged(std::string_view from, std::string_view to, std::string_view content_type,
+                                        std::string_view etag) {
+  if (!is_usable_key(from) || !is_usable_key(to)) unusable_key();
+  aws::http_request req;
+  req.headers = {{"content-type", std::string(content_type)},
+                 {"x-amz-copy-source", "/" + settings_.bucket + "/" + aws::sigv4::uri_encode(from, true)},
+                 {"x-amz-copy-source-if-match", std::string(etag)},
+                 {"x-amz-metadata-directive", "REPLACE"}};
+  if (!settings_.server_side_encryption.empty())
+    req.headers.emplace_back("x-amz-server-side-encryption", settings_.server_side_encryption);
+  const auto res = send("PUT", to, std::move(req));
+  // 412: the source is no longer the version checked; 404: it is gone.
+  if (res.status == 412 || res.status == 404) return false;
+  // A copy can fail after S3 has sent 200: the error is then in the body.
+  if (res.status != 200 || res.body.find("<Error>") != std::string::npos) failed("CopyObject", res);
+  return true;
 }
 
 std::optional<images::stored_object> s3_object_store::get(std::string_view key) {

@@ -1,7 +1,9 @@
 #pragma once
 // Profile images in a private S3 bucket: PutObject with the sniffed
 // Content-Type and server-side encryption, DeleteObject, HeadObject,
-// GetObject, and pre-signed GET URLs for `profile_image`.
+// GetObject (whole or a ranged prefix), CopyObject (pinned to the ETag
+// that was checked), pre-signed GET URLs for `profile_image`, and
+// pre-signed POST policies for direct uploads.
 //
 // Addressing: virtual-hosted (https://<bucket>.s3.<region>.amazonaws.com/<key>)
 // on AWS; path-style (<endpoint>/<bucket>/<key>) for a custom endpoint
@@ -23,11 +25,6 @@ struct bucket_settings {
   std::string server_side_encryption = "AES256";  // or "aws:kms"
 };
 
-struct object_head {
-  std::uint64_t size = 0;
-  std::string content_type;
-};
-
 class s3_object_store final : public images::object_store {
  public:
   s3_object_store(aws::aws_client& aws, bucket_settings settings,
@@ -37,7 +34,22 @@ class s3_object_store final : public images::object_store {
   void remove(std::string_view key) override;
   std::string url_for(std::string_view key) override;
 
-  std::optional<object_head> head(std::string_view key);
+  // A POST policy (SigV4, signed with the current credentials) for exactly
+  // `key`: conditions bucket, key (eq), content-length-range 1..max_bytes,
+  // Content-Type starts-with "image/", the server-side encryption setting,
+  // and the x-amz-algorithm/-credential/-date (and -security-token)
+  // fields. `expires_seconds` must be 1..604800.
+  images::upload_form presign_upload(std::string_view key, std::size_t max_bytes,
+                                     std::int64_t expires_seconds) override;
+  // HeadObject; the etag is S3's ETag header as sent (quotes included).
+  std::optional<images::object_head> head(std::string_view key) override;
+  // GetObject with Range: bytes=0-(n-1).
+  std::optional<std::string> read_prefix(std::string_view key, std::size_t n) override;
+  // CopyObject with x-amz-copy-source-if-match and the metadata replaced,
+  // so `to` gets `content_type` whatever the uploader declared.
+  bool copy_if_unchanged(std::string_view from, std::string_view to, std::string_view content_type,
+                         std::string_view etag) override;
+
   std::optional<images::stored_object> get(std::string_view key);
 
   // The object key behind a `profile_image` value: a key as this version

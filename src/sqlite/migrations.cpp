@@ -44,6 +44,20 @@ const std::vector<std::string_view>& migrations() {
         CREATE INDEX refresh_tokens_family_id ON refresh_tokens (family_id);
         CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
       )sql",
+      // 3: rate-limit counters (auth/rate_limiter.hpp), one row per key and
+      // fixed window. Keys are HMAC hex, never an e-mail or IP in clear.
+      // expires_at (the window's end) is for the opportunistic purge only:
+      // the window is in the key, so an old row is never counted.
+      R"sql(
+        CREATE TABLE rate_limits (
+          key          TEXT NOT NULL,
+          window_start INTEGER NOT NULL,
+          count        INTEGER NOT NULL,
+          expires_at   INTEGER NOT NULL,
+          PRIMARY KEY (key, window_start)
+        ) WITHOUT ROWID;
+        CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+      )sql",
   };
   return list;
 }

@@ -501,6 +501,43 @@ TEST_F(aws_backend, refresh_token_items_hold_only_hashes_and_carry_expires_at_fo
   EXPECT_GE(family.at("expiresAt").to_number<std::int64_t>(), current.at("expiresAt").to_number<std::int64_t>());
 }
 
+TEST_F(aws_backend, rate_limit_items_hold_keyed_hashes_a_count_and_expires_at_for_ttl) {
+  const auto env = fresh_env({{"RATE_LIMIT_LOGIN_PER_EMAIL", "5/15m"},
+                              {"RATE_LIMIT_LOGIN_PER_IP", "30/5m"},
+                              {"RATE_LIMIT_SIGNUP_PER_IP", "30/1h"}});
+  gatehouse_process gh(env);
+  http_client c(gh.port());
+  // Every request below must fall in one window of each length: stay clear of a 5-minute end.
+  if (const auto left = 300 - unix_now() % 300; left < 20) std::this_thread::sleep_for(std::chrono::seconds(left + 1));
+  ASSERT_EQ(sign_up(c, "limits@example.com").status, 201);
+  EXPECT_EQ(log_in(c, "limits@example.com", "wrong password!").status, 401);
+  EXPECT_EQ(log_in(c, "limits@example.com", "wrong password!").status, 401);
+
+  const auto items = sdk({json::object{{"op", "dynamodb.scan"}, {"table", env.at("USERS_TABLE") + "-limits"}}})[0]
+                         .at("items")
+                         .as_array();
+  const std::string dump = json::serialize(items);
+  EXPECT_EQ(dump.find("limits@example.com"), std::string::npos) << "an e-mail in clear: " << dump;
+  EXPECT_EQ(dump.find("127.0.0.1"), std::string::npos) << "an address in clear: " << dump;
+  ASSERT_EQ(items.size(), 3u) << dump;
+
+  // One counter per limit, told apart by its window's length: sign-ups per
+  // IP (1 h), failed logins per e-mail (15 min) and per IP (5 min).
+  const std::regex id_shape("[0-9a-f]{64}#([0-9]+)");
+  std::map<std::int64_t, std::int64_t> count_by_window;
+  for (const auto& item : items) {
+    EXPECT_EQ(keys_of(item), (std::set<std::string>{"id", "count", "expiresAt"})) << item;
+    const std::string id = str(item, "id");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(id, m, id_shape)) << id;
+    const std::int64_t start = std::stoll(m[1].str());
+    const std::int64_t window = item.at("expiresAt").to_number<std::int64_t>() - start;
+    EXPECT_EQ(start % window, 0) << "windows start at multiples of their length: " << item;
+    count_by_window[window] = item.at("count").to_number<std::int64_t>();
+  }
+  EXPECT_EQ(count_by_window, (std::map<std::int64_t, std::int64_t>{{3600, 1}, {900, 2}, {300, 2}})) << dump;
+}
+
 // ---- concurrency ----------------------------------------------------------
 
 // Runs `count` calls of `f(i)` on `count` threads released together.

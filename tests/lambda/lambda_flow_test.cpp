@@ -10,8 +10,11 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace gatehouse::testing {
 namespace {
@@ -51,6 +54,7 @@ struct v2_request {
   bool binary = false;  // send the body base64-encoded
   std::vector<std::string> cookies{};
   std::string request_id{};  // empty: the fixture numbers them
+  std::string source_ip = "198.51.100.7";  // requestContext.http.sourceIp
 };
 
 std::string to_event(const v2_request& r) {
@@ -72,7 +76,7 @@ std::string to_event(const v2_request& r) {
                     {"http", json::object{{"method", r.method},
                                           {"path", r.path},
                                           {"protocol", "HTTP/1.1"},
-                                          {"sourceIp", "198.51.100.7"},
+                                          {"sourceIp", r.source_ip},
                                           {"userAgent", "lambda-flow-test"}}}}},
       {"isBase64Encoded", r.binary}};
   if (!r.body.empty()) event["body"] = r.binary ? b64(r.body) : r.body;
@@ -124,14 +128,22 @@ std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const
           {"JWT_SECRET", test_jwt_secret},
           {"BCRYPT_COST", "4"},
           {"LOG_LEVEL", "info"},
-          {"PATH", "/usr/bin:/bin"}};
+          {"PATH", "/usr/bin:/bin"},
+          // Limits off, as in the HTTP suite, unless a test sets them.
+          {"RATE_LIMIT_LOGIN_PER_EMAIL", "0"},
+          {"RATE_LIMIT_LOGIN_PER_IP", "0"},
+          {"RATE_LIMIT_SIGNUP_PER_IP", "0"}};
 }
 
 class LambdaFlow : public ::testing::Test {
  protected:
   void SetUp() override {
-    process_ = std::make_unique<lambda_process>(lambda_env(emu_, data_dir()), dir_.path() / "lambda.log");
+    auto env = lambda_env(emu_, data_dir());
+    for (const auto& [k, v] : extra_env()) env[k] = v;
+    process_ = std::make_unique<lambda_process>(env, dir_.path() / "lambda.log");
   }
+  // Variables a derived fixture sets on top of lambda_env.
+  virtual std::map<std::string, std::string> extra_env() const { return {}; }
   void TearDown() override {
     if (HasFailure()) std::cerr << "--- gatehouse log ---\n" << process_->log_text();
     process_.reset();
@@ -295,6 +307,46 @@ TEST_F(LambdaFlow, EveryErrorClassKeepsTheContractShape) {
     EXPECT_FALSE(r->was_base64);
     EXPECT_EQ(r->header("content-type"), "application/json; charset=utf-8");
   }
+}
+
+// TRUST_PROXY is ignored on Lambda: API Gateway's sourceIp is the client.
+class LambdaRateLimit : public LambdaFlow {
+ protected:
+  std::map<std::string, std::string> extra_env() const override {
+    return {{"RATE_LIMIT_LOGIN_PER_IP", "2/1h"}, {"TRUST_PROXY", "true"}};
+  }
+};
+
+TEST_F(LambdaRateLimit, FailedLoginsAreCountedPerEventSourceIpNotPerForwardedHeader) {
+  const auto signup = post_json("/signup", R"({"name":"Ada","email":"ada@example.com","password":"correct horse battery"})");
+  ASSERT_EQ(signup.status, 201) << signup.body;
+  // The failures must fall in one fixed hour: stay clear of its end.
+  if (const auto left = 3600 - std::time(nullptr) % 3600; left < 30)
+    std::this_thread::sleep_for(std::chrono::seconds(left + 1));
+
+  const auto login_from = [&](const std::string& ip, const std::string& password, header_list headers = {}) {
+    headers.emplace_back("content-type", "application/json");
+    return send({.method = "POST",
+                 .path = "/login",
+                 .headers = headers,
+                 .body = R"({"email":"ada@example.com","password":")" + password + R"("})",
+                 .source_ip = ip});
+  };
+  EXPECT_EQ(login_from("203.0.113.1", "wrong password!").status, 401);
+  EXPECT_EQ(login_from("203.0.113.1", "wrong password!", {{"x-forwarded-for", "192.0.2.50"}}).status, 401);
+
+  const auto limited = login_from("203.0.113.1", "correct horse battery", {{"x-forwarded-for", "192.0.2.51"}});
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.error_code(), "rate_limited");
+  const std::string retry = limited.header("retry-after");
+  ASSERT_FALSE(retry.empty());
+  EXPECT_GE(std::stoi(retry), 1);
+  EXPECT_LE(std::stoi(retry), 3600);
+
+  // Another sourceIp is counted apart.
+  EXPECT_EQ(login_from("203.0.113.2", "wrong password!").status, 401);
+  const auto other = login_from("203.0.113.2", "correct horse battery");
+  EXPECT_EQ(other.status, 200) << other.body;
 }
 
 TEST_F(LambdaFlow, MalformedEventsGetJsonErrorsAndTheProcessLives) {

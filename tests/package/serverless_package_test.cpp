@@ -192,6 +192,7 @@ void PrintTo(const grant& g, std::ostream* os) { *os << g.action << " on " << g.
 const std::string users_table_arn = R"({"Fn::GetAtt":["UsersTable","Arn"]})";
 const std::string emails_table_arn = R"({"Fn::GetAtt":["UsersEmailTable","Arn"]})";
 const std::string tokens_table_arn = R"({"Fn::GetAtt":["RefreshTokensTable","Arn"]})";
+const std::string limits_table_arn = R"({"Fn::GetAtt":["RateLimitsTable","Arn"]})";
 const std::string images_arn = R"({"Fn::Sub":"${ProfileImagesBucket.Arn}/profile-images/*"})";
 
 const std::set<std::string> framework_log_actions{"logs:CreateLogStream", "logs:CreateLogGroup", "logs:TagResource",
@@ -276,6 +277,7 @@ TEST_F(serverless_package_test, the_environment_names_the_stacks_tables_and_buck
   EXPECT_EQ(env.at("USERS_TABLE"), json::parse(R"({"Ref":"UsersTable"})"));
   EXPECT_EQ(env.at("USERS_EMAIL_TABLE"), json::parse(R"({"Ref":"UsersEmailTable"})"));
   EXPECT_EQ(env.at("PROFILE_IMAGES_BUCKET"), json::parse(R"({"Ref":"ProfileImagesBucket"})"));
+  EXPECT_EQ(env.at("RATE_LIMITS_TABLE"), json::parse(R"({"Ref":"RateLimitsTable"})"));
   // A CloudFormation dynamic reference, resolved at deploy time: the
   // template (and the deployment bucket) never hold the secret.
   EXPECT_EQ(env.at("JWT_SECRET"), json::value("{{resolve:ssm:/gatehouse/dev/jwt-secret}}"));
@@ -291,6 +293,7 @@ TEST_F(serverless_package_test, iam_grants_exactly_the_operations_each_table_and
       {"dynamodb:PutItem", emails_table_arn},   {"dynamodb:DeleteItem", emails_table_arn},
       {"dynamodb:GetItem", tokens_table_arn},   {"dynamodb:PutItem", tokens_table_arn},
       {"dynamodb:UpdateItem", tokens_table_arn},
+      {"dynamodb:UpdateItem", limits_table_arn},  // rate limits: UpdateItem alone
       {"s3:PutObject", images_arn},             {"s3:GetObject", images_arn},
       {"s3:DeleteObject", images_arn},
   };
@@ -314,6 +317,7 @@ TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_c
   const std::map<std::string, std::set<std::string>> tables_of_store{
       {"dynamodb_user_store.cpp", {users_table_arn, emails_table_arn}},
       {"dynamodb_token_store.cpp", {tokens_table_arn}},
+      {"dynamodb_rate_limiter.cpp", {limits_table_arn}},
   };
   const std::set<std::string> not_request_path{"dynamodb_schema.cpp", "dynamodb_client.cpp"};
   const auto grants = collect_grants(resources("dev")).ours;
@@ -347,6 +351,12 @@ TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_c
     ASSERT_TRUE(s3_action_of.count(m)) << "an S3 request with method " << m << ": map it to its IAM action here";
     s3_used.insert(s3_action_of.at(m));
   }
+  // Direct uploads: S3 authorises a pre-signed POST form as s3:PutObject of
+  // whoever signed it, and CopyObject (x-amz-copy-source) as s3:GetObject on
+  // its source.
+  const std::string s3_source = read_file(source_dir / "src/s3/s3_object_store.cpp");
+  if (s3_source.find("presign_upload") != std::string::npos) s3_used.insert("s3:PutObject");
+  if (s3_source.find("x-amz-copy-source") != std::string::npos) s3_used.insert("s3:GetObject");
   for (const auto& g : grants)
     if (g.resource == images_arn) s3_granted.insert(g.action);
   EXPECT_EQ(s3_granted, s3_used);
@@ -404,8 +414,10 @@ TEST_F(serverless_package_test, the_bucket_blocks_public_access_encrypts_and_acc
 }
 
 TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code_uses) {
-  const std::map<std::string, std::string> key_of{
-      {"UsersTable", "userId"}, {"UsersEmailTable", "email"}, {"RefreshTokensTable", "id"}};
+  const std::map<std::string, std::string> key_of{{"UsersTable", "userId"},
+                                                  {"UsersEmailTable", "email"},
+                                                  {"RefreshTokensTable", "id"},
+                                                  {"RateLimitsTable", "id"}};
   for (const auto& [table, key] : key_of) {
     const auto& t = properties("dev", table);
     EXPECT_EQ(t.at("BillingMode"), json::value("PAY_PER_REQUEST")) << table;
@@ -417,6 +429,12 @@ TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code
   const auto& spec = properties("dev", "RefreshTokensTable").at("TimeToLiveSpecification");
   EXPECT_EQ(spec.at("AttributeName"), json::value(*ttl.begin()));
   EXPECT_EQ(spec.at("Enabled"), json::value(true));
+  // Likewise the counters of ended rate-limit windows.
+  const auto limits_ttl = calls_in("dynamodb/dynamodb_rate_limiter.hpp", R"(\bttl_attribute\s*=\s*\"(\w+)\")");
+  ASSERT_EQ(limits_ttl.size(), 1u) << "dynamodb_rate_limiter.hpp's ttl_attribute not found";
+  const auto& limits_spec = properties("dev", "RateLimitsTable").at("TimeToLiveSpecification");
+  EXPECT_EQ(limits_spec.at("AttributeName"), json::value(*limits_ttl.begin()));
+  EXPECT_EQ(limits_spec.at("Enabled"), json::value(true));
 }
 
 TEST_F(serverless_package_test, prod_retains_and_protects_the_data_and_dev_does_not) {
@@ -435,6 +453,8 @@ TEST_F(serverless_package_test, prod_retains_and_protects_the_data_and_dev_does_
       const auto& pitr = properties(stage, table).at("PointInTimeRecoverySpecification");
       EXPECT_EQ(pitr.at("PointInTimeRecoveryEnabled"), json::value(prod)) << stage << " " << table;
     }
+    // Rate-limit counters matter for one window: they go with the stack, in prod too.
+    EXPECT_EQ(resource(stage, "RateLimitsTable").at("DeletionPolicy"), json::value("Delete")) << stage;
   }
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A reverse proxy that lets through only correctly SigV4-signed requests.
+// A reverse proxy that lets through only correctly SigV4-signed requests
+// (for S3 also POST uploads whose policy signature is correct).
 //
 // dynalite and s3rver do not check signatures, so the tests put one of
 // these in front of each. Every request is rebuilt from exactly the headers
@@ -413,6 +414,60 @@ async function verifyQueryForm(req, rawPath, query, headers) {
   }
 }
 
+// S3's browser-based upload: a multipart POST to the bucket whose fields
+// carry a base64 policy and its signature, hex(HMAC(signing key, policy)).
+// Checked here: the credential scope, the token, the expiration and the
+// signature, recomputed with node's own HMAC. Not checked: the policy's
+// conditions (key, size range, Content-Type), which s3rver does not
+// evaluate either; Gatehouse's unit test of the policy document covers them.
+function formFields(headers, body) {
+  const type = single(headers, "content-type") ?? "";
+  const m = /^multipart\/form-data\s*;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
+  if (!m) throw new Rejection(412, "malformed", "Bucket POST must be of the enclosure-type multipart/form-data.");
+  const delimiter = "--" + (m[1] ?? m[2]);
+  const fields = Object.create(null);
+  // latin1 keeps every byte as one character; only the text fields are read.
+  for (const part of body.toString("latin1").split(delimiter).slice(1)) {
+    if (part.startsWith("--")) break;
+    const end = part.indexOf("\r\n\r\n");
+    if (end < 0) throw new Rejection(400, "malformed", "A form part has no header block.");
+    const name = /name="([^"]*)"/i.exec(part.slice(0, end))?.[1]?.toLowerCase();
+    if (name === undefined) throw new Rejection(400, "malformed", "A form part has no name.");
+    if (name === "file") break;  // S3 ignores anything after the file
+    if (name in fields) throw new Rejection(400, "malformed", `The form field ${name} appears more than once.`);
+    fields[name] = Buffer.from(part.slice(end + 4).replace(/\r\n$/, ""), "latin1").toString("utf8");
+  }
+  return fields;
+}
+
+function verifyPostPolicy(rawPath, headers, body) {
+  if (!/^\/[^/]+\/?$/.test(rawPath)) throw new Rejection(403, "missing", "Access Denied");
+  const f = formFields(headers, body);
+  for (const name of ["policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"])
+    if (f[name] === undefined) throw new Rejection(403, "malformed", `Bucket POST must contain a field named '${name}'.`);
+  if (f["x-amz-algorithm"] !== ALGORITHM) throw new Rejection(403, "malformed", "x-amz-algorithm only supports \"AWS4-HMAC-SHA256\".");
+  if (!/^[0-9a-f]{64}$/.test(f["x-amz-signature"])) throw new Rejection(403, "malformed", "x-amz-signature must be 64 lower-case hex digits.");
+  const amzDate = f["x-amz-date"];
+  if (!parseAmzDate(amzDate)) throw new Rejection(403, "malformed", "x-amz-date must be of the form YYYYMMDDTHHMMSSZ.");
+  checkCredential(f["x-amz-credential"], amzDate);
+  checkToken(f["x-amz-security-token"]);
+  const hmac = (key, data) => crypto.createHmac("sha256", key).update(data).digest();
+  let key = hmac("AWS4" + opts.secretKey, amzDate.slice(0, 8));
+  for (const part of [opts.region, opts.service, "aws4_request"]) key = hmac(key, part);
+  const expected = crypto.createHmac("sha256", key).update(f.policy, "utf8").digest("hex");
+  if (!sameText(expected, f["x-amz-signature"]))
+    throw new Rejection(403, "mismatch", "The request signature we calculated does not match the signature you provided.");
+  let policy;
+  try {
+    policy = JSON.parse(Buffer.from(f.policy, "base64").toString("utf8"));
+  } catch {
+    throw new Rejection(400, "malformed", "Invalid Policy: Invalid JSON.");
+  }
+  const expiration = Date.parse(policy?.expiration ?? "");
+  if (!Number.isFinite(expiration)) throw new Rejection(400, "malformed", "Invalid Policy: Policy missing expiration.");
+  if (Date.now() > expiration) throw new Rejection(403, "expired", "Invalid according to Policy: Policy expired.");
+}
+
 async function verify(req, body) {
   const url = req.url;
   if (!url.startsWith("/")) throw new Rejection(400, "bad_uri", "Only origin-form request targets are accepted.");
@@ -426,6 +481,7 @@ async function verify(req, body) {
     throw new Rejection(400, "malformed", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.");
   if (auth !== undefined) return verifyHeaderForm(req, auth, rawPath, query, headers, body);
   if (queryAuth) return verifyQueryForm(req, rawPath, query, headers);
+  if (isS3 && req.method === "POST" && Object.keys(query).length === 0) return verifyPostPolicy(rawPath, headers, body);
   throw new Rejection(403, "missing", isS3 ? "Access Denied" : "Request is missing Authentication Token");
 }
 

@@ -62,6 +62,11 @@ TEST(load_config, uses_every_default_when_nothing_is_set) {
   EXPECT_EQ(c.log_level, log::level::info);
   EXPECT_EQ(c.public_url, "http://127.0.0.1:3000");
   EXPECT_EQ(c.worker_threads, 0u);
+  // Rate limiting is on by default.
+  EXPECT_EQ(c.rate_limits.login_per_email, (auth::rate_limit{5, 15 * 60}));
+  EXPECT_EQ(c.rate_limits.login_per_ip, (auth::rate_limit{30, 5 * 60}));
+  EXPECT_EQ(c.rate_limits.signup_per_ip, (auth::rate_limit{30, 60 * 60}));
+  EXPECT_FALSE(c.trust_proxy);
 }
 
 TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
@@ -73,7 +78,8 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
   for (const char* name : {"HOST", "PORT", "DATA_DIR", "JWT_SECRET", "JWT_ISSUER", "ACCESS_TOKEN_TTL",
                            "BCRYPT_COST", "MAX_IMAGE_BYTES", "IMAGE_URL_TTL", "CORS_ORIGINS", "LOG_LEVEL",
                            "WORKER_THREADS", "PUBLIC_URL", "REFRESH_TOKEN_TTL", "REFRESH_REUSE_GRACE",
-                           "REFRESH_TOKENS_TABLE"})
+                           "REFRESH_TOKENS_TABLE", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
+                           "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -137,6 +143,55 @@ TEST(load_config, names_the_refresh_tokens_table_after_the_users_table_unless_se
   EXPECT_TRUE(refused(named, "REFRESH_TOKENS_TABLE"));
   named["REFRESH_TOKENS_TABLE"] = "ab";
   EXPECT_TRUE(refused(named, "REFRESH_TOKENS_TABLE"));
+}
+
+TEST(load_config, names_the_rate_limits_table_after_the_users_table_unless_set) {
+  EXPECT_EQ(load({}).aws.rate_limits_table, "");
+  const env_map aws{{"USERS_TABLE", "gatehouse-users"}, {"AWS_REGION", "eu-west-1"}};
+  EXPECT_EQ(load(aws).aws.rate_limits_table, "gatehouse-users-limits");
+  env_map named = aws;
+  named["RATE_LIMITS_TABLE"] = "limits.prod";
+  EXPECT_EQ(load(named).aws.rate_limits_table, "limits.prod");
+  named["RATE_LIMITS_TABLE"] = "no spaces";
+  EXPECT_TRUE(refused(named, "RATE_LIMITS_TABLE"));
+  named["RATE_LIMITS_TABLE"] = "ab";
+  EXPECT_TRUE(refused(named, "RATE_LIMITS_TABLE"));
+}
+
+TEST(load_config, parses_each_rate_limit_as_count_per_window_or_zero_for_off) {
+  struct valid_case {
+    const char* text;
+    auth::rate_limit expected;
+  };
+  const valid_case cases[] = {
+      {"5/15m", {5, 900}}, {"30/300", {30, 300}}, {"30/300s", {30, 300}}, {"30/1h", {30, 3600}},
+      {"100/1d", {100, 86400}}, {"1/1s", {1, 1}}, {"1000000/7d", {1'000'000, 7 * 86400}}, {"2/2s", {2, 2}},
+      {"0", {0, 0}},
+  };
+  for (const char* variable : {"RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
+    for (const auto& c : cases) {
+      const auto limits = load({{variable, c.text}}).rate_limits;
+      const std::string name = variable;
+      const auto& got = name == "RATE_LIMIT_LOGIN_PER_EMAIL" ? limits.login_per_email
+                        : name == "RATE_LIMIT_LOGIN_PER_IP"  ? limits.login_per_ip
+                                                             : limits.signup_per_ip;
+      EXPECT_EQ(got, c.expected) << variable << "=" << c.text;
+    }
+  }
+  // "0" turns that one limit off and leaves the others at their defaults.
+  const auto one_off = load({{"RATE_LIMIT_LOGIN_PER_IP", "0"}}).rate_limits;
+  EXPECT_FALSE(one_off.login_per_ip.enabled());
+  EXPECT_TRUE(one_off.login_per_email.enabled());
+  EXPECT_TRUE(one_off.signup_per_ip.enabled());
+}
+
+TEST(load_config, parses_trust_proxy_and_ignores_it_on_lambda) {
+  EXPECT_TRUE(load({{"TRUST_PROXY", "true"}}).trust_proxy);
+  EXPECT_TRUE(load({{"TRUST_PROXY", "1"}}).trust_proxy);
+  EXPECT_FALSE(load({{"TRUST_PROXY", "false"}}).trust_proxy);
+  EXPECT_FALSE(load({{"TRUST_PROXY", "0"}}).trust_proxy);
+  // On Lambda the event's sourceIp is the client, whatever a header says.
+  EXPECT_FALSE(load({{"TRUST_PROXY", "true"}, {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}).trust_proxy);
 }
 
 TEST(load_config, parses_image_url_ttl_with_a_unit) {
@@ -220,6 +275,18 @@ TEST(load_config, refuses_every_invalid_value_naming_the_variable) {
       {"WORKER_THREADS", "0"}, {"WORKER_THREADS", "257"},
       {"PUBLIC_URL", "example.com"}, {"PUBLIC_URL", ""}, {"PUBLIC_URL", "ftp://example.com"},
       {"PUBLIC_URL", "http://"}, {"PUBLIC_URL", "https:///"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", ""}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "5"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", "/15m"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "0/15m"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", "-1/15m"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/0"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/0s"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/8d"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/1w"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/15 m"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", " 5/15m"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "5/15m/1"},
+      {"RATE_LIMIT_LOGIN_PER_EMAIL", "5 per 15m"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "off"},
+      {"RATE_LIMIT_LOGIN_PER_IP", "1000001/1m"}, {"RATE_LIMIT_LOGIN_PER_IP", "30/-5m"},
+      {"RATE_LIMIT_LOGIN_PER_IP", "1.5/1m"}, {"RATE_LIMIT_LOGIN_PER_IP", "99999999999999999999/1m"},
+      {"RATE_LIMIT_SIGNUP_PER_IP", "30/99999999999999999d"}, {"RATE_LIMIT_SIGNUP_PER_IP", "30/h"},
+      {"RATE_LIMIT_SIGNUP_PER_IP", "00"}, {"RATE_LIMIT_SIGNUP_PER_IP", "30"},
+      {"TRUST_PROXY", ""}, {"TRUST_PROXY", "yes"}, {"TRUST_PROXY", "TRUE"}, {"TRUST_PROXY", "2"},
   };
   for (const auto& c : cases)
     EXPECT_TRUE(refused({{c.variable, c.value}}, c.variable)) << c.variable << "='" << c.value << "'";

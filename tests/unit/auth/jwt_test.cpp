@@ -358,5 +358,73 @@ TEST(jwt_codec_construction, secret_shorter_than_32_bytes_throws) {
   EXPECT_NO_THROW(jwt_codec(std::string(32, 's'), "gatehouse"));
 }
 
+// --- rotation: sign with the current key, verify with current or previous --
+
+const std::string previous_secret = "previous-secret-0123456789abcdef-rotated";
+const std::string stranger_secret = "a-secret-that-is-neither-current-nor-previous";
+
+TEST(jwt_rotation, signs_with_the_current_key_byte_for_byte_like_a_single_key_codec) {
+  const jwt_codec rotating(secret, {previous_secret}, issuer);
+  const access_claims claims{"u-1", "ada@example.com", iat, exp};
+  const std::string token = rotating.sign(claims);
+  EXPECT_EQ(token, jwt_codec(secret, issuer).sign(claims));
+  EXPECT_TRUE(jwt_codec(secret, issuer).verify(token, iat + 60).has_value());
+  EXPECT_EQ(jwt_codec(previous_secret, issuer).verify(token, iat + 60), std::nullopt);
+}
+
+TEST(jwt_rotation, verifies_tokens_signed_with_the_current_or_the_previous_key) {
+  const jwt_codec rotating(secret, {previous_secret}, issuer);
+  const access_claims claims{"u-7", "grace@example.com", iat, exp};
+  expect_claims(rotating.verify(jwt_codec(secret, issuer).sign(claims), iat + 60), claims);
+  expect_claims(rotating.verify(jwt_codec(previous_secret, issuer).sign(claims), iat + 60), claims);
+}
+
+TEST(jwt_rotation, rejects_a_token_signed_with_a_key_that_is_neither) {
+  const jwt_codec rotating(secret, {previous_secret}, issuer);
+  const access_claims claims{"u-1", "ada@example.com", iat, exp};
+  EXPECT_EQ(rotating.verify(jwt_codec(stranger_secret, issuer).sign(claims), iat + 60), std::nullopt);
+  // Nor a hand-built one whose HMAC uses the two keys joined, or the empty key.
+  EXPECT_EQ(rotating.verify(make_token(standard_header, standard_payload, secret + previous_secret), iat + 60),
+            std::nullopt);
+  EXPECT_EQ(rotating.verify(make_token(standard_header, standard_payload, ""), iat + 60), std::nullopt);
+}
+
+TEST(jwt_rotation, a_token_of_the_previous_key_gets_every_other_check) {
+  const jwt_codec rotating(secret, {previous_secret}, issuer);
+  const jwt_codec old(previous_secret, issuer);
+  const access_claims claims{"u-1", "ada@example.com", iat, exp};
+  EXPECT_EQ(rotating.verify(old.sign(claims), exp + 31), std::nullopt);  // expired
+  EXPECT_EQ(rotating.verify(jwt_codec(previous_secret, "someone-else").sign(claims), iat + 60), std::nullopt);
+  EXPECT_EQ(rotating.verify(make_token(R"({"alg":"none","typ":"JWT"})", standard_payload, previous_secret), iat + 60),
+            std::nullopt);
+  EXPECT_TRUE(rotating.verify(make_token(standard_header, standard_payload, previous_secret), iat + 60).has_value());
+}
+
+// What a process started before a rotation sees: it knows only the old
+// key, so tokens of the new current key fail there until it is replaced.
+TEST(jwt_rotation, a_codec_without_the_new_key_rejects_its_tokens) {
+  const jwt_codec before(previous_secret, issuer);
+  const jwt_codec after(secret, {previous_secret}, issuer);
+  const access_claims claims{"u-1", "ada@example.com", iat, exp};
+  EXPECT_EQ(before.verify(after.sign(claims), iat + 60), std::nullopt);
+  EXPECT_TRUE(after.verify(before.sign(claims), iat + 60).has_value());
+}
+
+TEST(jwt_rotation, a_previous_key_equal_to_the_current_one_changes_nothing) {
+  const jwt_codec same(secret, {secret}, issuer);
+  const access_claims claims{"u-1", "ada@example.com", iat, exp};
+  EXPECT_EQ(same.sign(claims), jwt_codec(secret, issuer).sign(claims));
+  EXPECT_TRUE(same.verify(same.sign(claims), iat + 60).has_value());
+  EXPECT_EQ(same.verify(jwt_codec(previous_secret, issuer).sign(claims), iat + 60), std::nullopt);
+}
+
+TEST(jwt_rotation, every_key_must_be_at_least_32_bytes) {
+  EXPECT_THROW(jwt_codec(secret, {std::string(31, 'p')}, issuer), std::invalid_argument);
+  EXPECT_THROW(jwt_codec(std::string(31, 'c'), {previous_secret}, issuer), std::invalid_argument);
+  EXPECT_THROW(jwt_codec(secret, {previous_secret, ""}, issuer), std::invalid_argument);
+  EXPECT_NO_THROW(jwt_codec(secret, {}, issuer));
+  EXPECT_NO_THROW(jwt_codec(secret, {std::string(32, 'p')}, issuer));
+}
+
 }  // namespace
 }  // namespace gatehouse::auth

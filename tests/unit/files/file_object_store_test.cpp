@@ -312,5 +312,110 @@ TEST_F(file_object_store_test, bad_configuration_is_refused) {
                "internal");
 }
 
+// ---- direct uploads --------------------------------------------------------
+
+class file_upload_test : public file_object_store_test {
+ protected:
+  images::signed_upload form_for(const images::upload_form& form, std::string_view file,
+                                 std::optional<std::string_view> content_type = "image/png") {
+    fields_ = form.fields;
+    auto get = [&](const std::string& name) -> std::string_view {
+      for (const auto& [n, v] : fields_)
+        if (n == name) return v;
+      return {};
+    };
+    return {get("key"), get("expires"), get("max_bytes"), get("signature"), content_type, file};
+  }
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+TEST_F(file_upload_test, presign_upload_signs_key_expiry_and_size_limit_for_the_upload_route) {
+  const auto key = images::new_upload_key(user_);
+  const auto form = store_->presign_upload(key, 1000, 300);
+  EXPECT_EQ(form.url, "http://localhost:3000/files/upload");
+  EXPECT_EQ(form.expires_at, start_time + 300);
+  const decltype(form.fields) expected{
+      {"key", key},
+      {"expires", std::to_string(start_time + 300)},
+      {"max_bytes", "1000"},
+      {"signature", url_signer("signing-key").upload_signature(key, start_time + 300, 1000)}};
+  EXPECT_EQ(form.fields, expected);
+  // Only upload keys get forms: an image key, or junk, is a bug.
+  expect_error([&] { (void)store_->presign_upload(new_key(), 1000, 300); }, error_kind::internal, "internal");
+  expect_error([&] { (void)store_->presign_upload("../x", 1000, 300); }, error_kind::internal, "internal");
+}
+
+TEST_F(file_upload_test, a_genuine_form_stores_the_file_at_its_key_only) {
+  const auto key = images::new_upload_key(user_);
+  store_->receive_signed_upload(form_for(store_->presign_upload(key, 1000, 300), "bytes"));
+  EXPECT_EQ(all_files(), std::vector<fs::path>{root_ / key});
+  EXPECT_EQ(store_->read_prefix(key, 100), "bytes");
+  EXPECT_EQ(store_->head(key)->size, 5u);
+  // An upload key is never served, even with a correctly signed URL.
+  const url_signer signer("signing-key");
+  expect_error([&] { (void)store_->read_signed(key, std::to_string(start_time + 10), signer.signature(key, start_time + 10)); },
+               error_kind::not_found, "not_found");
+  expect_error([&] { (void)store_->url_for(key); }, error_kind::not_found, "not_found");
+}
+
+TEST_F(file_upload_test, the_policy_is_enforced_size_type_expiry_and_signature) {
+  const auto key = images::new_upload_key(user_);
+  const auto form = store_->presign_upload(key, 10, 300);
+  expect_error([&] { store_->receive_signed_upload(form_for(form, std::string(11, 'x'))); },
+               error_kind::payload_too_large, "payload_too_large");
+  expect_error([&] { store_->receive_signed_upload(form_for(form, "")); }, error_kind::invalid_argument,
+               "missing_file");
+  expect_error([&] { store_->receive_signed_upload(form_for(form, "x", "text/html")); },
+               error_kind::unsupported_media_type, "unsupported_media_type");
+  expect_error([&] { store_->receive_signed_upload(form_for(form, "x", std::nullopt)); },
+               error_kind::unsupported_media_type, "unsupported_media_type");
+  auto tampered = form_for(form, "x");
+  const std::string bigger = "1000000";
+  tampered.max_bytes = bigger;
+  expect_error([&] { store_->receive_signed_upload(tampered); }, error_kind::permission_denied, "invalid_signature");
+  EXPECT_TRUE(all_files().empty());
+
+  now_ = start_time + 301;
+  expect_error([&] { store_->receive_signed_upload(form_for(form, "x")); }, error_kind::permission_denied,
+               "upload_expired");
+  EXPECT_TRUE(all_files().empty());
+  now_ = start_time + 300;  // the last second still counts
+  store_->receive_signed_upload(form_for(form, std::string(10, 'x')));
+  EXPECT_EQ(store_->head(key)->size, 10u);
+}
+
+TEST_F(file_upload_test, head_and_read_prefix_of_a_missing_object_are_nullopt) {
+  const auto key = images::new_upload_key(user_);
+  EXPECT_FALSE(store_->head(key));
+  EXPECT_FALSE(store_->read_prefix(key, 32));
+  store_->put(key, "0123456789", "image/png");
+  EXPECT_EQ(store_->read_prefix(key, 4), "0123");
+  EXPECT_EQ(store_->read_prefix(key, 0), "");
+}
+
+TEST_F(file_upload_test, copy_if_unchanged_copies_the_checked_version_and_refuses_a_rewritten_one) {
+  const auto upload = images::new_upload_key(user_);
+  store_->put(upload, "first", "image/png");
+  const auto checked = store_->head(upload);
+  ASSERT_TRUE(checked);
+  const auto image = new_key(image_type::gif);
+  ASSERT_TRUE(store_->copy_if_unchanged(upload, image, "image/gif", checked->etag));
+  EXPECT_EQ(read(image).bytes, "first");
+  EXPECT_EQ(read(image).content_type, "image/gif");
+
+  // Written again (same size even): another version, so no copy.
+  store_->put(upload, "fifth", "image/png");
+  const auto image2 = new_key(image_type::gif);
+  EXPECT_FALSE(store_->copy_if_unchanged(upload, image2, "image/gif", checked->etag));
+  EXPECT_FALSE(fs::exists(root_ / image2));
+  EXPECT_TRUE(store_->copy_if_unchanged(upload, image2, "image/gif", store_->head(upload)->etag));
+  // Gone: no copy either.
+  store_->remove(upload);
+  EXPECT_FALSE(store_->copy_if_unchanged(upload, new_key(), "image/png", checked->etag));
+  // The target must be an image key.
+  expect_error([&] { (void)store_->copy_if_unchanged(image, images::new_upload_key(user_), "image/png", "x"); },
+               error_kind::not_found, "not_found");
+}
+
 }  // namespace
 }  // namespace gatehouse::files

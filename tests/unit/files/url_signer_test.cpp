@@ -110,5 +110,55 @@ TEST(url_signer, empty_signing_key_is_refused) {
   }
 }
 
+// ---- upload forms ----------------------------------------------------------
+
+const std::string upload_key = "profile-images/0f8fad5b-d9cb-469f-a165-70867728950e/00112233445566778899aabbccddeeff";
+
+TEST(url_signer, upload_signature_matches_an_independently_computed_hmac) {
+  // printf 'upload v1\n<upload_key>\n1700000000\n5242880' | openssl dgst -sha256 -hmac 'test-signing-key'
+  const url_signer signer("test-signing-key");
+  EXPECT_EQ(signer.upload_signature(upload_key, expires, 5242880),
+            "56c734c64be786c7577ccb4b84c74ec136108e97a88470858abfd75f9a44b2f7");
+}
+
+TEST(url_signer, upload_signature_verifies_until_and_including_the_expiry_second) {
+  const url_signer signer("k");
+  const auto sig = signer.upload_signature(upload_key, expires, 65536);
+  EXPECT_EQ(signer.verify_upload(upload_key, "1700000000", "65536", sig, before), url_check::valid);
+  EXPECT_EQ(signer.verify_upload(upload_key, "1700000000", "65536", sig, expires), url_check::valid);
+  EXPECT_EQ(signer.verify_upload(upload_key, "1700000000", "65536", sig, expires + 1), url_check::expired);
+}
+
+TEST(url_signer, any_changed_upload_field_is_an_invalid_signature) {
+  const url_signer signer("k");
+  const auto sig = signer.upload_signature(upload_key, expires, 65536);
+  std::string other_key = upload_key;
+  other_key.back() = 'e';
+  std::string bad_sig = sig;
+  bad_sig[0] = bad_sig[0] == 'a' ? 'b' : 'a';
+  const std::vector<std::vector<std::string>> cases = {
+      {other_key, "1700000000", "65536", sig},  {upload_key, "1700000001", "65536", sig},
+      {upload_key, "1700000000", "65537", sig}, {upload_key, "1700000000", "065536", sig},
+      {upload_key, "01700000000", "65536", sig}, {upload_key, "1700000000", "", sig},
+      {upload_key, "1700000000", "-1", sig},    {upload_key, "1700000000", "65536", bad_sig},
+      {upload_key, "1700000000", "65536", ""},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(signer.verify_upload(c[0], c[1], c[2], c[3], before), url_check::invalid_signature)
+        << c[0] << " " << c[1] << " " << c[2] << " " << c[3];
+  // Expired and tampered: invalid, never "expired".
+  EXPECT_EQ(signer.verify_upload(upload_key, "1700000000", "65537", sig, expires + 10), url_check::invalid_signature);
+}
+
+TEST(url_signer, url_and_upload_signatures_never_stand_in_for_each_other) {
+  const url_signer signer("k");
+  // The same key and expiry under both schemes: each verifies only as itself.
+  const auto url_sig = signer.signature(upload_key, expires);
+  const auto upload_sig = signer.upload_signature(upload_key, expires, 65536);
+  EXPECT_NE(url_sig, upload_sig);
+  EXPECT_EQ(signer.verify(upload_key, "1700000000", upload_sig, before), url_check::invalid_signature);
+  EXPECT_EQ(signer.verify_upload(upload_key, "1700000000", "65536", url_sig, before), url_check::invalid_signature);
+}
+
 }  // namespace
 }  // namespace gatehouse::files

@@ -95,5 +95,42 @@ TEST(image_key, belongs_only_to_its_own_user) {
   EXPECT_TRUE(image_key_belongs_to(theirs, other_user));
 }
 
+TEST(upload_key, has_the_documented_shape_and_is_never_an_image_key) {
+  const std::regex shape("profile-images/" + user + "/[0-9a-f]{32}");
+  const std::string key = new_upload_key(user);
+  EXPECT_TRUE(std::regex_match(key, shape)) << key;
+  EXPECT_TRUE(is_valid_upload_key(key));
+  EXPECT_FALSE(is_valid_image_key(key));
+  EXPECT_FALSE(is_valid_upload_key(good));  // and an image key is never an upload key
+  EXPECT_EQ(owner_of_upload_key(key), user);
+  EXPECT_NE(new_upload_key(user), key);
+  EXPECT_THROW((void)new_upload_key("../etc"), error);
+}
+
+TEST(upload_key, rejects_every_other_shape_and_names_no_owner_for_it) {
+  const std::string hex = "0123456789abcdef0123456789abcdef";
+  const std::string rejected[] = {
+      "",
+      "profile-images/" + user + "/",
+      "profile-images/" + user + "/" + hex + ".png",
+      "profile-images/" + user + "/" + hex + "/",
+      "profile-images/" + user + "/" + hex.substr(1),
+      "profile-images/" + user + "/" + hex + "0",
+      "profile-images/" + user + "/0123456789ABCDEF0123456789abcdef",
+      "profile-images/" + user + "/../" + hex.substr(3),
+      "profile-images/7F0C2A4E-1B3D-4C5E-8F60-718293A4B5C6/" + hex,
+      "/profile-images/" + user + "/" + hex,
+      "profile-images//" + user + "/" + hex,
+      "profile-images/" + user + "/" + hex.substr(0, 31) + "\0"s,
+      " profile-images/" + user + "/" + hex,
+      "profile-images/" + user + "/" + hex + " ",
+  };
+  for (const std::string& key : rejected) {
+    EXPECT_FALSE(is_valid_upload_key(key)) << key;
+    EXPECT_EQ(owner_of_upload_key(key), "") << key;
+  }
+  EXPECT_EQ(owner_of_upload_key("profile-images/" + other_user + "/" + hex), other_user);
+}
+
 }  // namespace
 }  // namespace gatehouse::images

@@ -1,0 +1,428 @@
+// Direct uploads: POST /profile_pic/upload_url hands out a signed form, the
+// client posts the file straight to storage (the local server's
+// /files/upload, or S3: s3rver behind the SigV4 proxy, which checks the
+// policy's signature and expiry), and POST /profile_pic/confirm checks the
+// object and records it. Runs on both backends, like upload_test.
+#include "support/backend.hpp"
+#include "support/fixtures.hpp"
+#include "support/gatehouse_process.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <openssl/hmac.h>
+
+#include <ctime>
+#include <regex>
+
+namespace gatehouse::testing {
+namespace {
+
+constexpr std::size_t max_image_bytes = 65536;
+
+struct form {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::string key;
+  std::string expires_at;
+  std::int64_t max_bytes = 0;
+
+  std::string field(const std::string& name) const {
+    for (const auto& [n, v] : fields)
+      if (n == name) return v;
+    return {};
+  }
+  void set_field(const std::string& name, const std::string& value) {
+    for (auto& [n, v] : fields)
+      if (n == name) v = value;
+  }
+};
+
+std::string hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string hmac(const std::string& key, const std::string& data) {
+  unsigned char out[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+// The local backend's upload-form signature, computed here from the
+// documented scheme and the server's derived file-URL key.
+std::string local_form_signature(const std::string& key, const std::string& expires, const std::string& max_bytes) {
+  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
+  return hex(hmac(url_key, "upload v1\n" + key + "\n" + expires + "\n" + max_bytes));
+}
+
+// "2026-11-28T16:05:00.000Z" -> unix seconds.
+std::int64_t parse_iso(const std::string& text) {
+  std::tm tm{};
+  if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+class direct_upload : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = std::make_unique<gatehouse_process>(
+        std::map<std::string, std::string>{{"MAX_IMAGE_BYTES", std::to_string(max_image_bytes)}});
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+  void SetUp() override { user_ = new_user(); }
+
+  signed_in_user new_user() { return sign_up_and_log_in(client_, "du" + std::to_string(counter_++) + "@example.com"); }
+  header_list auth(const signed_in_user& u) const { return {{"authorization", "Bearer " + u.token}}; }
+
+  form ask_form(const signed_in_user& u) {
+    const auto r = client_.send("POST", "/profile_pic/upload_url", "", auth(u));
+    if (r.status != 200) throw std::runtime_error("upload_url: " + std::to_string(r.status) + " " + r.body);
+    const auto upload = parse_json(r.body).at("upload");
+    form f;
+    f.url = std::string(upload.at("url").as_string());
+    for (const auto& [name, value] : upload.at("fields").as_object())
+      f.fields.emplace_back(std::string(name), std::string(value.as_string()));
+    f.key = std::string(upload.at("key").as_string());
+    f.expires_at = std::string(upload.at("expires_at").as_string());
+    f.max_bytes = upload.at("max_bytes").as_int64();
+    return f;
+  }
+  form ask_form() { return ask_form(user_); }
+
+  // What a browser does with the form: its fields in order, its own
+  // Content-Type, then the file.
+  static http_result post_form(const form& f, const std::string& bytes, const std::string& content_type = "image/png",
+                               bool with_content_type = true) {
+    std::vector<form_part> parts;
+    for (const auto& [name, value] : f.fields) parts.push_back({name, "", "", value});
+    if (with_content_type) parts.push_back({"Content-Type", "", "", content_type});
+    parts.push_back({"file", "picture.bin", "application/octet-stream", bytes});
+    const std::string prefix = "http://127.0.0.1:";
+    if (f.url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + f.url);
+    const auto slash = f.url.find('/', prefix.size());
+    http_client c(static_cast<unsigned short>(std::stoi(f.url.substr(prefix.size(), slash - prefix.size()))));
+    return c.send("POST", path_of_url(f.url), multipart_body(parts),
+                  {{"content-type", "multipart/form-data; boundary=" + test_boundary}});
+  }
+
+  http_result confirm(const std::string& key, const signed_in_user& u) {
+    boost::json::object body{{"key", key}};
+    return client_.post_json("/profile_pic/confirm", boost::json::serialize(body), auth(u));
+  }
+  http_result confirm(const std::string& key) { return confirm(key, user_); }
+
+  std::size_t stored_objects(const signed_in_user& u) const {
+    return count_objects((server_->data_dir() / "data").string(), "profile-images/" + u.user_id + "/");
+  }
+  std::size_t stored_objects() const { return stored_objects(user_); }
+
+  boost::json::value profile_image() {
+    const auto me = client_.get("/users/me", auth(user_));
+    return parse_json(me.body).at("user").at("profile_image");
+  }
+
+  static inline std::unique_ptr<gatehouse_process> server_;
+  static inline int counter_ = 0;
+  http_client client_{server_->port()};
+  signed_in_user user_;
+};
+
+TEST_F(direct_upload, upload_url_returns_a_five_minute_form_for_a_fresh_key_under_the_users_prefix) {
+  const auto before = static_cast<std::int64_t>(std::time(nullptr));
+  const form f = ask_form();
+  EXPECT_TRUE(std::regex_match(f.key, std::regex("profile-images/" + user_.user_id + "/[0-9a-f]{32}"))) << f.key;
+  EXPECT_EQ(f.field("key"), f.key);
+  EXPECT_EQ(f.max_bytes, static_cast<std::int64_t>(max_image_bytes));
+  const auto expires = parse_iso(f.expires_at);
+  EXPECT_GE(expires, before + 300 - 1) << f.expires_at;
+  EXPECT_LE(expires, before + 300 + 5) << f.expires_at;
+  EXPECT_NE(ask_form().key, f.key) << "each form gets its own key";
+
+  std::vector<std::string> names;
+  for (const auto& [n, v] : f.fields) names.push_back(n);
+  if (current_backend() == backend_kind::embedded) {
+    EXPECT_EQ(f.url, "http://127.0.0.1:" + std::to_string(server_->port()) + "/files/upload");
+    EXPECT_EQ(names, (std::vector<std::string>{"key", "expires", "max_bytes", "signature"}));
+    EXPECT_EQ(f.field("max_bytes"), std::to_string(max_image_bytes));
+    EXPECT_EQ(parse_iso(f.expires_at), std::stoll(f.field("expires")));
+  } else {
+    // Path-style on the custom endpoint: the proxy in front of s3rver.
+    EXPECT_TRUE(std::regex_match(f.url, std::regex(R"(http://127\.0\.0\.1:\d+/gatehouse-test-images)"))) << f.url;
+    EXPECT_EQ(names, (std::vector<std::string>{"key", "x-amz-server-side-encryption", "x-amz-algorithm",
+                                               "x-amz-credential", "x-amz-date", "policy", "x-amz-signature"}));
+    EXPECT_EQ(f.field("x-amz-algorithm"), "AWS4-HMAC-SHA256");
+  }
+}
+
+TEST_F(direct_upload, the_full_flow_records_the_image_under_its_sniffed_type_and_replaces_the_last_one) {
+  // The declared type is a lie on purpose: only the bytes decide.
+  const form first = ask_form();
+  const auto posted = post_form(first, sample_png(), "image/gif");
+  ASSERT_EQ(posted.status, 204) << posted.body;
+  EXPECT_EQ(stored_objects(), 1u);
+
+  const auto r = confirm(first.key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto user = parse_json(r.body).at("user");
+  EXPECT_EQ(user.at("userId").as_string(), user_.user_id);
+  const std::string url(user.at("profile_image").as_string());
+  EXPECT_TRUE(std::regex_search(url, std::regex("/profile-images/" + user_.user_id + "/[0-9a-f]{32}\\.png\\?"))) << url;
+  EXPECT_EQ(url.find(first.key + "?"), std::string::npos) << "recorded under a key of the server's, not the form's";
+  const auto image = fetch_url(url);
+  ASSERT_EQ(image.status, 200) << image.body;
+  EXPECT_EQ(image.body, sample_png());
+  EXPECT_EQ(image.header("content-type"), "image/png");
+  // The upload object itself is gone: only the recorded image is left.
+  EXPECT_EQ(stored_objects(), 1u);
+  const std::string current(profile_image().as_string());
+  EXPECT_EQ(current.substr(0, current.find('?')), url.substr(0, url.find('?')));
+
+  // Confirmed once: the key names nothing any more.
+  const auto again = confirm(first.key);
+  EXPECT_EQ(again.status, 404);
+  EXPECT_EQ(error_code_of(again), "not_found");
+
+  const form second = ask_form();
+  ASSERT_EQ(post_form(second, sample_jpeg(), "image/jpeg").status, 204);
+  const auto replaced = confirm(second.key);
+  ASSERT_EQ(replaced.status, 200) << replaced.body;
+  const std::string url2(parse_json(replaced.body).at("user").at("profile_image").as_string());
+  const auto image2 = fetch_url(url2);
+  EXPECT_EQ(image2.body, sample_jpeg());
+  EXPECT_EQ(image2.header("content-type"), "image/jpeg");
+  // The first image was deleted once the second was recorded.
+  EXPECT_EQ(stored_objects(), 1u);
+  EXPECT_EQ(fetch_url(url).status, 404);
+}
+
+TEST_F(direct_upload, an_object_over_max_image_bytes_never_becomes_the_image) {
+  const form f = ask_form();
+  const std::string big = sample_png() + std::string(max_image_bytes, 'x');
+  const auto posted = post_form(f, big);
+  if (current_backend() == backend_kind::embedded) {
+    // The local server enforces the form's size range itself.
+    EXPECT_EQ(posted.status, 413);
+    EXPECT_EQ(error_code_of(posted), "payload_too_large");
+    EXPECT_EQ(stored_objects(), 0u);
+    EXPECT_EQ(confirm(f.key).status, 404);
+    // Far over: refused before the body is read, and the server still answers.
+    EXPECT_EQ(post_form(f, std::string(4 * 1024 * 1024, 'x')).status, 413);
+    EXPECT_EQ(client_.get("/health").status, 200);
+  } else {
+    // s3rver does not enforce the policy's content-length-range (S3 would):
+    // confirm is what stops it.
+    ASSERT_EQ(posted.status, 204) << posted.body;
+    EXPECT_EQ(stored_objects(), 1u);
+    const auto r = confirm(f.key);
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(error_code_of(r), "payload_too_large");
+    EXPECT_EQ(stored_objects(), 0u) << "the refused object is deleted";
+  }
+  EXPECT_TRUE(profile_image().is_null());
+}
+
+TEST_F(direct_upload, a_file_that_is_not_an_image_is_415_at_confirm_and_deleted) {
+  const form f = ask_form();
+  ASSERT_EQ(post_form(f, "<html><script>alert(1)</script></html>", "image/png").status, 204);
+  EXPECT_EQ(stored_objects(), 1u);
+  const auto r = confirm(f.key);
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(error_code_of(r), "unsupported_media_type");
+  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_TRUE(profile_image().is_null());
+  EXPECT_EQ(confirm(f.key).status, 404);
+}
+
+TEST_F(direct_upload, an_empty_file_is_missing_file) {
+  const form f = ask_form();
+  const auto posted = post_form(f, "");
+  if (current_backend() == backend_kind::embedded) {
+    EXPECT_EQ(posted.status, 400);
+    EXPECT_EQ(error_code_of(posted), "missing_file");
+    EXPECT_EQ(stored_objects(), 0u);
+  } else {
+    ASSERT_EQ(posted.status, 204) << posted.body;
+    const auto r = confirm(f.key);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(error_code_of(r), "missing_file");
+    EXPECT_EQ(stored_objects(), 0u);
+  }
+}
+
+TEST_F(direct_upload, another_users_key_is_403_forbidden_and_leaves_their_upload_alone) {
+  const auto other = new_user();
+  const form theirs = ask_form(other);
+  ASSERT_EQ(post_form(theirs, sample_gif(), "image/gif").status, 204);
+
+  const auto r = confirm(theirs.key);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(error_code_of(r), "forbidden");
+  EXPECT_EQ(stored_objects(other), 1u);
+  EXPECT_TRUE(profile_image().is_null());
+
+  const auto own = confirm(theirs.key, other);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(fetch_url(std::string(parse_json(own.body).at("user").at("profile_image").as_string())).body,
+            sample_gif());
+}
+
+TEST_F(direct_upload, keys_of_any_other_shape_are_400_validation_failed_on_key) {
+  const form f = ask_form();
+  ASSERT_EQ(post_form(f, sample_png()).status, 204);
+  const std::string own = "profile-images/" + user_.user_id + "/";
+  const std::string hex32 = f.key.substr(own.size());
+  const std::string keys[] = {
+      "",
+      f.key + ".png",  // an image key: never confirmable
+      own + "../" + hex32,
+      own + hex32 + "/",
+      "/" + f.key,
+      f.key.substr(0, f.key.size() - 1),
+      own + "0123456789ABCDEF0123456789ABCDEF",
+      hex32,
+      "uploads/" + user_.user_id + "/" + hex32,
+      "profile-images/../profile-images/" + user_.user_id + "/" + hex32,
+  };
+  for (const auto& key : keys) {
+    const auto r = confirm(key);
+    EXPECT_EQ(r.status, 400) << key;
+    EXPECT_EQ(error_code_of(r), "validation_failed") << key;
+    EXPECT_EQ(error_field_of(r), "key") << key;
+  }
+  for (const std::string body : {R"({})", R"({"key":5})", R"({"key":null})"}) {
+    const auto r = client_.post_json("/profile_pic/confirm", body, auth(user_));
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(error_field_of(r), "key") << body;
+  }
+  // Nothing refused above touched the real upload.
+  EXPECT_EQ(stored_objects(), 1u);
+  // A well-formed key of one's own that was never uploaded to.
+  const auto missing = confirm(own + "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(error_code_of(missing), "not_found");
+}
+
+TEST_F(direct_upload, both_routes_need_a_bearer_token) {
+  EXPECT_EQ(client_.send("POST", "/profile_pic/upload_url").status, 401);
+  EXPECT_EQ(client_.post_json("/profile_pic/confirm", R"({"key":"x"})").status, 401);
+  const auto bad = client_.send("POST", "/profile_pic/upload_url", "", {{"authorization", "Bearer nope"}});
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(error_code_of(bad), "unauthorized");
+}
+
+// The local backend's own policy checks (S3 enforces these itself; s3rver
+// does not, so they are only testable here).
+TEST_F(direct_upload, local_form_past_its_expiry_is_403_upload_expired) {
+  if (current_backend() != backend_kind::embedded) GTEST_SKIP() << "the local server's policy";
+  form f = ask_form();
+  // Signed here with the server's derived key, so only the time can fail it.
+  const std::string past = std::to_string(std::time(nullptr) - 1);
+  f.set_field("expires", past);
+  f.set_field("signature", local_form_signature(f.key, past, f.field("max_bytes")));
+  const auto expired = post_form(f, sample_png());
+  EXPECT_EQ(expired.status, 403);
+  EXPECT_EQ(error_code_of(expired), "upload_expired");
+  EXPECT_EQ(stored_objects(), 0u);
+
+  const std::string future = std::to_string(std::time(nullptr) + 60);
+  f.set_field("expires", future);
+  f.set_field("signature", local_form_signature(f.key, future, f.field("max_bytes")));
+  EXPECT_EQ(post_form(f, sample_png()).status, 204) << "the independent signature must match the server's scheme";
+}
+
+TEST_F(direct_upload, local_form_with_any_field_changed_is_403_invalid_signature) {
+  if (current_backend() != backend_kind::embedded) GTEST_SKIP() << "the local server's policy";
+  const form good = ask_form();
+  const form other = ask_form();  // a second genuine key of the same user
+  auto changed = [&](const std::string& name, const std::string& value) {
+    form f = good;
+    f.set_field(name, value);
+    return f;
+  };
+  std::string flipped = good.field("signature");
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  const std::pair<std::string, form> tampered[] = {
+      {"key", changed("key", other.key)},
+      {"expires", changed("expires", std::to_string(std::stoll(good.field("expires")) + 3600))},
+      {"max_bytes", changed("max_bytes", std::to_string(10 * max_image_bytes))},
+      {"max_bytes 0-padded", changed("max_bytes", "0" + good.field("max_bytes"))},
+      {"signature", changed("signature", flipped)},
+      {"signature upper case", changed("signature", [&] {
+         std::string s = good.field("signature");
+         for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+         return s;
+       }())},
+  };
+  for (const auto& [what, f] : tampered) {
+    const auto r = post_form(f, sample_png());
+    EXPECT_EQ(r.status, 403) << what;
+    EXPECT_EQ(error_code_of(r), "invalid_signature") << what;
+  }
+  form unsigned_form = good;
+  unsigned_form.fields.erase(unsigned_form.fields.begin() + 3);  // no signature field
+  EXPECT_EQ(error_code_of(post_form(unsigned_form, sample_png())), "invalid_signature");
+  EXPECT_EQ(stored_objects(), 0u);
+  // The genuine form still works, and only for its own key.
+  EXPECT_EQ(post_form(good, sample_png()).status, 204);
+  EXPECT_EQ(confirm(other.key).status, 404);
+  EXPECT_EQ(confirm(good.key).status, 200);
+}
+
+// What the SigV4 proxy in front of s3rver checks of a POST upload: the
+// policy's signature (recomputed with node's HMAC from the SigV4 key
+// chain, independently of Gatehouse) and its credential scope.
+TEST_F(direct_upload, s3_form_with_its_policy_or_signature_changed_is_refused_by_the_s3_peer) {
+  if (current_backend() != backend_kind::aws) GTEST_SKIP() << "the S3 peer's check";
+  const form good = ask_form();
+  form other_policy = good;
+  other_policy.set_field("policy", ask_form().field("policy"));  // genuine, but not the one signed
+  form flipped = good;
+  std::string sig = good.field("x-amz-signature");
+  sig.back() = sig.back() == '0' ? '1' : '0';
+  flipped.set_field("x-amz-signature", sig);
+  form other_date = good;
+  std::string date = good.field("x-amz-date");
+  date[3] = date[3] == '0' ? '1' : '0';  // another year: the credential scope no longer matches
+  other_date.set_field("x-amz-date", date);
+  for (const auto& [what, f] : {std::pair{"policy", other_policy}, {"signature", flipped}, {"date", other_date}}) {
+    const auto r = post_form(f, sample_png());
+    EXPECT_EQ(r.status, 403) << what;
+    EXPECT_NE(r.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << what << ": " << r.body;
+  }
+  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_EQ(post_form(good, sample_png()).status, 204);
+}
+
+TEST_F(direct_upload, local_form_requires_an_image_content_type_field) {
+  if (current_backend() != backend_kind::embedded) GTEST_SKIP() << "the local server's policy";
+  const form f = ask_form();
+  for (const auto& [type, with] : {std::pair<std::string, bool>{"text/html", true}, {"", false}, {"IMAGE/png", true}}) {
+    const auto r = post_form(f, sample_png(), type, with);
+    EXPECT_EQ(r.status, 415) << type;
+    EXPECT_EQ(error_code_of(r), "unsupported_media_type") << type;
+  }
+  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_EQ(post_form(f, sample_png(), "image/webp").status, 204);
+}
+
+TEST_F(direct_upload, local_upload_objects_are_never_served) {
+  if (current_backend() != backend_kind::embedded) GTEST_SKIP() << "the local server's /files route";
+  const form f = ask_form();
+  ASSERT_EQ(post_form(f, sample_png()).status, 204);
+  // A correctly signed GET URL for the unchecked upload: still nothing.
+  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
+  const std::string future = std::to_string(std::time(nullptr) + 600);
+  const auto r = client_.get("/files/" + f.key + "?expires=" + future + "&sig=" + hex(hmac(url_key, "v1\n" + f.key + "\n" + future)));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body, sample_png());
+}
+
+}  // namespace
+}  // namespace gatehouse::testing
