@@ -218,6 +218,27 @@ TEST_F(LambdaFlow, SignupLoginUsersAndMeAsPayload2Events) {
   EXPECT_EQ(health.json_body(), json::parse(R"({"status":"ok"})"));
 }
 
+TEST_F(LambdaFlow, RefreshRotatesAndLogoutEndsTheSessionThroughEvents) {
+  sign_in("session@example.com");
+  const auto login = post_json("/login", R"({"email":"session@example.com","password":"correct horse battery"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string first(login.json_body().at("refresh_token").as_string());
+
+  const auto refreshed = post_json("/token/refresh", R"({"refresh_token":")" + first + "\"}");
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  const std::string second(refreshed.json_body().at("refresh_token").as_string());
+  EXPECT_NE(second, first);
+  const std::string access(refreshed.json_body().at("token").as_string());
+  EXPECT_EQ(get("/users/me", {}, {{"authorization", "Bearer " + access}}).status, 200);
+
+  const auto logout = post_json("/logout", R"({"refresh_token":")" + second + "\"}");
+  EXPECT_EQ(logout.status, 204);
+  EXPECT_TRUE(logout.body.empty());
+  const auto after = post_json("/token/refresh", R"({"refresh_token":")" + second + "\"}");
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(after.json_body().at("error").at("code").as_string(), "invalid_refresh_token");
+}
+
 TEST_F(LambdaFlow, UploadAsBase64MultipartThenFetchTheImageBytes) {
   const std::string token = sign_in("pic@example.com");
   const std::string png = sample_png();
