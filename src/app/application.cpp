@@ -93,20 +93,25 @@ struct application::parts {
     build_object_store(cfg);
     refresh_tokens = std::make_unique<auth::refresh_token_service>(
         *token_store,
-        // A key of its own for successors, derived like the file-URL key.
-        std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse refresh tokens v1"))),
+        derived_key("gatehouse refresh tokens v1"),
         auth::refresh_settings{cfg.refresh_token_ttl_seconds, cfg.refresh_reuse_grace_seconds}, system_now);
     limits = std::make_unique<auth::login_limits>(
         *limiter,
         // Keys the counters' hashes, so the store never holds e-mails or IPs
         // in a form a dictionary could undo.
-        std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse rate limits v1"))),
+        derived_key("gatehouse rate limits v1"),
         cfg.rate_limits);
     services = std::make_unique<api::services>(api::services{
         *users, *images, passwords, *tokens, *refresh_tokens, *limits, system_now,
         api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes, cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
+  }
+
+  // One secret configures every keyed feature: each gets a key of its own,
+  // derived from the current JWT secret, so no key serves two purposes.
+  std::string derived_key(std::string_view purpose) const {
+    return std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, purpose)));
   }
 
   void build_aws(const config& cfg, const env_lookup& env) {
@@ -181,8 +186,7 @@ struct application::parts {
     }
     auto files = std::make_unique<files::file_object_store>(
         cfg.data_dir / "objects",
-        // A key of its own for URLs, derived so one secret configures both.
-        std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, "gatehouse file urls v1"))),
+        derived_key("gatehouse file urls v1"),
         cfg.public_url, std::chrono::seconds(cfg.image_url_ttl_seconds));
     local_files = files.get();
     images = std::move(files);
