@@ -253,7 +253,7 @@ config load_config(const env_lookup& env) {
     c.data_dir = "/tmp/gatehouse";  // on Lambda only /tmp is writable
   }
   if (env("JWT_SECRET") && env("JWT_SECRET_ARN"))
-    throw config_error("JWT_SECRET_ARN: set either JWT_SECRET_ARN or JWT_SECRET, not both");
+    throw config_error("JWT_SECRET_ARN: JWT_SECRET is set too; set one of them, not both");
   if (auto v = env("JWT_SECRET")) {
     if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes");
     c.jwt_secret = *v;

@@ -79,7 +79,8 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
                            "BCRYPT_COST", "MAX_IMAGE_BYTES", "IMAGE_URL_TTL", "CORS_ORIGINS", "LOG_LEVEL",
                            "WORKER_THREADS", "PUBLIC_URL", "REFRESH_TOKEN_TTL", "REFRESH_REUSE_GRACE",
                            "REFRESH_TOKENS_TABLE", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
-                           "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE"})
+                           "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE", "JWT_SECRET_ARN",
+                           "AWS_ENDPOINT_URL_SECRETS_MANAGER"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -313,6 +314,82 @@ TEST(load_config, never_puts_a_valid_secret_in_another_variables_error) {
   std::string message;
   ASSERT_TRUE(refused({{"JWT_SECRET", secret}, {"PORT", "abc"}}, "PORT", &message));
   EXPECT_EQ(message.find("Zq8-a-perfectly"), std::string::npos) << message;
+}
+
+// --- JWT_SECRET_ARN -----------------------------------------------------
+
+const std::string secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/dev/jwt-secret-AbCdEf";
+
+TEST(load_config, reads_jwt_secret_arn_as_an_arn_or_a_name_and_then_needs_aws) {
+  EXPECT_EQ(load({}).aws.jwt_secret_arn, std::nullopt);
+  EXPECT_FALSE(load({}).aws.any());
+  const config c = load({{"JWT_SECRET_ARN", secret_arn}, {"AWS_REGION", "eu-west-1"}});
+  EXPECT_EQ(c.aws.jwt_secret_arn, secret_arn);
+  EXPECT_EQ(c.aws.region, "eu-west-1");
+  EXPECT_EQ(c.jwt_secret, std::nullopt);
+  // The AWS plumbing is built for the secret alone, with the stores local.
+  EXPECT_TRUE(c.aws.any());
+  EXPECT_EQ(c.aws.users_table, std::nullopt);
+  EXPECT_EQ(c.aws.images_bucket, std::nullopt);
+  for (const std::string& name :
+       std::vector<std::string>{"gatehouse/dev/jwt-secret", "a", "A-Z_a+z=0.9@x", std::string(512, 'n')})
+    EXPECT_EQ(load({{"JWT_SECRET_ARN", name}, {"AWS_REGION", "eu-west-1"}}).aws.jwt_secret_arn, name) << name;
+  EXPECT_EQ(load({{"JWT_SECRET_ARN", "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:jwt"},
+                  {"AWS_REGION", "cn-north-1"}})
+                .aws.jwt_secret_arn,
+            "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:jwt");
+}
+
+TEST(load_config, jwt_secret_arn_needs_a_region) {
+  std::string message;
+  ASSERT_TRUE(refused({{"JWT_SECRET_ARN", "gatehouse/dev/jwt"}}, "AWS_REGION", &message));
+  EXPECT_NE(message.find("JWT_SECRET_ARN"), std::string::npos) << message;
+  EXPECT_EQ(load({{"JWT_SECRET_ARN", "gatehouse/dev/jwt"}, {"AWS_DEFAULT_REGION", "us-east-2"}}).aws.region,
+            "us-east-2");
+}
+
+TEST(load_config, jwt_secret_and_jwt_secret_arn_together_are_refused_naming_both) {
+  const std::string secret = "Zq8-a-perfectly-good-secret-of-40-bytes!";
+  std::string message;
+  ASSERT_TRUE(refused({{"JWT_SECRET", secret}, {"JWT_SECRET_ARN", secret_arn}, {"AWS_REGION", "eu-west-1"}},
+                      "JWT_SECRET_ARN", &message));
+  EXPECT_NE(message.find("JWT_SECRET is set too"), std::string::npos) << message;
+  EXPECT_EQ(message.find("Zq8-a-perfectly"), std::string::npos) << message;
+}
+
+TEST(load_config, refuses_a_jwt_secret_arn_that_is_neither_an_arn_nor_a_name) {
+  for (const std::string& id : std::vector<std::string>{
+           std::string(""), std::string("has space"), std::string("semi;colon"), std::string(513, 'n'),
+        std::string("arn:aws:s3:::bucket"), std::string("arn:aws:secretsmanager:eu-west-1:123456789012:parameter:x"),
+        std::string("arn:aws:secretsmanager:eu-west-1:12345:secret:x"),
+        std::string("arn:aws:secretsmanager:eu-west-1:12345678901a:secret:x"),
+        std::string("arn:aws:secretsmanager:eu-west-1:123456789012:secret:"),
+        std::string("arn:aws:secretsmanager:eu-west-1:123456789012:secret:a b"),
+        std::string("arn:aws:secretsmanager::123456789012:secret:x"),
+        std::string("arn::secretsmanager:eu-west-1:123456789012:secret:x"),
+        std::string("arn:aws:secretsmanager:EU_WEST:123456789012:secret:x"), std::string("arn:"),
+        std::string("arn:aws:secretsmanager:eu-west-1:123456789012")})
+    EXPECT_TRUE(refused({{"JWT_SECRET_ARN", id}, {"AWS_REGION", "eu-west-1"}}, "JWT_SECRET_ARN")) << id;
+}
+
+TEST(load_config, refuses_a_secret_arn_of_another_region_than_aws_region) {
+  std::string message;
+  ASSERT_TRUE(refused({{"JWT_SECRET_ARN", secret_arn}, {"AWS_REGION", "us-east-1"}}, "JWT_SECRET_ARN", &message));
+  EXPECT_NE(message.find("eu-west-1"), std::string::npos) << message;
+  EXPECT_NE(message.find("us-east-1"), std::string::npos) << message;
+}
+
+TEST(load_config, takes_the_secrets_manager_endpoint_from_its_own_variable_or_the_common_one) {
+  const env_map base{{"JWT_SECRET_ARN", "jwt"}, {"AWS_REGION", "eu-west-1"}};
+  EXPECT_EQ(load(base).aws.secrets_manager_endpoint, std::nullopt);
+  env_map common = base;
+  common["AWS_ENDPOINT_URL"] = "http://127.0.0.1:4566";
+  EXPECT_EQ(load(common).aws.secrets_manager_endpoint, "http://127.0.0.1:4566");
+  env_map own = common;
+  own["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "http://127.0.0.1:4599";
+  EXPECT_EQ(load(own).aws.secrets_manager_endpoint, "http://127.0.0.1:4599");
+  own["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "http://secrets.example.com";  // plain http off loopback
+  EXPECT_TRUE(refused(own, "AWS_ENDPOINT_URL_SECRETS_MANAGER"));
 }
 
 TEST(load_config, refuses_an_invalid_value_even_when_the_others_are_valid) {
