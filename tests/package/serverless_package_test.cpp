@@ -477,6 +477,29 @@ TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code
   EXPECT_EQ(limits_spec.at("Enabled"), json::value(true));
 }
 
+TEST_F(serverless_package_test, prod_limits_are_tighter_and_its_logs_kept_longer) {
+  const auto env_of = [&](const std::string& stage) {
+    return properties(stage, names_of_type(stage, "AWS::Lambda::Function").front())
+        .at("Environment").at("Variables").as_object();
+  };
+  const auto dev = env_of("dev");
+  const auto prod = env_of("prod");
+  // Rate limiting is on in both stages: never `0` in a deployed stack.
+  for (const char* name : {"RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
+    EXPECT_NE(dev.at(name), json::value("0")) << name;
+    EXPECT_NE(prod.at(name), json::value("0")) << name;
+  }
+  EXPECT_EQ(dev.at("RATE_LIMIT_SIGNUP_PER_IP"), json::value("30/1h"));
+  EXPECT_EQ(prod.at("RATE_LIMIT_SIGNUP_PER_IP"), json::value("10/1h"));
+  EXPECT_EQ(prod.at("RATE_LIMIT_LOGIN_PER_IP"), json::value("20/5m"));
+  const auto retention = [&](const std::string& stage) {
+    return properties(stage, names_of_type(stage, "AWS::Logs::LogGroup").front()).at("RetentionInDays");
+  };
+  EXPECT_EQ(retention("dev"), json::value(14));
+  EXPECT_EQ(retention("prod"), json::value(90));
+  EXPECT_NE(prod.at("CORS_ORIGINS"), json::value("*")) << "prod names its front end's origin";
+}
+
 TEST_F(serverless_package_test, prod_retains_and_protects_the_data_and_dev_does_not) {
   for (const std::string stage : {"dev", "prod"}) {
     const bool prod = stage == "prod";
