@@ -1,4 +1,5 @@
 #include "api/client_ip.hpp"
+#include "base/text.hpp"
 
 #include <string_view>
 
@@ -11,18 +12,8 @@ bool is_ip_char(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':';
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+using text::trim;
+std::string lower(std::string_view s) { return text::ascii_lower(s); }
 
 }  // namespace
 

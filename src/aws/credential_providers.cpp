@@ -1,4 +1,5 @@
 #include "aws/credential_providers.hpp"
+#include "base/text.hpp"
 
 #include "base/error.hpp"
 #include "base/log.hpp"
@@ -19,20 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+// INI lines: blanks and stray carriage returns around keys and values.
+constexpr std::string_view ini_blanks = " \t\r\v\f";
+bool is_space(char c) { return ini_blanks.find(c) != std::string_view::npos; }
+std::string_view trim(std::string_view s) { return text::trim(s, ini_blanks); }
+std::string lower(std::string_view s) { return text::ascii_lower(s); }
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

@@ -1,4 +1,5 @@
 #include "aws/sigv4.hpp"
+#include "base/text.hpp"
 
 #include "crypto/crypto.hpp"
 
@@ -32,11 +33,7 @@ int hex_value(char c) {
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
+std::string lower(std::string_view s) { return text::ascii_lower(s); }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&

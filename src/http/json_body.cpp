@@ -1,4 +1,5 @@
 #include "http/json_body.hpp"
+#include "base/text.hpp"
 
 #include "base/error.hpp"
 #include "http/router.hpp"
@@ -11,11 +12,7 @@
 
 namespace gatehouse::http {
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using text::trim;
 }  // namespace
 
 bool has_media_type(const request& req, std::string_view media_type) {

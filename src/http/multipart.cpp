@@ -1,4 +1,5 @@
 #include "http/multipart.hpp"
+#include "base/text.hpp"
 
 #include "base/error.hpp"
 
@@ -24,11 +25,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 bool is_ws(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
+using text::trim;
 
 // RFC 7230 tchar: what header names, parameter names and tokens are made of.
 bool is_tchar(char c) {

@@ -1,4 +1,5 @@
 #include "lambda/event_codec.hpp"
+#include "base/text.hpp"
 
 #include "base/error.hpp"
 #include "crypto/crypto.hpp"
@@ -27,11 +28,7 @@ constexpr std::size_t max_method_length = 16;
   throw error(error_kind::invalid_argument, "invalid_event", std::move(message));
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string lower(std::string_view s) { return text::ascii_lower(s); }
 
 // Absent and JSON null are the same thing in API Gateway events (1.0 sends
 // `"queryStringParameters": null` for a request without a query).

@@ -1,4 +1,5 @@
 #include "users/validation.hpp"
+#include "base/text.hpp"
 
 #include "base/error.hpp"
 
@@ -8,13 +9,7 @@
 namespace gatehouse::users {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return text::trim(s, " \t\n\r\v\f"); }
 
 // Decodes one UTF-8 sequence at `s[i]`, advancing `i`; nullopt when it is
 // malformed, overlong, a surrogate or beyond U+10FFFF.
