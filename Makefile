@@ -4,7 +4,7 @@ BUILD_DIR := build/$(PRESET)
 GATEHOUSE := $(BUILD_DIR)/bin/gatehouse
 JOBS ?= 2
 
-.PHONY: all deps configure build peers run test test-asan clean package deploy test-package
+.PHONY: all deps configure build peers run test test-asan clean package deploy test-package fuzz fuzz-build fuzz-smoke
 
 # The tests' npm peers, pinned by tests/peers/package-lock.json.
 PEERS_STAMP := tests/peers/node_modules/.package-lock.json
@@ -72,3 +72,20 @@ deploy: package peers
 bench: configure package
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target lambda_cold_start
 	@$(BUILD_DIR)/bin/lambda_cold_start
+
+# libFuzzer targets (tests/fuzz, preset `fuzz`: clang-14, ASan + UBSan, in
+# build/fuzz). `make fuzz SECONDS=N` runs each target N seconds (default 60)
+# from a temporary copy of its corpus; any crash, leak or sanitizer report
+# fails it and leaves the reproducer where tests/fuzz/run.sh says.
+# `make fuzz-smoke` is the bounded run: about 20 s a target, inputs up to
+# 8 KiB, 2 GiB RSS.
+SECONDS ?= 60
+fuzz-build: deps
+	@cmake --preset fuzz > /dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh build/fuzz/bin $(SECONDS) -rss_limit_mb=2048
+
+fuzz-smoke: fuzz-build
+	@bash tests/fuzz/run.sh build/fuzz/bin 20 -max_len=8192 -rss_limit_mb=2048

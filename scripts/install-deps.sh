@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential g++ cmake ninja-build pkg-config
+  clang-14 libclang-rt-14-dev
   libboost1.81-dev
   libssl-dev
   libcrypt-dev

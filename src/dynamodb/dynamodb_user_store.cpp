@@ -49,6 +49,8 @@ json::object item_from_user(const users::user& u) {
   return item;
 }
 
+}  // namespace
+
 std::string encode_cursor(const std::string& user_id) {
   return crypto::base64url_encode(std::string(cursor_prefix) + user_id);
 }
@@ -64,6 +66,8 @@ std::string decode_cursor(std::string_view cursor) {
     if (c < 0x21 || c == 0x7F) throw bad();
   return id;
 }
+
+namespace {
 
 bool is_condition_failure(const service_error& e) { return e.code() == conditional_check_failed; }
 

@@ -60,4 +60,10 @@ class dynamodb_user_store final : public users::user_store {
   std::chrono::seconds claim_takeover_after_;
 };
 
+// The opaque paging cursor: base64url("d1:<userId>"). Exposed for tests and
+// the fuzz target; decode_cursor throws validation_failed("cursor") on
+// anything encode_cursor could not have produced.
+std::string encode_cursor(const std::string& user_id);
+std::string decode_cursor(std::string_view cursor);
+
 }  // namespace gatehouse::dynamodb
