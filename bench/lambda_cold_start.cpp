@@ -13,6 +13,7 @@
 // Prints a table; writes the raw samples as JSON (bench/results/ by default).
 // Exits non-zero only when the benchmark could not run (spawn failed, an
 // invocation got no answer or an unexpected status), never for a missed target.
+#include "api_gateway_event.hpp"
 #include "runtime_emulator.hpp"
 
 #include "support/fixtures.hpp"
@@ -181,40 +182,13 @@ std::string file_text(const fs::path& p) {
 
 // ---------------------------------------------------------------- events
 
-// One API Gateway HTTP API (payload 2.0) request, as tests/lambda builds them.
-struct request {
-  std::string method = "GET";
-  std::string path = "/";
-  std::string query{};
-  gatehouse::testing::header_list headers{};
-  std::string body{};
-  bool binary = false;  // the body travels base64-encoded, as multipart does
-};
+using gatehouse::testing::v2_request;
 
-std::string to_event(const request& r, int sequence) {
-  json::object headers;
-  for (const auto& [k, v] : r.headers) headers[k] = v;
-  json::object event{
-      {"version", "2.0"},
-      {"routeKey", "$default"},
-      {"rawPath", r.path},
-      {"rawQueryString", r.query},
-      {"headers", headers},
-      {"requestContext",
-       json::object{{"accountId", "123456789012"},
-                    {"apiId", "gatehouse"},
-                    {"domainName", "gatehouse.execute-api.eu-west-1.amazonaws.com"},
-                    {"requestId", "bench-" + std::to_string(sequence)},
-                    {"routeKey", "$default"},
-                    {"stage", "$default"},
-                    {"http", json::object{{"method", r.method},
-                                          {"path", r.path},
-                                          {"protocol", "HTTP/1.1"},
-                                          {"sourceIp", "198.51.100.7"},
-                                          {"userAgent", "lambda-cold-start-bench"}}}}},
-      {"isBase64Encoded", r.binary}};
-  if (!r.body.empty()) event["body"] = r.binary ? gatehouse::crypto::base64_encode(r.body) : r.body;
-  return json::serialize(event);
+// The bench's events: numbered request ids and their own user agent.
+std::string to_event(v2_request r, int sequence) {
+  r.request_id = "bench-" + std::to_string(sequence);
+  r.user_agent = "lambda-cold-start-bench";
+  return gatehouse::testing::to_event(r);
 }
 
 struct answer {
@@ -253,7 +227,7 @@ gatehouse::testing::invocation_result await_result(const runtime_emulator& emu, 
   throw std::runtime_error("no answer to invocation " + id + " within 10 s; log:\n" + file_text(log));
 }
 
-const request health_request{.method = "GET", .path = "/health"};
+const v2_request health_request{.method = "GET", .path = "/health"};
 
 std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const fs::path& data_dir) {
   return {{"AWS_LAMBDA_RUNTIME_API", emu.address()},
@@ -364,7 +338,7 @@ memory_result serve_mix(const fs::path& binary, int count) {
     const std::string credentials = R"({"email":")" + email + R"(","password":")" + password + R"("})";
     const gatehouse::testing::header_list json_type{{"content-type", "application/json"}};
     const gatehouse::testing::header_list bearer{{"authorization", "Bearer " + token}};
-    request r;
+    v2_request r;
     int expected = 200;
     switch (i % 10) {
       case 0:

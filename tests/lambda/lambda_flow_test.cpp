@@ -1,5 +1,7 @@
 // The real gatehouse binary as a Lambda custom runtime, driven by our
 // Runtime API emulator through the API.md flow as API Gateway events.
+#include "api_gateway_event.hpp"
+#include "crypto/crypto.hpp"
 #include "lambda_process.hpp"
 #include "runtime_emulator.hpp"
 
@@ -8,7 +10,6 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <ctime>
@@ -23,69 +24,11 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string b64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
+// A base64 body from a response document; throws when it is not base64.
 std::string unb64(const std::string& text) {
-  std::string out(3 * (text.size() / 4) + 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) throw std::runtime_error("not base64");
-  std::size_t len = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts the padding's zero bytes too.
-  if (!text.empty() && text.back() == '=') --len;
-  if (text.size() > 1 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
-}
-
-// One API Gateway HTTP API (payload 2.0) request.
-struct v2_request {
-  std::string method = "GET";
-  std::string path = "/";
-  std::string query{};
-  header_list headers{};
-  std::string body{};
-  bool binary = false;  // send the body base64-encoded
-  std::vector<std::string> cookies{};
-  std::string request_id{};  // empty: the fixture numbers them
-  std::string source_ip = "198.51.100.7";  // requestContext.http.sourceIp
-};
-
-std::string to_event(const v2_request& r) {
-  json::object headers;
-  for (const auto& [k, v] : r.headers) headers[k] = v;
-  json::object event{
-      {"version", "2.0"},
-      {"routeKey", "$default"},
-      {"rawPath", r.path},
-      {"rawQueryString", r.query},
-      {"headers", headers},
-      {"requestContext",
-       json::object{{"accountId", "123456789012"},
-                    {"apiId", "gatehouse"},
-                    {"domainName", "gatehouse.execute-api.eu-west-1.amazonaws.com"},
-                    {"requestId", r.request_id},
-                    {"routeKey", "$default"},
-                    {"stage", "$default"},
-                    {"http", json::object{{"method", r.method},
-                                          {"path", r.path},
-                                          {"protocol", "HTTP/1.1"},
-                                          {"sourceIp", r.source_ip},
-                                          {"userAgent", "lambda-flow-test"}}}}},
-      {"isBase64Encoded", r.binary}};
-  if (!r.body.empty()) event["body"] = r.binary ? b64(r.body) : r.body;
-  if (!r.cookies.empty()) {
-    json::array c;
-    for (const auto& s : r.cookies) c.emplace_back(s);
-    event["cookies"] = std::move(c);
-  }
-  return json::serialize(event);
+  auto bytes = crypto::base64_decode(text);
+  if (!bytes) throw std::runtime_error("not base64");
+  return *bytes;
 }
 
 // What API Gateway would make of the function's answer.
