@@ -4,6 +4,7 @@
 // path, and /tmp. Run there with chroot (as root) or `unshare -r -R`, it
 // must start, serve, and answer a Runtime API invocation: a bootstrap that
 // needed any other file (a shared library, a config file) would not.
+#include "spawn.hpp"
 #include "support/gatehouse_process.hpp"
 #include "support/http_client.hpp"
 #ifdef GATEHOUSE_HAVE_RUNTIME_EMULATOR
@@ -61,25 +62,7 @@ class child {
   // `argv[0]` is looked up on this process's PATH; the child gets exactly
   // `env`, stdin from /dev/null, stdout and stderr into `log`.
   child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, const fs::path& log)
-      : log_(log) {
-    std::vector<std::string> env_strings;
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0] + ": " + std::strerror(rc));
-  }
+      : pid_(spawn_logged(argv, env, log)), log_(log) {}
   ~child() {
     if (!status_) {
       ::kill(pid_, SIGKILL);

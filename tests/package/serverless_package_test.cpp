@@ -4,6 +4,8 @@
 // notifications off) and without AWS credentials, then assertions on the
 // CloudFormation template it wrote. The IAM grants are checked against the
 // calls src/dynamodb, src/s3 and src/secrets make, read from the source itself.
+#include "spawn.hpp"
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -54,24 +56,12 @@ std::string read_file(const fs::path& p) {
 // Returns the exit status, or -1 if it ran past `timeout` (then killed).
 int run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, const fs::path& cwd,
         const fs::path& log, std::chrono::seconds timeout) {
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return 127;
+  try {
+    pid = gatehouse::testing::spawn_logged(argv, env, log, cwd);
+  } catch (const std::runtime_error&) {
+    return 127;
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
   while (::waitpid(pid, &status, WNOHANG) != pid) {
