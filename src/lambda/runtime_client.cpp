@@ -1,5 +1,7 @@
 #include "lambda/runtime_client.hpp"
 
+#include "lambda/runtime_reply.hpp"
+
 #include "base/log.hpp"
 #include "http/pipeline.hpp"
 
@@ -31,10 +33,7 @@ namespace {
 
 // The protocol's names, in one place (as aws-lambda-cpp keeps them).
 constexpr std::string_view api_prefix = "/2018-06-01/runtime";
-constexpr std::string_view header_request_id = "Lambda-Runtime-Aws-Request-Id";
-constexpr std::string_view header_deadline_ms = "Lambda-Runtime-Deadline-Ms";
-constexpr std::string_view header_function_arn = "Lambda-Runtime-Invoked-Function-Arn";
-constexpr std::string_view header_trace_id = "Lambda-Runtime-Trace-Id";
+// (The reply headers are read in runtime_reply.cpp.)
 constexpr std::string_view header_error_type = "Lambda-Runtime-Function-Error-Type";
 constexpr const char* trace_env_variable = "_X_AMZN_TRACE_ID";
 
@@ -42,7 +41,6 @@ constexpr const char* trace_env_variable = "_X_AMZN_TRACE_ID";
 constexpr std::size_t max_post_reply_bytes = 64 * 1024;
 
 using string_request = bhttp::request<bhttp::string_body>;
-using reply_parser = bhttp::response_parser<bhttp::string_body>;
 
 struct host_port {
   std::string host;
@@ -73,12 +71,6 @@ host_port split_api(std::string_view api) {
       number == 0 || number > 65535)
     fail();
   return {std::string(host), std::string(port)};
-}
-
-std::int64_t parse_int64(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc{} && end == text.data() + text.size() ? value : 0;
 }
 
 std::string error_document(std::string_view error_type, std::string_view message) {
@@ -164,8 +156,7 @@ struct runtime_client::impl {
   }
 
   void limit(reply_parser& parser, std::size_t body_limit) const {
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(body_limit);
+    limit_reply(parser, options.max_header_bytes, body_limit);
   }
 
   // POSTs with explicit retries: transport failures and 5xx are transient
@@ -211,10 +202,9 @@ invocation runtime_client::next() {
     reply_parser parser;
     impl_->limit(parser, impl_->options.max_event_bytes);
     const beast::error_code ec = impl_->exchange(req, parser, std::nullopt);
-    const auto& head = parser.get();
-    const std::string request_id(parser.is_header_done() ? head[header_request_id] : "");
+    const std::string request_id = reply_request_id(parser);
 
-    if (ec == bhttp::error::body_limit && http::is_sane_request_id(request_id)) {
+    if (ec == bhttp::error::body_limit && !request_id.empty()) {
       // Refused unread (the connection is already dropped): the invocation
       // fails, the sandbox lives on.
       log::error("invocation event too large", {{"aws_request_id", request_id},
@@ -223,26 +213,20 @@ invocation runtime_client::next() {
       attempt = 0;
       continue;
     }
-    if (!ec && head.result_int() == 200) {
-      if (http::is_sane_request_id(request_id)) {
-        invocation inv;
-        inv.request_id = request_id;
-        inv.deadline_ms = parse_int64(head[header_deadline_ms]);
-        inv.function_arn = std::string(head[header_function_arn]);
-        inv.trace_id = std::string(head[header_trace_id]);
-        inv.event = std::move(parser.release().body());
+    if (!ec && parser.get().result_int() == 200) {
+      if (auto inv = invocation_of(parser)) {
         // The X-Ray SDK convention: the trace id lives in the environment
         // for the length of one invocation.
-        if (inv.trace_id.empty())
+        if (inv->trace_id.empty())
           ::unsetenv(trace_env_variable);
         else
-          ::setenv(trace_env_variable, inv.trace_id.c_str(), 1);
-        return inv;
+          ::setenv(trace_env_variable, inv->trace_id.c_str(), 1);
+        return std::move(*inv);
       }
       log::error("runtime API sent an invocation without a usable request id", {});
     }
     log::warn("runtime API next failed", {{"attempt", attempt},
-                                          {"status", ec ? 0u : head.result_int()},
+                                          {"status", ec ? 0u : parser.get().result_int()},
                                           {"error", ec ? ec.message() : std::string()}});
     if (attempt >= impl_->options.max_attempts)
       throw runtime_api_error("runtime API: GET " + target + " failed after " + std::to_string(attempt) +

@@ -1,6 +1,8 @@
 #pragma once
 // The Lambda Runtime API (2018-06-01) over one plain HTTP/1.1 keep-alive
 // connection to AWS_LAMBDA_RUNTIME_API. Transient failures are retried.
+#include "lambda/runtime_reply.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -10,14 +12,6 @@
 #include <string_view>
 
 namespace gatehouse::lambda {
-
-struct invocation {
-  std::string request_id;     // Lambda-Runtime-Aws-Request-Id
-  std::int64_t deadline_ms = 0;  // Lambda-Runtime-Deadline-Ms (unix ms)
-  std::string function_arn;   // Lambda-Runtime-Invoked-Function-Arn
-  std::string trace_id;       // Lambda-Runtime-Trace-Id
-  std::string event;          // the body
-};
 
 // The Runtime API stayed unreachable (or kept answering 5xx) through every
 // retry. Lambda expects the process to exit then; nothing else can help.
