@@ -9,10 +9,12 @@ packages=(
   libboost1.81-dev
   libssl-dev
   libcrypt-dev
-  libsqlite3-dev
+  libsqlite3-dev sqlite3  # the sqlite3 shell: doctor tests plant damage with it
   libcli11-dev
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
+  wrk gnuplot-nox
+  chromium  # headless, for the web page's end-to-end test (tests/web)
   curl ca-certificates openssl zip unzip
 )
 

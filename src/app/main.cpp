@@ -1,8 +1,9 @@
-// gatehouse: the command line. Subcommands: serve (default), migrate.
+// gatehouse: the command line. Subcommands: serve (default), migrate, doctor.
 // With AWS_LAMBDA_RUNTIME_API set (inside Lambda, where this binary is
 // `bootstrap`) it serves Runtime API invocations instead.
 #include "app/application.hpp"
 #include "app/config.hpp"
+#include "app/doctor.hpp"
 #include "base/log.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/runtime_loop.hpp"
@@ -108,8 +109,24 @@ int main(int argc, char** argv) {
   bool create_tables = false;
   migrate_cmd->add_flag("--create-tables", create_tables,
                         "DynamoDB: create missing tables (for local peers; in AWS the stack creates them)");
+  auto* doctor_cmd = cli.add_subcommand(
+      "doctor", "Check the configured store (and with --repair fix what is safe): one line per check, then a summary");
+  app::doctor_options doctor;
+  doctor_cmd->add_flag("--repair", doctor.repair, "Fix what is safely fixable (see below)");
+  doctor_cmd->add_option("--min-age", doctor.min_age_seconds,
+                         "Seconds an unreferenced object must be old to count as stray (default 3600)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{10} * 365 * 86400));
+  doctor_cmd->add_option("--progress-every", doctor.progress_every, "Items per progress line (default 1000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  doctor_cmd->add_option("--page-size", doctor.page_size,
+                         "Items per storage request: DynamoDB Scan, S3 ListObjectsV2, SQLite query (default 500)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+  doctor_cmd->footer(std::string(app::doctor_help));
   cli.set_version_flag("--version", "gatehouse 0.1.0");
   CLI11_PARSE(cli, argc, argv);
+
+  // Doctor reports a bad configuration itself, as one of its checks.
+  if (doctor_cmd->parsed()) return app::doctor_command(env, doctor);
 
   app::config cfg;
   try {

@@ -4,15 +4,103 @@
 #include "base/error.hpp"
 #include "http/router.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/monotonic_resource.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace gatehouse::http {
 namespace {
 using text::trim;
+
+constexpr std::size_t max_depth = 32;  // our bodies are flat; deep nesting is an attack
+// No body of ours holds a number at all; a double round-trips in 17
+// significant digits, so 64 characters leave room for signs, zeros and
+// exponents while a 10,000-digit literal is refused.
+constexpr std::size_t max_number_chars = 64;
+
+// What Boost.JSON's DOM parser lets through silently, found by a second
+// pass over the (already well-formed) body with its SAX parser:
+// - a repeated key, of which the DOM keeps the last, so two readers of one
+//   body (a proxy, a log, this service) could act on different values;
+// - a number too long, or too large for a double, which the DOM reads as
+//   Infinity.
+class body_checker {
+ public:
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  const char* problem() const { return problem_; }
+
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_array_begin(boost::json::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code&) {
+    keys_.emplace_back();  // at most max_depth levels: the parser enforces it
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::json::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::json::error_code&) { return true; }
+  bool on_string(boost::json::string_view, std::size_t, boost::json::error_code&) { return true; }
+  // Keys arrive unescaped, so "email" and "\u0065mail" are the same key.
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code& ec) {
+    key_.append(s.data(), s.size());
+    const bool fresh = keys_.back().insert(std::move(key_)).second;
+    key_.clear();
+    return fresh || fail(ec, "the body repeats a key");
+  }
+  bool on_number_part(boost::json::string_view s, boost::json::error_code& ec) { return count(s, ec); }
+  bool on_int64(std::int64_t, boost::json::string_view s, boost::json::error_code& ec) { return end_number(s, ec); }
+  bool on_uint64(std::uint64_t, boost::json::string_view s, boost::json::error_code& ec) {
+    return end_number(s, ec);
+  }
+  bool on_double(double d, boost::json::string_view s, boost::json::error_code& ec) {
+    if (!std::isfinite(d)) return fail(ec, "the body has a number out of range");
+    return end_number(s, ec);
+  }
+  bool on_bool(bool, boost::json::error_code&) { return true; }
+  bool on_null(boost::json::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+
+ private:
+  bool fail(boost::json::error_code& ec, const char* why) {
+    problem_ = why;
+    ec = boost::json::make_error_code(boost::json::error::syntax);
+    return false;
+  }
+  bool count(boost::json::string_view s, boost::json::error_code& ec) {
+    number_chars_ += s.size();
+    return number_chars_ <= max_number_chars || fail(ec, "the body has a number that is too long");
+  }
+  bool end_number(boost::json::string_view s, boost::json::error_code& ec) {
+    const bool ok = count(s, ec);
+    number_chars_ = 0;
+    return ok;
+  }
+
+  std::vector<std::set<std::string, std::less<>>> keys_;  // one per open object
+  std::string key_;
+  std::size_t number_chars_ = 0;
+  const char* problem_ = nullptr;
+};
+
 }  // namespace
 
 bool has_media_type(const request& req, std::string_view media_type) {
@@ -32,7 +120,7 @@ boost::json::object parse_json_object(const request& req) {
                 "JSON bodies are limited to 64 KiB");
 
   boost::json::parse_options options;
-  options.max_depth = 32;  // our bodies are flat; deep nesting is an attack
+  options.max_depth = max_depth;
   boost::json::parser parser({}, options);
   boost::system::error_code ec;
   parser.write(req.body.data(), req.body.size(), ec);
@@ -40,6 +128,11 @@ boost::json::object parse_json_object(const request& req) {
   boost::json::value value = parser.release();
   if (!value.is_object())
     throw error(error_kind::invalid_argument, "invalid_json", "the body must be a JSON object");
+
+  boost::json::basic_parser<body_checker> checker(options);
+  checker.write_some(false, req.body.data(), req.body.size(), ec);
+  if (const char* problem = checker.handler().problem())
+    throw error(error_kind::invalid_argument, "invalid_json", problem);
   return std::move(value.as_object());
 }
 

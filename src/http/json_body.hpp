@@ -1,7 +1,8 @@
 #pragma once
 // Reading JSON request bodies the way every JSON route must: the right
 // content type (415), bounded size (413), well-formed (400 invalid_json),
-// an object at the top, and bounded nesting.
+// an object at the top, bounded nesting, no repeated key, and no number
+// longer than 64 characters or beyond a double.
 #include "http/request.hpp"
 
 #include <boost/json/object.hpp>

@@ -76,6 +76,13 @@ void session::on_read_header(beast::error_code ec, std::size_t) {
   const std::string_view target = head.target();
   if (target.empty() || target.front() != '/')
     return refuse(error(error_kind::invalid_argument, "bad_request", "the request target must be a path"));
+  // Request smuggling (RFC 9112 6.1, 6.3): with a Transfer-Encoding whose
+  // last coding is not chunked, or any in HTTP/1.0, the body's length is
+  // guesswork. Beast reads such a body as empty, so its bytes would be
+  // parsed as the next request: refuse, which also closes the connection.
+  if (head.count(bhttp::field::transfer_encoding) != 0 && (version_ < 11 || !parser_->chunked()))
+    return refuse(error(error_kind::invalid_argument, "bad_request",
+                        "Transfer-Encoding must end in chunked (and needs HTTP/1.1)"));
 
   const std::string_view path = target.substr(0, target.find('?'));
   route_ = state_->app.routes().options_for(head.method_string(), path);

@@ -20,6 +20,8 @@ aws_peers& shared_peers() {
 
 }  // namespace
 
+aws_peers& shared_aws_peers() { return shared_peers(); }
+
 backend_kind current_backend() {
   const char* v = std::getenv("GATEHOUSE_TEST_BACKEND");
   if (!v || std::string(v) == "embedded") return backend_kind::embedded;

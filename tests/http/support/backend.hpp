@@ -18,6 +18,13 @@ backend_kind current_backend();
 // (one per call, so servers never share users) and the bucket.
 std::map<std::string, std::string> backend_env();
 
+class aws_peers;
+
+// The peers backend_env() points servers at (started on first use), for
+// tests that read or write DynamoDB and S3 behind Gatehouse's back. Only
+// meaningful when current_backend() is aws.
+aws_peers& shared_aws_peers();
+
 // Objects stored under `prefix` ("profile-images/<userId>/"): files under
 // DATA_DIR/objects, or keys in the bucket.
 std::size_t count_objects(const std::string& data_dir, const std::string& prefix);
