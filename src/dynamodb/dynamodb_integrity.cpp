@@ -309,9 +309,10 @@ std::optional<std::optional<std::string>> dynamodb_integrity::current_image(std:
                                             {"ExpressionAttributeNames", {{"#id", "userId"}, {"#img", "profile_image"}}}});
   const auto* item = res.if_contains("Item");
   if (!item || !item->is_object() || item->as_object().empty()) return std::nullopt;
-  auto image = get_string(item->as_object(), "profile_image");
-  if (image && image->empty()) image.reset();
-  return image;
+  // The user exists; an absent or empty attribute means no image.
+  const auto image = get_string(item->as_object(), "profile_image");
+  if (!image || image->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::in_place, *image);
 }
 
 bool dynamodb_integrity::clear_profile_image_if(std::string_view user_id, std::string_view stored) {
