@@ -17,7 +17,16 @@ deps:
 configure: deps
 	@cmake --preset $(PRESET) > /dev/null
 
-build: configure
+# The API page's files (swagger-ui-dist), embedded in the binary at build
+# time (src/web); pinned by web-vendor/package-lock.json. Nothing else of
+# npm goes into the binary, and the page fetches nothing when it loads.
+WEB_VENDOR_STAMP := web-vendor/node_modules/.package-lock.json
+
+$(WEB_VENDOR_STAMP): web-vendor/package-lock.json | deps
+	cd web-vendor && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: configure $(WEB_VENDOR_STAMP)
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
 # Serves http://127.0.0.1:3000 with embedded storage under ./data.
@@ -54,7 +63,7 @@ clean:
 # which scripts/check-lambda-binary.sh checks before it is zipped.
 LAMBDA_ZIP := dist/gatehouse-lambda.zip
 
-package: deps
+package: deps $(WEB_VENDOR_STAMP)
 	@cmake --preset lambda > /dev/null
 	@cmake --build --preset lambda -j $(JOBS)
 	@bash scripts/package-lambda.sh build/lambda-package/bin/gatehouse $(LAMBDA_ZIP)

@@ -14,6 +14,9 @@ void bind_image_routes(http::router& r, const services& s);
 // GET /files/{key+} and POST /files/upload: only when images are stored
 // locally. Upload forms carry files of at most `max_upload_bytes`.
 void bind_file_routes(http::router& r, images::local_object_server& files, std::size_t max_upload_bytes);
+// GET/HEAD for the embedded web page, /openapi.yaml and the API page at
+// /docs (web/assets.hpp); bound last, never over an API route.
+void bind_web_routes(http::router& r);
 
 http::router make_router(const services& s, images::local_object_server* local_files);
 

@@ -34,8 +34,13 @@ beast_response to_beast(http::response&& res, unsigned version, bool keep_alive)
   for (auto& [name, value] : res.headers) out.insert(name, value);
   out.body() = std::move(res.body);
   out.keep_alive(keep_alive);
-  // 204 carries neither a body nor a Content-Length (RFC 9110 8.6).
-  if (out.result() != bhttp::status::no_content) out.prepare_payload();
+  // 204 and 304 carry neither a body nor a Content-Length (RFC 9110 8.6,
+  // 15.4.5); an answer to HEAD has no body but the Content-Length a GET
+  // would have, which its handler set.
+  const bool bodiless_status =
+      out.result() == bhttp::status::no_content || out.result() == bhttp::status::not_modified;
+  const bool head_answer = out.body().empty() && out.has_content_length();
+  if (!bodiless_status && !head_answer) out.prepare_payload();
   return out;
 }
 

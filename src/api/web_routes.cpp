@@ -1,0 +1,91 @@
+// GET and HEAD for the files embedded in the binary (web/assets.hpp): the
+// web page at / and its files, /openapi.yaml, and the API page at /docs with
+// its files under /docs/. Bound after the API's routes and never over one of
+// them, so no API path changes meaning and an unknown path is still the
+// API's JSON 404.
+#include "api/routes.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "web/assets.hpp"
+
+#include <string>
+
+namespace gatehouse::api {
+namespace {
+
+// If-None-Match holds "*" or a comma-separated list of entity tags; it is
+// compared weakly (RFC 9110 13.1.2), so W/"x" matches "x".
+bool none_match_hits(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    std::string_view tag = text::trim(header.substr(0, comma));
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    if (tag == "*") return true;
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+http::response serve(const http::request& req, const web::asset& a) {
+  http::response res;
+  res.set_header("etag", std::string(a.etag));
+  // Revalidated on every use: the files change with each build, and the
+  // answer to a revalidation is a body-less 304.
+  res.set_header("cache-control", "no-cache");
+  res.set_header("x-content-type-options", "nosniff");
+  const auto if_none_match = req.header("if-none-match");
+  if (if_none_match && none_match_hits(*if_none_match, a.etag)) {
+    res.status = 304;
+    return res;
+  }
+  res.status = 200;
+  res.set_header("content-type", std::string(a.content_type));
+  if (req.method == "HEAD")
+    res.set_header("content-length", std::to_string(a.bytes.size()));  // the GET's, without the body
+  else
+    res.body = std::string(a.bytes);
+  return res;
+}
+
+error no_such_route() { return error(error_kind::not_found, "not_found", "no such route"); }
+
+}  // namespace
+
+void bind_web_routes(http::router& r) {
+  // Serving memory is cheap: no worker thread needed.
+  const http::route_options inline_route{.runs_inline = true};
+  const auto bind = [&](std::string_view pattern, const http::handler& h) {
+    if (!r.allowed_methods(pattern).empty()) {
+      log::warn("an embedded web file is not served: an API route has its path", {{"path", pattern}});
+      return;
+    }
+    r.add("GET", pattern, h, inline_route);
+    r.add("HEAD", pattern, h, inline_route);
+  };
+
+  for (const web::asset& a : web::all_assets()) {
+    if (a.path.starts_with("/docs/")) continue;  // below
+    bind(a.path, [a](http::request& req) { return serve(req, a); });
+  }
+  if (const auto index = web::find_asset("/"))
+    bind("/", [a = *index](http::request& req) { return serve(req, a); });
+
+  // The API page's files. The pattern (not one route per file) keeps the
+  // route table short; a name that is not embedded is the usual 404.
+  bind("/docs/{file+}", [](http::request& req) {
+    const auto a = web::find_asset("/docs/" + req.path_params.at("file"));
+    if (!a) throw no_such_route();
+    return serve(req, *a);
+  });
+  // The page's URLs are relative to /docs: send /docs/ there.
+  bind("/docs/", [](http::request&) {
+    http::response res;
+    res.status = 308;
+    res.set_header("location", "../docs");
+    return res;
+  });
+}
+
+}  // namespace gatehouse::api

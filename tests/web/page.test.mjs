@@ -1,0 +1,594 @@
+// The web page (web/) end to end, in Debian's headless Chromium driven by
+// playwright-core (tests/peers), against a real gatehouse on loopback:
+// sign-up, login, upload with progress, avatars in the paged list, the
+// silent refresh of an expired access token, the way back to the login form
+// when the refresh is refused, logout, and the human error messages. The
+// page comes from gatehouse itself (embedded, at /); a shorter run loads
+// web/ as static files from another loopback origin with ?api=.
+//
+//   node page.test.mjs <gatehouse binary> <output dir>
+//
+// Saves <output dir>/page.png: the list showing the uploaded avatar.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDir = path.resolve(here, '../../web');
+const peersDir = path.resolve(here, '../peers');
+const chromiumPath = '/usr/bin/chromium';
+
+const [gatehouseBinary, outputDir] = process.argv.slice(2);
+if (!gatehouseBinary || !outputDir) {
+  console.error('usage: node page.test.mjs <gatehouse binary> <output dir>');
+  process.exit(2);
+}
+if (!fs.existsSync(chromiumPath)) {
+  console.error(`${chromiumPath} is missing: run scripts/install-deps.sh (Debian's chromium)`);
+  process.exit(1);
+}
+let chromium;
+try {
+  ({ chromium } = createRequire(path.join(peersDir, 'package.json'))('playwright-core'));
+} catch (e) {
+  console.error(`playwright-core is missing: run \`npm ci\` in ${peersDir} (${e.message})`);
+  process.exit(1);
+}
+
+const JWT_SECRET = randomBytes(32).toString('hex');
+const MAX_IMAGE_BYTES = 256 * 1024;
+const PAGE_SIZE = 20;  // web/app.js
+
+// ---------------------------------------------------------------------------
+// Helpers: ports, processes, a PNG, tokens.
+
+async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function startGatehouse() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-web-'));
+  const port = await freePort();
+  // The server runs under a watchdog shell that reads this script's pipe:
+  // however this script ends (a failed assertion, a closed stdout, a kill
+  // by ctest's timeout), the pipe closes, and the watchdog stops the server
+  // and deletes its data.
+  const watchdog = 'exec 3<&0 </dev/null; "$@" & server=$!; ' +
+                   '{ read -r _ <&3; kill -TERM "$server" 2>/dev/null; } & ' +
+                   'wait "$server"; status=$?; rm -rf "$DATA_DIR"; exit "$status"';
+  const child = spawn('bash', ['-c', watchdog, 'gatehouse-watchdog', gatehouseBinary, 'serve'], {
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      JWT_SECRET,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_LOGIN_PER_EMAIL: '0',
+      RATE_LIMIT_LOGIN_PER_IP: '0',
+      RATE_LIMIT_SIGNUP_PER_IP: '0',
+      MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (exited) throw new Error(`gatehouse exited (${JSON.stringify(exited)}) before serving:\n${output}`);
+    try {
+      const res = await fetch(base + '/health');
+      if (res.status === 200) break;
+    } catch (_) {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`gatehouse did not answer /health within 15 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      if (!exited) {
+        child.stdin.end();  // the watchdog's cue
+        await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// web/ as plain static files on another loopback port: the page deployed
+// away from the API, which it then finds through ?api=.
+async function startStaticServer() {
+  const types = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+                  '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const file = path.resolve(webDir, rel);
+    if (req.method !== 'GET' || !file.startsWith(webDir + path.sep) || !fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+    res.end(fs.readFileSync(file));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
+}
+
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function pngChunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+// A real RGB PNG: a violet-to-orange gradient with a pale disc, and a little
+// noise so that it is some tens of KB (the progress bar has work to show).
+function makePng(size) {
+  const raw = Buffer.alloc(size * (size * 3 + 1));
+  let seed = 12345;
+  const noise = () => {  // xorshift32: deterministic, and noisy enough not to compress
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) & 0x0f;
+  };
+  for (let y = 0; y < size; y++) {
+    const row = y * (size * 3 + 1);
+    raw[row] = 0;  // filter: none
+    for (let x = 0; x < size; x++) {
+      const t = (x + y) / (2 * size);
+      let r = 110 + 140 * t, g = 60 + 90 * t, b = 210 - 170 * t;
+      const dx = x - size * 0.5, dy = y - size * 0.42;
+      if (dx * dx + dy * dy < (size * 0.22) ** 2) { r = 250; g = 236; b = 200; }
+      const o = row + 1 + x * 3;
+      raw[o] = Math.min(255, r + noise());
+      raw[o + 1] = Math.min(255, g + noise());
+      raw[o + 2] = Math.min(255, b + noise());
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8;  // bit depth
+  ihdr[9] = 2;  // RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+// An access token exactly like the server's, signed with its secret, with
+// the given lifetime relative to now (negative: already expired).
+function accessToken(user, expiresInSeconds) {
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url({ alg: 'HS256', typ: 'JWT' });
+  const claims = b64url({ sub: user.userId, userId: user.userId, email: user.email, iat: now - 600,
+                          exp: now + expiresInSeconds, iss: 'gatehouse' });
+  const sig = createHmac('sha256', JWT_SECRET).update(`${header}.${claims}`).digest('base64url');
+  return `${header}.${claims}.${sig}`;
+}
+
+async function api(base, method, route, { json, token } = {}) {
+  const headers = {};
+  if (json !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(base + route, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+// ---------------------------------------------------------------------------
+// The fixture: one server, one browser, one page for the whole story.
+
+let gatehouse;
+let staticServer;
+let browser;
+let context;
+let page;
+let pageUrl;
+const foreignRequests = [];
+const apiCalls = [];  // "METHOD /path -> status", in order
+const apiPaths = new Set(['/signup', '/login', '/users', '/users/me', '/upload_profile_pic', '/token/refresh', '/logout']);
+const emailOf = (name) => name.normalize('NFD').replace(/[^A-Za-z ]/g, '').toLowerCase().replace(/ /g, '.') + '@example.com';
+const otherNames = ['Grace Hopper', 'Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra', 'Frances Allen',
+  'Donald Knuth', 'Margaret Hamilton', 'John Backus', 'Radia Perlman', 'Ken Thompson', 'Hedy Lamarr',
+  'Dennis Ritchie', 'Karen Spärck Jones', 'Tony Hoare', 'Adele Goldberg', 'Niklaus Wirth', 'Shafi Goldwasser',
+  'Leslie Lamport', 'Sophie Wilson', 'Claude Shannon', 'Anita Borg'];
+
+const ada = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery' };
+let adaUser;  // the User object, once signed up
+const png = makePng(160);
+const outputPng = path.join(path.resolve(outputDir), 'page.png');
+
+before(async () => {
+  assert.ok(png.length > 20 * 1024 && png.length < MAX_IMAGE_BYTES, `fixture PNG is ${png.length} bytes`);
+  gatehouse = await startGatehouse();
+  staticServer = await startStaticServer();
+
+  // The page is embedded in the binary and served at / (src/web): the story
+  // runs on gatehouse's own origin; ?api= has a test of its own below.
+  pageUrl = gatehouse.base + '/';
+  console.log(`# page: ${pageUrl}`);
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // Chromium's sandbox needs user namespaces it cannot have as root.
+    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+  });
+  context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  // Only loopback: no CDN, no fonts, nothing else. Anything else is
+  // recorded (and fails the last test) and never leaves the machine.
+  await context.route((url) => !['127.0.0.1'].includes(url.hostname) && !['data:', 'blob:'].includes(url.protocol),
+                      (route) => { foreignRequests.push(route.request().url()); return route.abort(); });
+  context.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.hostname !== '127.0.0.1') foreignRequests.push(req.url());
+  });
+  context.on('response', (res) => {
+    const url = new URL(res.url());
+    if (url.origin === gatehouse.base && res.request().method() !== 'OPTIONS' && apiPaths.has(url.pathname)) {
+      apiCalls.push(`${res.request().method()} ${url.pathname} -> ${res.status()}`);
+    }
+  });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
+
+  // Others were here first: 21 users, so that Ada is on the second page.
+  const others = await Promise.all(otherNames.map((name, i) => api(gatehouse.base, 'POST', '/signup', {
+    json: { name, email: emailOf(name), password: 'password123' },
+  })));
+  assert.deepEqual(others.map((r) => r.status), Array(21).fill(201));
+});
+
+after(async () => {
+  await browser?.close();
+  await staticServer?.stop();
+  await gatehouse?.stop();
+});
+
+const text = (selector) => page.locator(selector).innerText();
+const activeId = () => page.evaluate(() => document.activeElement && document.activeElement.id);
+
+async function login(email, password) {
+  const form = page.locator('#login-form');
+  await form.getByLabel('E-mail').fill(email);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function waitForList(count) {
+  await page.waitForFunction((n) => document.querySelectorAll('#users-list > li').length === n &&
+                                    document.getElementById('users-list').getAttribute('aria-busy') === 'false', count);
+}
+
+// Makes the next GET /users carry `token` instead of the page's own: what the
+// page sends once its access token has expired. Returns the undo.
+async function presentOnNextUsersCall(token) {
+  let used = false;
+  const matches = (url) => url.origin === gatehouse.base && url.pathname === '/users';
+  const handler = async (route) => {
+    if (used || route.request().method() !== 'GET') return route.fallback();
+    used = true;
+    await route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${token}` } });
+  };
+  await page.route(matches, handler);
+  return () => page.unroute(matches, handler);
+}
+
+// ---------------------------------------------------------------------------
+
+test('every error code the server can send has a human message in the page', () => {
+  // The codes as src/ raises them: error(error_kind::..., "<code>", ...).
+  const srcDir = path.resolve(here, '../../src');
+  const codes = new Set();
+  for (const file of fs.readdirSync(srcDir, { recursive: true })) {
+    if (!/\.[ch]pp$/.test(file)) continue;
+    const code = fs.readFileSync(path.join(srcDir, file), 'utf8');
+    for (const m of code.matchAll(/error_kind::\w+,\s*"([a-z_]+)"/g)) codes.add(m[1]);
+  }
+  assert.ok(codes.size >= 20 && codes.has('email_taken'), `found ${[...codes]}`);
+  const app = fs.readFileSync(path.join(webDir, 'app.js'), 'utf8');
+  const missing = [...codes].filter((c) => !app.includes(`case '${c}':`));
+  assert.deepEqual(missing, [], 'codes without a message in web/app.js describeError');
+});
+
+test('gatehouse serves web/ as it is in the tree, index.html at /', async () => {
+  for (const [route, file, type] of [['/', 'index.html', 'text/html'], ['/app.js', 'app.js', 'javascript'],
+                                     ['/style.css', 'style.css', 'text/css']]) {
+    const res = await fetch(gatehouse.base + route);
+    assert.equal(res.status, 200, route);
+    assert.ok(res.headers.get('content-type').includes(type), `${route}: ${res.headers.get('content-type')}`);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(path.join(webDir, file))),
+              `${route} is web/${file} (rebuild gatehouse after editing web/)`);
+  }
+});
+
+test('the page loads signed out, with labelled forms', async () => {
+  await page.goto(pageUrl);
+  await page.locator('#signed-out-view').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#signed-in-view').isVisible(), false);
+  assert.equal(await text('#api-base'), gatehouse.base);
+  // Every input has a label (getByLabel finds each one).
+  for (const [form, labels] of [['#login-form', ['E-mail', 'Password']], ['#signup-form', ['Name', 'E-mail', 'Password']]]) {
+    for (const label of labels) assert.equal(await page.locator(form).getByLabel(label, { exact: true }).count(), 1, `${form} ${label}`);
+  }
+});
+
+test('sign-up creates the account and moves on to the login form', async () => {
+  const form = page.locator('#signup-form');
+  await form.getByLabel('Name').fill(ada.name);
+  await form.getByLabel('E-mail').fill(ada.email.toUpperCase());
+  await form.getByLabel('Password', { exact: true }).fill(ada.password);
+  await form.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('#notice', { hasText: 'Account created' }).waitFor();
+  assert.equal(await text('#notice'), `Account created for ${ada.email}. Log in with your password.`);
+  // The e-mail as stored (lower-cased) is filled in; focus waits in the password field.
+  assert.equal(await page.locator('#login-email').inputValue(), ada.email);
+  assert.equal(await activeId(), 'login-password');
+  assert.ok(apiCalls.includes('POST /signup -> 201'), apiCalls.join('\n'));
+});
+
+test('sign-up errors are human messages tied to their field', async () => {
+  const form = page.locator('#signup-form');
+  await form.getByLabel('Name').fill('Someone Else');
+  await form.getByLabel('E-mail').fill(ada.email);
+  await form.getByLabel('Password', { exact: true }).fill('another password');
+  await form.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('#signup-error', { hasText: 'already exists' }).waitFor();
+  assert.equal(await text('#signup-error'), 'An account with this e-mail already exists. Log in instead.');
+  assert.equal(await page.locator('#signup-email').getAttribute('aria-invalid'), 'true');
+  assert.equal(await activeId(), 'signup-email');
+
+  await form.getByLabel('E-mail').fill('not-an-address');
+  await form.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('#signup-error', { hasText: 'valid e-mail' }).waitFor();
+  assert.equal(await text('#signup-error'), 'Enter a valid e-mail address, like ada@example.com.');
+  assert.ok(apiCalls.includes('POST /signup -> 409') && apiCalls.includes('POST /signup -> 400'), apiCalls.join('\n'));
+  await form.getByLabel('Name').fill('');
+  await form.getByLabel('E-mail').fill('');
+  await form.getByLabel('Password', { exact: true }).fill('');
+});
+
+test('a wrong password says so, on the password field', async () => {
+  await login(ada.email, 'not the password');
+  await page.locator('#login-error', { hasText: 'Wrong' }).waitFor();
+  assert.equal(await text('#login-error'), 'Wrong e-mail or password.');
+  assert.equal(await page.locator('#login-password').getAttribute('aria-invalid'), 'true');
+  assert.equal(await activeId(), 'login-password');
+});
+
+test('login shows the first page of users and keeps only the refresh token in storage', async () => {
+  await login(ada.email, ada.password);
+  await page.locator('#signed-in-view').waitFor({ state: 'visible' });
+  assert.equal(await text('#signed-in-title'), `Welcome, ${ada.name}`);
+  assert.equal(await activeId(), 'signed-in-title');
+  await waitForList(PAGE_SIZE);
+  assert.equal(await page.locator('#users-more').isVisible(), true);
+  assert.equal(await text('#my-name'), ada.name);
+  assert.equal(await text('#my-avatar'), 'AL');  // no picture yet: initials
+
+  const stored = await page.evaluate(() => ({ session: { ...sessionStorage }, local: { ...localStorage } }));
+  assert.deepEqual(Object.keys(stored.session), ['gatehouse.refresh_token']);
+  assert.match(stored.session['gatehouse.refresh_token'], /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(stored.local, {});
+  // Ada's userId for the checks below, and proof that tokens made by this
+  // test (to stand for an expired one) are the server's own kind.
+  adaUser = (await api(gatehouse.base, 'POST', '/login', { json: { email: ada.email, password: ada.password } })).body.user;
+  const me = await api(gatehouse.base, 'GET', '/users/me', { token: accessToken(adaUser, 600) });
+  assert.equal(me.status, 200, 'a token made here is accepted: the expired ones below differ only in exp');
+  assert.equal(me.body.user.userId, adaUser.userId);
+});
+
+test('uploads that the server refuses show why (415, 413)', async () => {
+  const form = page.locator('#upload-form');
+  await form.getByLabel('Picture (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('these are notes, not a picture\n') });
+  await form.getByRole('button', { name: 'Upload picture' }).click();
+  await page.locator('#upload-error', { hasText: 'not a JPEG' }).waitFor();
+  assert.equal(await text('#upload-error'), 'This file is not a JPEG, PNG, GIF or WebP image. Choose a picture in one of these formats.');
+  assert.equal(await page.locator('#upload-file').getAttribute('aria-invalid'), 'true');
+
+  const big = Buffer.concat([png, randomBytes(MAX_IMAGE_BYTES)]);
+  await form.getByLabel('Picture (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: big });
+  await form.getByRole('button', { name: 'Upload picture' }).click();
+  await page.locator('#upload-error', { hasText: 'too large' }).waitFor();
+  assert.match(await text('#upload-error'), /^This picture \(\d+ KB\) is too large for the server\. Choose a smaller one\.$/);
+  assert.ok(apiCalls.includes('POST /upload_profile_pic -> 415') && apiCalls.includes('POST /upload_profile_pic -> 413'), apiCalls.join('\n'));
+});
+
+test('a PNG uploads with the progress bar reaching 100%, and becomes the avatar', async () => {
+  // Slow uploads down (CDP network emulation) so the bar has steps to show.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+  await page.evaluate(() => {
+    window.__progressSeen = [];
+    const bar = document.getElementById('upload-progress');
+    new MutationObserver(() => window.__progressSeen.push(Number(bar.value))).observe(bar, { attributes: true, attributeFilter: ['value'] });
+  });
+  const uploadRequest = page.waitForRequest((r) => r.url() === gatehouse.base + '/upload_profile_pic' && r.method() === 'POST');
+  const form = page.locator('#upload-form');
+  await form.getByLabel('Picture (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'ada.png', mimeType: 'image/png', buffer: png });
+  await form.getByRole('button', { name: 'Upload picture' }).click();
+  await page.locator('#upload-status', { hasText: 'saved' }).waitFor();
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+
+  const body = (await uploadRequest).postDataBuffer();
+  assert.ok(body.includes('Content-Disposition: form-data; name="image"; filename="ada.png"'), 'the file goes in the part named image');
+  assert.ok(body.includes(png), 'the bytes are the PNG');
+  const seen = await page.evaluate(() => window.__progressSeen);
+  console.log(`# progress values seen: ${seen.join(', ')}`);
+  assert.equal(seen.at(-1), 100);
+  assert.ok(seen.some((v) => v > 0 && v < 100), 'the bar showed progress between 0 and 100');
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1], `progress went back: ${seen.join(', ')}`);
+  assert.equal(await page.locator('#upload-progress').evaluate((p) => p.value), 100);
+  assert.equal(await text('#upload-percent'), '100%');
+  assert.equal(await text('#upload-error'), '');
+  assert.ok(apiCalls.includes('POST /upload_profile_pic -> 200'), apiCalls.join('\n'));
+
+  const mine = page.locator('#my-avatar img');
+  await page.waitForFunction(() => { const i = document.querySelector('#my-avatar img'); return i && i.complete && i.naturalWidth > 0; });
+  assert.equal(await mine.evaluate((i) => i.naturalWidth), 160);
+  assert.ok((await mine.getAttribute('src')).startsWith(gatehouse.base + '/files/profile-images/'), 'a signed /files URL');
+});
+
+test('"Load more users" pages on, and Ada is listed with her picture', async () => {
+  await page.getByRole('button', { name: 'Load more users' }).click();
+  await waitForList(22);
+  assert.equal(await page.locator('#users-more').isVisible(), false, 'no more pages');
+  const ids = await page.locator('#users-list > li').evaluateAll((lis) => lis.map((li) => li.dataset.userId));
+  assert.equal(new Set(ids).size, 22, 'every user once');
+  const item = page.locator(`#users-list > li[data-user-id="${adaUser.userId}"]`);
+  assert.match(await item.innerText(), /Ada Lovelace\s+you\s+/);
+  await page.waitForFunction((id) => {
+    const img = document.querySelector(`#users-list > li[data-user-id="${id}"] img`);
+    return img && img.complete && img.naturalWidth > 0;
+  }, adaUser.userId);
+  assert.equal(await item.locator('img').evaluate((i) => i.naturalWidth), 160);
+  // Everyone else has initials.
+  assert.equal(await page.locator('#users-list img').count(), 1);
+  const first = page.locator('#users-list > li').first();
+  const firstName = await first.locator('.user-name').innerText();
+  const expected = firstName.split(' ')[0][0] + firstName.split(' ').at(-1)[0];
+  assert.equal(await first.locator('.avatar').innerText(), expected);
+
+  await item.scrollIntoViewIfNeeded();
+  fs.mkdirSync(path.dirname(outputPng), { recursive: true });
+  await page.screenshot({ path: outputPng, fullPage: true });
+  console.log(`# screenshot: ${outputPng}`);
+});
+
+test('an expired access token is refreshed silently and the call retried', async () => {
+  const before = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  const restore = await presentOnNextUsersCall(accessToken(adaUser, -120));
+  const from = apiCalls.length;
+  await page.getByRole('button', { name: 'Reload' }).click();
+  await waitForList(PAGE_SIZE);
+  await restore();
+  assert.deepEqual(apiCalls.slice(from), ['GET /users -> 401', 'POST /token/refresh -> 200', 'GET /users -> 200']);
+  assert.equal(await page.locator('#signed-in-view').isVisible(), true);
+  assert.equal(await text('#users-error'), '');
+  const afterRefresh = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  assert.notEqual(afterRefresh, before, 'the refresh token rotated');
+  // The used one is spent: past the reuse grace it would revoke the session.
+  assert.match(afterRefresh, /^[A-Za-z0-9_-]{43}$/);
+});
+
+test('a reload keeps the session (refresh token from sessionStorage)', async () => {
+  const from = apiCalls.length;
+  await page.reload();
+  await page.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE);
+  assert.deepEqual(apiCalls.slice(from, from + 2), ['POST /token/refresh -> 200', 'GET /users -> 200']);
+  assert.equal(await text('#my-name'), ada.name);
+});
+
+test('logout revokes the session on the server and returns to the login form', async () => {
+  const token = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#notice', { hasText: 'logged out' }).waitFor();
+  assert.equal(await text('#notice'), 'You are logged out.');
+  assert.equal(await page.locator('#signed-out-view').isVisible(), true);
+  assert.equal(await page.locator('#session-bar').isVisible(), false);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal(apiCalls.at(-1), 'POST /logout -> 204');
+  const refused = await api(gatehouse.base, 'POST', '/token/refresh', { json: { refresh_token: token } });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.body.error.code, 'invalid_refresh_token');
+});
+
+test('a refused refresh mid-session returns to the login form with the reason', async () => {
+  await login(ada.email, ada.password);
+  await waitForList(PAGE_SIZE);
+  // The session is revoked elsewhere (logout in another client), and then
+  // the access token expires.
+  const token = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  assert.equal((await api(gatehouse.base, 'POST', '/logout', { json: { refresh_token: token } })).status, 204);
+  const restore = await presentOnNextUsersCall(accessToken(adaUser, -120));
+  const from = apiCalls.length;
+  await page.getByRole('button', { name: 'Reload' }).click();
+  await page.locator('#signed-out-view').waitFor({ state: 'visible' });
+  await restore();
+  assert.deepEqual(apiCalls.slice(from), ['GET /users -> 401', 'POST /token/refresh -> 401']);
+  assert.equal(await text('#login-error'),
+               'Your session has ended (it expired, was logged out, or was used elsewhere). Log in again.');
+  assert.equal(await activeId(), 'signed-out-title');
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal(await page.locator('#users-list > li').count(), 0, 'nothing of the session is left on screen');
+});
+
+test('the page also works as static files on another origin (?api=)', async () => {
+  const other = await context.newPage();
+  await other.goto(`${staticServer.base}/?api=${encodeURIComponent(gatehouse.base + '/')}`);
+  assert.equal(await other.locator('#api-base').innerText(), gatehouse.base);
+  const form = other.locator('#login-form');
+  await form.getByLabel('E-mail').fill(ada.email);
+  await form.getByLabel('Password').fill(ada.password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await other.waitForFunction(() => document.querySelectorAll('#users-list > li').length === 20);
+  await other.waitForFunction(() => { const i = document.querySelector('#my-avatar img'); return i && i.complete && i.naturalWidth === 160; });
+  await other.goto(`${staticServer.base}/?api=ftp://example.com`);
+  assert.equal(await other.locator('#page-error').innerText(), 'The api parameter must be an http:// or https:// URL.');
+  await other.close();
+});
+
+test('an unreachable server is a clear message, not a hang', async () => {
+  const other = await context.newPage();
+  const closedPort = await freePort();
+  await other.goto(`${staticServer.base}/?api=${encodeURIComponent(`http://127.0.0.1:${closedPort}`)}`);
+  const form = other.locator('#login-form');
+  await form.getByLabel('E-mail').fill(ada.email);
+  await form.getByLabel('Password').fill(ada.password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await other.locator('#login-error', { hasText: 'Cannot reach' }).waitFor();
+  assert.equal(await other.locator('#login-error').innerText(),
+               `Cannot reach the server at http://127.0.0.1:${closedPort}. Check that it is running and try again.`);
+  await other.close();
+});
+
+test('the page requested nothing but loopback', () => {
+  assert.deepEqual(foreignRequests, []);
+});
