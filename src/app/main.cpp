@@ -1,9 +1,10 @@
-// gatehouse: the command line. Subcommands: serve (default), migrate, doctor.
+// gatehouse: the command line. Subcommands: serve (default), migrate, doctor, users.
 // With AWS_LAMBDA_RUNTIME_API set (inside Lambda, where this binary is
 // `bootstrap`) it serves Runtime API invocations instead.
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "app/doctor.hpp"
+#include "app/users_command.hpp"
 #include "base/log.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/runtime_loop.hpp"
@@ -122,11 +123,24 @@ int main(int argc, char** argv) {
                          "Items per storage request: DynamoDB Scan, S3 ListObjectsV2, SQLite query (default 500)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
   doctor_cmd->footer(std::string(app::doctor_help));
+  app::users_cli users_cmd(cli);  // users list|get|delete, with their options (app/users_command)
   cli.set_version_flag("--version", "gatehouse 0.1.0");
+  // Set last: a subcommand added after it would inherit it.
+  cli.footer(R"(Configuration is read from environment variables (README, "Configuration"):
+DATA_DIR for the embedded store, or USERS_TABLE / PROFILE_IMAGES_BUCKET with
+AWS_REGION for DynamoDB and S3. Every command uses the same store.
+Examples:
+  gatehouse                          serve on 127.0.0.1:3000 (HOST, PORT)
+  gatehouse migrate --create-tables
+  gatehouse doctor --repair
+  gatehouse users list --json
+  gatehouse users delete ada@example.com
+Run `gatehouse <command> --help` for a command's options and exit codes.)");
   CLI11_PARSE(cli, argc, argv);
 
   // Doctor reports a bad configuration itself, as one of its checks.
   if (doctor_cmd->parsed()) return app::doctor_command(env, doctor);
+  if (users_cmd.parsed()) return users_cmd.run(env);
 
   app::config cfg;
   try {

@@ -112,7 +112,10 @@ async function startGatehouse() {
     async stop() {
       if (!exited) {
         child.stdin.end();  // the watchdog's cue
-        await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
+        let timer;
+        const timeout = new Promise((r) => { timer = setTimeout(r, 5000); });
+        await Promise.race([once(child, 'exit'), timeout]);
+        clearTimeout(timer);  // a pending timer would keep the test alive 5 s
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
