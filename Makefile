@@ -80,15 +80,33 @@ STAGE ?= dev
 deploy: package peers
 	cd deploy && ../tests/peers/node_modules/.bin/serverless deploy --stage $(STAGE) $(if $(REGION),--region $(REGION))
 
-# Lambda cold start and peak RSS (bench/, docs/BENCHMARKS.md): the packaged
-# bootstrap spawned 20 times against the tests' Runtime API emulator, then
-# 100 mixed invocations. Builds only the benchmark (and gatehouse, as its
-# fallback) in $(BUILD_DIR), plus the package; the run itself takes about a
-# second. Raw results: bench/results/lambda_cold_start.json.
-.PHONY: bench
-bench: configure package
-	@cmake --build --preset $(PRESET) -j $(JOBS) --target lambda_cold_start
-	@$(BUILD_DIR)/bin/lambda_cold_start
+# Benchmarks (issue 7; bench/, docs/BENCHMARKS.md): Gatehouse against the
+# Node.js/Express original (bench/express-original) on the same dynalite and
+# s3rver, in one run: Lambda cold start and peak RSS (bench/lambda_cold_start,
+# 20 spawns + 100 invocations each), local HTTP with wrk, GET /health under
+# POST /login saturation, the micro-benchmarks when bench/ builds them. Prints
+# one table, writes bench/results/*.json (not committed) and the chart
+# docs/benchmarks.png. Builds only what it runs: gatehouse, lambda_cold_start
+# and micro_benchmarks in $(BUILD_DIR), plus the package; the run takes four
+# to five minutes. `make bench-smoke` is the same with tiny durations (about
+# 35 s; its results go to bench/results/smoke/, the chart is left alone).
+EXPRESS_STAMP := bench/express-original/node_modules/.package-lock.json
+
+$(EXPRESS_STAMP): bench/express-original/package-lock.json | deps
+	cd bench/express-original && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: bench bench-smoke bench-build
+bench-build: configure package peers $(EXPRESS_STAMP)
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target gatehouse lambda_cold_start
+	@if grep -q 'micro_benchmarks' bench/CMakeLists.txt; then \
+	  cmake --build --preset $(PRESET) -j $(JOBS) --target micro_benchmarks; fi
+
+bench: bench-build
+	@node bench/run.mjs --build-dir $(BUILD_DIR)
+
+bench-smoke: bench-build
+	@node bench/run.mjs --smoke --build-dir $(BUILD_DIR)
 
 # libFuzzer targets (tests/fuzz, preset `fuzz`: clang-14, ASan + UBSan, in
 # build/fuzz). `make fuzz SECONDS=N` runs each target N seconds (default 60)

@@ -1,7 +1,11 @@
-// Lambda cold start and memory (issue 4's benchmarks): the gatehouse
-// binary spawned as Lambda spawns `bootstrap` (no arguments,
+// Lambda cold start and memory (issues 4 and 7): the gatehouse binary
+// spawned as Lambda spawns `bootstrap` (no arguments,
 // AWS_LAMBDA_RUNTIME_API in the environment), against the test suite's
-// Runtime API emulator running in this process.
+// Runtime API emulator running in this process. `--command` (with `--arg`,
+// `--env`, `--label`) spawns anything else the same way, e.g. the
+// Node.js/Express original's runtime loop (issue 7, bench/run.mjs):
+//   lambda_cold_start --label original --command node
+//       --arg bench/express-original/runtime.js --env USERS_TABLE=... ...
 //
 //  - Cold start, N spawns (default 20, after one untimed warm-up so every
 //    timed spawn finds the binary in the page cache): from just before
@@ -26,6 +30,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,15 +74,23 @@ constexpr double target_peak_rss_mib = 16.0;
 
 // ---------------------------------------------------------------- the child
 
-// The binary as Lambda starts it: argv = {path}, only `env` in the
+// What to spawn: an executable (an absolute or relative path, never looked
+// up on PATH here) and its arguments after argv[0].
+struct command_line {
+  fs::path executable;
+  std::vector<std::string> args;
+};
+
+// The binary as Lambda starts it: argv = {path, args...}, only `env` in the
 // environment, stdout and stderr appended to `log_path`. Killed on
-// destruction if still running.
+// destruction if still running, and by the kernel if this process dies
+// first (PR_SET_PDEATHSIG), so an interrupted run leaves nothing behind.
 class child_process {
  public:
-  child_process(const fs::path& binary, const std::map<std::string, std::string>& env, const fs::path& log_path) {
+  child_process(const command_line& cmd, const std::map<std::string, std::string>& env, const fs::path& log_path) {
     // Everything is built before fork: only async-signal-safe calls after it
     // (this process has the emulator's threads).
-    const std::string path = binary.string();
+    const std::string path = cmd.executable.string();
     std::vector<std::string> env_strings;
     env_strings.reserve(env.size());
     for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
@@ -85,13 +98,18 @@ class child_process {
     envp.reserve(env.size() + 1);
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
-    std::vector<char*> argv{const_cast<char*>(path.c_str()), nullptr};
+    std::vector<char*> argv{const_cast<char*>(path.c_str())};
+    for (const auto& a : cmd.args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const pid_t parent = ::getpid();
     const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log_path.string());
 
     started_ = clock_type::now();
     const pid_t pid = ::fork();
     if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
       ::dup2(log_fd, 1);  // dup2 clears O_CLOEXEC on the copies
       ::dup2(log_fd, 2);
       ::execve(argv[0], argv.data(), envp.data());
@@ -222,19 +240,28 @@ gatehouse::testing::invocation_result await_result(const runtime_emulator& emu, 
   while (clock_type::now() < deadline) {
     if (auto result = emu.wait_result(id, 20ms)) return *result;
     if (auto code = child.exited())
-      throw std::runtime_error("gatehouse exited with status " + std::to_string(*code) + "; log:\n" + file_text(log));
+      throw std::runtime_error("the process exited with status " + std::to_string(*code) + "; log:\n" + file_text(log));
   }
   throw std::runtime_error("no answer to invocation " + id + " within 10 s; log:\n" + file_text(log));
 }
 
 const v2_request health_request{.method = "GET", .path = "/health"};
 
-std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const fs::path& data_dir) {
-  return {{"AWS_LAMBDA_RUNTIME_API", emu.address()},
-          {"DATA_DIR", data_dir.string()},
-          {"JWT_SECRET", gatehouse::testing::test_jwt_secret},
-          {"LOG_LEVEL", "info"},
-          {"PATH", "/usr/bin:/bin"}};
+// What to run and with which environment, besides the per-spawn part.
+struct spawn_spec {
+  command_line cmd;
+  std::map<std::string, std::string> extra_env;  // --env K=V, applied last
+};
+
+std::map<std::string, std::string> lambda_env(const spawn_spec& spec, const runtime_emulator& emu,
+                                              const fs::path& data_dir) {
+  std::map<std::string, std::string> env{{"AWS_LAMBDA_RUNTIME_API", emu.address()},
+                                         {"DATA_DIR", data_dir.string()},
+                                         {"JWT_SECRET", gatehouse::testing::test_jwt_secret},
+                                         {"LOG_LEVEL", "info"},
+                                         {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
+  for (const auto& [k, v] : spec.extra_env) env[k] = v;
+  return env;
 }
 
 // ---------------------------------------------------------------- statistics
@@ -277,13 +304,13 @@ struct cold_sample {
 
 // One spawn: a fresh emulator and DATA_DIR, a GET /health queued before the
 // process exists, so its first GET /next is answered at once.
-cold_sample cold_spawn(const fs::path& binary) {
+cold_sample cold_spawn(const spawn_spec& spec) {
   temp_dir dir;
   fs::create_directories(dir.path() / "data");
   runtime_emulator emu;
   const std::string id = emu.enqueue(to_event(health_request, 0));
-  const fs::path log = dir.path() / "gatehouse.log";
-  child_process child(binary, lambda_env(emu, dir.path() / "data"), log);
+  const fs::path log = dir.path() / "child.log";
+  child_process child(spec.cmd, lambda_env(spec, emu, dir.path() / "data"), log);
 
   const answer a = to_answer(await_result(emu, child, id, log));
   if (a.status != 200) throw std::runtime_error("GET /health answered " + std::to_string(a.status) + ": " + a.body);
@@ -313,28 +340,31 @@ struct memory_result {
 // health, signup, login, users, users/me, upload (a 1x1 PNG as a base64
 // multipart body), users/me (with the signed image URL), health, login
 // again, users. Each cycle signs up a new user, so the list grows.
-memory_result serve_mix(const fs::path& binary, int count) {
+memory_result serve_mix(const spawn_spec& spec, int count) {
   temp_dir dir;
   fs::create_directories(dir.path() / "data");
   runtime_emulator emu;
-  auto env = lambda_env(emu, dir.path() / "data");
+  auto env = lambda_env(spec, emu, dir.path() / "data");
   // bcrypt at its minimum cost so the signups and logins take milliseconds,
   // not a quarter second each; its memory (a 4 KiB state) does not depend
   // on the cost. The cold-start spawns run with the default cost (they
   // never hash).
   env["BCRYPT_COST"] = "4";
-  const fs::path log = dir.path() / "gatehouse.log";
+  const fs::path log = dir.path() / "child.log";
   const auto started = clock_type::now();
-  child_process child(binary, env, log);
+  child_process child(spec.cmd, env, log);
 
   memory_result m;
   std::string token;
   const std::string password = "correct horse battery";
   const std::string png = gatehouse::testing::sample_png();
+  // The users it signs up are new to whatever store the process uses (a
+  // shared DynamoDB table too), whatever ran before.
+  const std::string run_tag = gatehouse::crypto::to_hex(gatehouse::crypto::random_bytes(4));
 
   for (int i = 0; i < count; ++i) {
     const int cycle = i / 10;
-    const std::string email = "bench" + std::to_string(cycle) + "@example.com";
+    const std::string email = "bench-" + run_tag + "-" + std::to_string(cycle) + "@example.com";
     const std::string credentials = R"({"email":")" + email + R"(","password":")" + password + R"("})";
     const gatehouse::testing::header_list json_type{{"content-type", "application/json"}};
     const gatehouse::testing::header_list bearer{{"authorization", "Bearer " + token}};
@@ -385,7 +415,7 @@ memory_result serve_mix(const fs::path& binary, int count) {
   }
   m.wall_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
 
-  if (auto code = child.exited()) throw std::runtime_error("gatehouse exited with status " + std::to_string(*code));
+  if (auto code = child.exited()) throw std::runtime_error("the process exited with status " + std::to_string(*code));
   const auto hwm = proc_status_kib(child.pid(), "VmHWM");
   const auto rss = proc_status_kib(child.pid(), "VmRSS");
   if (!hwm || !rss) throw std::runtime_error("cannot read /proc/" + std::to_string(child.pid()) + "/status");
@@ -453,8 +483,13 @@ int main(int argc, char** argv) {
   const fs::path source_dir = GATEHOUSE_SOURCE_DIR;
   const fs::path packaged = source_dir / "build/lambda-package/bin/gatehouse";
 
-  CLI::App app{"Lambda cold start and peak RSS of the gatehouse binary, through a Runtime API emulator"};
+  CLI::App app{"Lambda cold start and peak RSS of the gatehouse binary (or of --command), through a Runtime API "
+               "emulator"};
   std::string binary_arg;
+  std::string command_arg;
+  std::vector<std::string> extra_args;
+  std::vector<std::string> env_args;
+  std::string label = "gatehouse";
   int spawns = 20;
   int invocations = 100;
   std::string out = (source_dir / "bench/results/lambda_cold_start.json").string();
@@ -465,11 +500,49 @@ int main(int argc, char** argv) {
   app.add_option("--invocations", invocations, "invocations served before reading peak RSS")
       ->check(CLI::Range(1, 100000));
   app.add_option("--out", out, "where to write the JSON results");
+  app.add_option("--command", command_arg,
+                 "spawn this instead of a gatehouse binary: a path, or a name looked up on PATH (e.g. node)")
+      ->excludes("binary");
+  app.add_option("--arg", extra_args, "an argument for --command (repeatable, in order; --arg=-x for a dash)")
+      ->allow_extra_args(false);
+  app.add_option("--env", env_args, "K=V added to the child's environment (repeatable; overrides the defaults)")
+      ->allow_extra_args(false);
+  app.add_option("--label", label, "the name printed and written to the results (default: gatehouse)");
   CLI11_PARSE(app, argc, argv);
+
+  spawn_spec spec;
+  std::vector<std::string> env_names;
+  for (const auto& kv : env_args) {
+    const auto eq = kv.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      std::cerr << "--env expects K=V, got '" << kv << "'\n";
+      return 2;
+    }
+    spec.extra_env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    env_names.push_back(kv.substr(0, eq));
+  }
+  if (!extra_args.empty() && command_arg.empty()) {
+    std::cerr << "--arg needs --command\n";
+    return 2;
+  }
 
   fs::path binary;
   std::string note;
-  if (!binary_arg.empty()) {
+  if (!command_arg.empty()) {
+    binary = command_arg;
+    if (command_arg.find('/') == std::string::npos) {
+      // As execvp would, but resolved here, before fork.
+      const char* path = std::getenv("PATH");
+      std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+      for (std::string dir; std::getline(dirs, dir, ':');) {
+        if (dir.empty()) continue;
+        if (::access((fs::path(dir) / command_arg).c_str(), X_OK) == 0) {
+          binary = fs::path(dir) / command_arg;
+          break;
+        }
+      }
+    }
+  } else if (!binary_arg.empty()) {
     binary = binary_arg;
   } else if (fs::exists(packaged)) {
     binary = packaged;
@@ -483,20 +556,31 @@ int main(int argc, char** argv) {
     std::cerr << "not an executable: " << binary << "\n";
     return 2;
   }
+  spec.cmd = {binary, extra_args};
+  // Issue 4's targets are about the gatehouse binary; another command's
+  // run reports its figures and leaves the comparison to bench/run.mjs.
+  const bool own_targets = command_arg.empty();
 
   try {
     const json::object machine = machine_description();
-    std::printf("gatehouse Lambda cold start: %s (%.1f MiB)\n", binary.c_str(),
+    std::string shown = binary.string();
+    for (const auto& a : extra_args) shown += " " + a;
+    std::printf("%s Lambda cold start: %s (%.1f MiB executable)\n", label.c_str(), shown.c_str(),
                 static_cast<double>(fs::file_size(binary)) / (1024.0 * 1024.0));
+    if (!env_names.empty()) {
+      std::string names;
+      for (const auto& n : env_names) names += (names.empty() ? "" : " ") + n;
+      std::printf("  extra environment: %s\n", names.c_str());
+    }
     if (!note.empty()) std::printf("  %s\n", note.c_str());
     std::printf("  machine: %s, %u CPUs, %s, load %s\n", machine.at("cpu").as_string().c_str(),
                 static_cast<unsigned>(machine.at("nproc").as_int64()), machine.at("kernel").as_string().c_str(),
                 machine.at("loadavg_at_start").as_string().c_str());
 
-    (void)cold_spawn(binary);  // warm-up: page cache, untimed
+    (void)cold_spawn(spec);  // warm-up: page cache, untimed
     std::vector<double> first_next, first_response, rss_after_first, on_cpu, preempted;
     for (int i = 0; i < spawns; ++i) {
-      const cold_sample s = cold_spawn(binary);
+      const cold_sample s = cold_spawn(spec);
       first_next.push_back(s.first_next_ms);
       first_response.push_back(s.first_response_ms);
       rss_after_first.push_back(s.rss_after_first_mib);
@@ -510,22 +594,27 @@ int main(int argc, char** argv) {
     const summary rss_first_s = summarize(rss_after_first);
     const summary on_cpu_s = summarize(on_cpu);
     const summary preempted_s = summarize(preempted);
-    const memory_result mem = serve_mix(binary, invocations);
+    const memory_result mem = serve_mix(spec, invocations);
 
     const bool next_met = next_s.median < target_first_next_median_ms;
     const bool rss_met = mem.vm_hwm_mib < target_peak_rss_mib;
     const std::string heading = std::to_string(spawns) + " spawns (after 1 untimed warm-up)";
     std::printf("\n  %-36s %8s %8s %8s %8s\n", heading.c_str(), "min", "median", "p90", "max");
     print_row("spawn -> first GET /next (ms)", next_s,
-              "target: median < " + fixed(target_first_next_median_ms, 0) + " ms, " + (next_met ? "met" : "MISSED"));
+              own_targets ? "target: median < " + fixed(target_first_next_median_ms, 0) + " ms, " +
+                                (next_met ? "met" : "MISSED")
+                          : "");
     print_row("spawn -> first response (ms)", response_s, "(GET /health)");
     if (!on_cpu.empty()) {
       print_row("on-CPU time to first response (ms)", on_cpu_s, "(/proc/<pid>/sched: the binary's own cost)");
       print_row("preemptions before it", preempted_s, "(CPU contention from other work)");
     }
     print_row("peak RSS at first response (MiB)", rss_first_s, "");
-    std::printf("\n  peak RSS (VmHWM) after %d mixed invocations: %s MiB   target: < %s MiB, %s\n", mem.invocations,
-                fixed(mem.vm_hwm_mib).c_str(), fixed(target_peak_rss_mib, 0).c_str(), rss_met ? "met" : "MISSED");
+    std::printf("\n  peak RSS (VmHWM) after %d mixed invocations: %s MiB", mem.invocations,
+                fixed(mem.vm_hwm_mib).c_str());
+    if (own_targets)
+      std::printf("   target: < %s MiB, %s", fixed(target_peak_rss_mib, 0).c_str(), rss_met ? "met" : "MISSED");
+    std::printf("\n");
     std::printf("  (RSS at the end %s MiB; the %d invocations took %s s with BCRYPT_COST=4)\n",
                 fixed(mem.vm_rss_mib).c_str(), mem.invocations, fixed(mem.wall_seconds).c_str());
 
@@ -534,8 +623,11 @@ int main(int argc, char** argv) {
     const auto samples = [](const std::vector<double>& v) { return json::value_from(v); };
     json::object doc{
         {"benchmark", "lambda_cold_start"},
+        {"label", label},
         {"when", utc_now()},
         {"binary", binary.string()},
+        {"args", json::value_from(extra_args)},
+        {"extra_env_names", json::value_from(env_names)},
         {"binary_bytes", fs::file_size(binary)},
         {"binary_note", note},
         {"machine", machine},
@@ -562,9 +654,12 @@ int main(int argc, char** argv) {
           {"vm_hwm_mib", mem.vm_hwm_mib},
           {"vm_rss_end_mib", mem.vm_rss_mib},
           {"wall_seconds", mem.wall_seconds}}},
-        {"targets",
-         {{"first_next_median_ms", {{"target", target_first_next_median_ms}, {"met", next_met}}},
-          {"peak_rss_mib", {{"target", target_peak_rss_mib}, {"met", rss_met}}}}}};
+        // Issue 4's targets, for the gatehouse binary only (null otherwise).
+        {"targets", own_targets ? json::value(json::object{
+                                      {"first_next_median_ms",
+                                       {{"target", target_first_next_median_ms}, {"met", next_met}}},
+                                      {"peak_rss_mib", {{"target", target_peak_rss_mib}, {"met", rss_met}}}})
+                                : json::value()}};
     const fs::path out_path(out);
     if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path());
     std::ofstream(out_path) << json::serialize(doc) << "\n";
