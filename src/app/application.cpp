@@ -1,5 +1,7 @@
 #include "app/application.hpp"
 
+#include "app/store_settings.hpp"
+
 #include "api/routes.hpp"
 #include "auth/jwt.hpp"
 #include "auth/login_limits.hpp"
@@ -114,28 +116,15 @@ struct application::parts {
     return std::string(crypto::as_bytes(crypto::hmac_sha256(jwt_secret, purpose)));
   }
 
-  void build_aws(const config& cfg, const env_lookup& env) {
-    aws::http_client_options http_options;
-    http_options.connect_timeout = std::chrono::milliseconds(cfg.aws.connect_timeout_ms);
-    http_options.request_timeout = std::chrono::milliseconds(cfg.aws.request_timeout_ms);
-    if (cfg.aws.ssl_cert_file) http_options.ca_file = *cfg.aws.ssl_cert_file;
-    http = std::make_unique<aws::http_client>(http_options);
-    credentials = aws::make_default_credentials(env, *http, system_now);
-    aws::retry_policy retries;
-    retries.max_attempts = cfg.aws.max_attempts;
-    // No attempt may start once the last one could not finish in time:
-    // a storage call then ends (503) within AWS_TOTAL_TIMEOUT_MS.
-    retries.total_budget = std::chrono::milliseconds(
-        std::max<std::int64_t>(0, cfg.aws.total_timeout_ms - cfg.aws.request_timeout_ms));
-    aws_client = std::make_unique<aws::aws_client>(*http, *credentials, retries, system_now);
-  }
+  void build_aws(const config& cfg, const env_lookup& env) { plumbing = make_aws_plumbing(cfg, env, system_now); }
 
   // JWT_SECRET_ARN: AWSCURRENT and AWSPREVIOUS, fetched once here and kept
   // for the life of the process. Any failure stops the start with one
   // line naming the variable and the reason, never the value.
   secrets::jwt_secrets fetch_jwt_secrets(const config& cfg) {
     secrets::secrets_manager_client client(
-        *aws_client, endpoint_for(cfg.aws.secrets_manager_endpoint, "secretsmanager", cfg.aws.region), cfg.aws.region);
+        *plumbing.client, endpoint_for(cfg.aws.secrets_manager_endpoint, "secretsmanager", cfg.aws.region),
+        cfg.aws.region);
     try {
       auto fetched = secrets::fetch_jwt_secrets(client, *cfg.aws.jwt_secret_arn);
       log::info("JWT secret fetched from Secrets Manager",
@@ -150,24 +139,17 @@ struct application::parts {
     }
   }
 
-  static aws::endpoint endpoint_for(const std::optional<std::string>& url, std::string_view service,
-                                    const std::string& region) {
-    return url ? *aws::parse_endpoint(*url) : aws::regional_endpoint(service, region);  // validated by config
-  }
-
   void build_user_store(const config& cfg) {
     if (cfg.aws.users_table) {
-      dynamodb = std::make_unique<dynamodb::dynamodb_client>(
-          *aws_client, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
-      user_tables = dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table,
-                                          cfg.aws.refresh_tokens_table, cfg.aws.rate_limits_table};
+      dynamodb = make_dynamodb_client(cfg, *plumbing.client);
+      user_tables = user_tables_of(cfg);
       users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now);
       token_store = std::make_unique<dynamodb::dynamodb_token_store>(*dynamodb, user_tables.tokens);
       limiter = std::make_unique<dynamodb::dynamodb_rate_limiter>(*dynamodb, user_tables.limits);
       return;
     }
     // Creates or upgrades the schema: `make run` on a fresh clone just works.
-    auto db = sqlite::database::open(cfg.data_dir / "gatehouse.db");
+    auto db = sqlite::database::open(database_file_of(cfg));
     users = std::make_unique<sqlite::sqlite_user_store>(db);
     token_store = std::make_unique<sqlite::sqlite_token_store>(db);
     limiter = std::make_unique<sqlite::sqlite_rate_limiter>(std::move(db));
@@ -175,13 +157,7 @@ struct application::parts {
 
   void build_object_store(const config& cfg) {
     if (cfg.aws.images_bucket) {
-      s3::bucket_settings b;
-      b.bucket = *cfg.aws.images_bucket;
-      b.region = cfg.aws.region;
-      b.service_endpoint = endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region);
-      b.url_ttl = std::chrono::seconds(cfg.image_url_ttl_seconds);
-      b.server_side_encryption = cfg.aws.s3_server_side_encryption;
-      images = std::make_unique<s3::s3_object_store>(*aws_client, std::move(b), system_now);
+      images = std::make_unique<s3::s3_object_store>(*plumbing.client, bucket_settings_of(cfg), system_now);
       return;
     }
     auto files = std::make_unique<files::file_object_store>(
@@ -200,9 +176,7 @@ struct application::parts {
   std::unique_ptr<auth::jwt_codec> tokens;  // signs with jwt_secret; also verifies with AWSPREVIOUS
 
   // Present only when an AWS backend is configured.
-  std::unique_ptr<aws::http_client> http;
-  std::unique_ptr<aws::credentials_provider> credentials;
-  std::unique_ptr<aws::aws_client> aws_client;
+  aws_plumbing plumbing;
   std::unique_ptr<dynamodb::dynamodb_client> dynamodb;
   dynamodb::user_tables user_tables;
 

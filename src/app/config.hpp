@@ -37,6 +37,7 @@ struct config {
   std::vector<std::string> cors_origins{"*"};
   log::level log_level = log::level::info;
   std::string public_url;  // default http://<host>:<port>
+  std::size_t io_threads = 0;      // 0: one per core
   std::size_t worker_threads = 0;  // 0: derived from the core count
   // RATE_LIMIT_LOGIN_PER_EMAIL, RATE_LIMIT_LOGIN_PER_IP, RATE_LIMIT_SIGNUP_PER_IP.
   auth::limit_settings rate_limits;

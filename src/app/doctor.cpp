@@ -1,5 +1,7 @@
 #include "app/doctor.hpp"
 
+#include "app/store_settings.hpp"
+
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
@@ -113,10 +115,6 @@ class printer final : public users::integrity_report {
   std::FILE* out_;
   std::size_t fails_ = 0, warnings_ = 0, repaired_ = 0;
 };
-
-aws::endpoint endpoint_for(const std::optional<std::string>& url, std::string_view service, const std::string& region) {
-  return url ? *aws::parse_endpoint(*url) : aws::regional_endpoint(service, region);  // validated by load_config
-}
 
 // How far the service's clock (its Date header) is from ours, in seconds;
 // nullopt when it sent no usable Date. An unsigned GET: any answer, a 403
@@ -254,7 +252,7 @@ std::string describe(const config& cfg) {
                           ? "users in DynamoDB table " + *cfg.aws.users_table + " (claims in " +
                                 cfg.aws.users_email_table + ") at " +
                                 endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region).authority()
-                          : "users in SQLite at " + (cfg.data_dir / "gatehouse.db").string();
+                          : "users in SQLite at " + database_file_of(cfg).string();
   std::string images = cfg.aws.images_bucket
                            ? "images in S3 bucket " + *cfg.aws.images_bucket + " at " +
                                  endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region).authority()
@@ -264,28 +262,16 @@ std::string describe(const config& cfg) {
 
 int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o, printer& p) {
   // AWS plumbing, as the composition root builds it.
-  std::unique_ptr<aws::http_client> http;
-  std::unique_ptr<aws::credentials_provider> credentials;
-  std::unique_ptr<aws::aws_client> aws_client;
+  aws_plumbing plumbing;
   const bool uses_aws = cfg.aws.users_table || cfg.aws.images_bucket;
   if (uses_aws) {
-    aws::http_client_options http_options;
-    http_options.connect_timeout = std::chrono::milliseconds(cfg.aws.connect_timeout_ms);
-    http_options.request_timeout = std::chrono::milliseconds(cfg.aws.request_timeout_ms);
-    if (cfg.aws.ssl_cert_file) http_options.ca_file = *cfg.aws.ssl_cert_file;
-    http = std::make_unique<aws::http_client>(http_options);
-    credentials = aws::make_default_credentials(env, *http, system_now);
+    plumbing = make_aws_plumbing(cfg, env, system_now);
     try {
-      (void)credentials->get();
+      (void)plumbing.credentials->get();
     } catch (const std::exception& e) {
       p.line(check_status::fail, "config", std::string("AWS credentials: ") + e.what());
       return doctor_exit_config;
     }
-    aws::retry_policy retries;
-    retries.max_attempts = cfg.aws.max_attempts;
-    retries.total_budget = std::chrono::milliseconds(
-        std::max<std::int64_t>(0, cfg.aws.total_timeout_ms - cfg.aws.request_timeout_ms));
-    aws_client = std::make_unique<aws::aws_client>(*http, *credentials, retries, system_now);
 
     // Reachability and clocks first: with a clock 15 minutes off, every
     // signed call below would fail as if the service were down.
@@ -297,7 +283,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
     for (const auto& [service, ep] : services) {
       std::optional<std::int64_t> skew;
       try {
-        skew = clock_skew(*http, ep);
+        skew = clock_skew(*plumbing.http, ep);
       } catch (const aws::transport_error& e) {
         p.line(check_status::fail, "storage." + service, ep.authority() + " unreachable: " + e.what());
         return doctor_exit_unreachable;
@@ -311,22 +297,15 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   std::unique_ptr<dynamodb::dynamodb_client> dynamodb;
   std::unique_ptr<users::user_integrity> users;
   if (cfg.aws.users_table) {
-    dynamodb = std::make_unique<dynamodb::dynamodb_client>(
-        *aws_client, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
-    users = std::make_unique<dynamodb::dynamodb_integrity>(
-        *dynamodb,
-        dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table, cfg.aws.refresh_tokens_table,
-                              cfg.aws.rate_limits_table},
-        system_now, o.page_size);
+    dynamodb = make_dynamodb_client(cfg, *plumbing.client);
+    users = std::make_unique<dynamodb::dynamodb_integrity>(*dynamodb, user_tables_of(cfg), system_now, o.page_size);
   } else {
-    const fs::path file = cfg.data_dir / "gatehouse.db";
-    std::error_code ec;
-    // Never created here: a wrong DATA_DIR must not look like an empty store.
-    if (!fs::is_regular_file(file, ec)) {
+    const fs::path file = database_file_of(cfg);
+    auto db = existing_database(cfg);
+    if (!db) {
       p.line(check_status::fail, "storage.sqlite", "no database at " + file.string() + " (is DATA_DIR right?)");
       return doctor_exit_unreachable;
     }
-    auto db = std::make_shared<sqlite::database>(file, 2);
     try {
       (void)db->acquire();
     } catch (const error&) {
@@ -341,13 +320,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   // Images.
   std::unique_ptr<images::object_inventory> objects;
   if (cfg.aws.images_bucket) {
-    s3::bucket_settings b;
-    b.bucket = *cfg.aws.images_bucket;
-    b.region = cfg.aws.region;
-    b.service_endpoint = endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region);
-    b.url_ttl = std::chrono::seconds(cfg.image_url_ttl_seconds);
-    b.server_side_encryption = cfg.aws.s3_server_side_encryption;
-    objects = std::make_unique<s3::s3_inventory>(*aws_client, std::move(b), system_now, o.page_size);
+    objects = std::make_unique<s3::s3_inventory>(*plumbing.client, bucket_settings_of(cfg), system_now, o.page_size);
   } else {
     objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
   }

@@ -36,12 +36,14 @@ int serve(const app::config& cfg) {
   server::server_options options;
   options.host = cfg.host;
   options.port = cfg.port;
+  options.io_threads = cfg.io_threads ? cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
   options.worker_threads = cfg.worker_threads ? cfg.worker_threads : default_worker_threads();
   server::server srv(application.pipeline(), options);
   const unsigned short port = srv.listen();
   log::info("listening", {{"address", cfg.host},
                           {"port", port},
                           {"data_dir", cfg.data_dir.string()},
+                          {"io_threads", options.io_threads},
                           {"workers", options.worker_threads}});
   srv.run();
   return 0;

@@ -1,5 +1,7 @@
 #include "app/users_command.hpp"
 
+#include "app/store_settings.hpp"
+
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
@@ -127,9 +129,6 @@ std::int64_t system_now() {
       .count();
 }
 
-aws::endpoint endpoint_for(const std::optional<std::string>& url, std::string_view service, const std::string& region) {
-  return url ? *aws::parse_endpoint(*url) : aws::regional_endpoint(service, region);  // validated by load_config
-}
 
 // A stored value on one terminal line: control characters (tabs and line
 // breaks included, which would break the columns) become spaces.
@@ -176,9 +175,7 @@ class progress_line {
 // The store clients a command needs, built as `gatehouse doctor` builds
 // them (and never creating anything).
 struct stores {
-  std::unique_ptr<aws::http_client> http;
-  std::unique_ptr<aws::credentials_provider> credentials;
-  std::unique_ptr<aws::aws_client> aws;
+  aws_plumbing plumbing;
   std::unique_ptr<dynamodb::dynamodb_client> dynamodb;
   std::unique_ptr<users::user_store> users;
   std::unique_ptr<users::user_admin> admin;
@@ -191,39 +188,25 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
   const bool aws_users = cfg.aws.users_table.has_value();
   const bool aws_images = with_images && cfg.aws.images_bucket.has_value();
   if (aws_users || aws_images) {
-    aws::http_client_options http_options;
-    http_options.connect_timeout = std::chrono::milliseconds(cfg.aws.connect_timeout_ms);
-    http_options.request_timeout = std::chrono::milliseconds(cfg.aws.request_timeout_ms);
-    if (cfg.aws.ssl_cert_file) http_options.ca_file = *cfg.aws.ssl_cert_file;
-    s.http = std::make_unique<aws::http_client>(http_options);
-    s.credentials = aws::make_default_credentials(env, *s.http, system_now);
+    s.plumbing = make_aws_plumbing(cfg, env, system_now);
     try {
-      (void)s.credentials->get();
+      (void)s.plumbing.credentials->get();
     } catch (const std::exception& e) {
       throw command_failure(users_exit_config, std::string("AWS credentials: ") + e.what());
     }
-    aws::retry_policy retries;
-    retries.max_attempts = cfg.aws.max_attempts;
-    retries.total_budget = std::chrono::milliseconds(
-        std::max<std::int64_t>(0, cfg.aws.total_timeout_ms - cfg.aws.request_timeout_ms));
-    s.aws = std::make_unique<aws::aws_client>(*s.http, *s.credentials, retries, system_now);
   }
 
   if (aws_users) {
-    s.dynamodb = std::make_unique<dynamodb::dynamodb_client>(
-        *s.aws, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
-    const dynamodb::user_tables tables{*cfg.aws.users_table, cfg.aws.users_email_table,
-                                       cfg.aws.refresh_tokens_table, cfg.aws.rate_limits_table};
+    s.dynamodb = make_dynamodb_client(cfg, *s.plumbing.client);
+    const dynamodb::user_tables tables = user_tables_of(cfg);
     s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, tables, system_now);
     s.admin = std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, tables, system_now, page_size);
   } else {
-    const fs::path file = cfg.data_dir / "gatehouse.db";
-    std::error_code ec;
-    // Never created here: a wrong DATA_DIR must not look like an empty store.
-    if (!fs::is_regular_file(file, ec))
+    const fs::path file = database_file_of(cfg);
+    auto db = existing_database(cfg);
+    if (!db)
       throw command_failure(users_exit_unreachable,
                             "no database at " + file.string() + " (is DATA_DIR right? serve and migrate create it)");
-    auto db = std::make_shared<sqlite::database>(file, 2);
     int version = 0;
     try {
       version = db->schema_version();
@@ -245,13 +228,8 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
 
   if (with_images) {
     if (aws_images) {
-      s3::bucket_settings b;
-      b.bucket = *cfg.aws.images_bucket;
-      b.region = cfg.aws.region;
-      b.service_endpoint = endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region);
-      b.url_ttl = std::chrono::seconds(cfg.image_url_ttl_seconds);
-      b.server_side_encryption = cfg.aws.s3_server_side_encryption;
-      s.objects = std::make_unique<s3::s3_inventory>(*s.aws, std::move(b), system_now, page_size);
+      s.objects =
+          std::make_unique<s3::s3_inventory>(*s.plumbing.client, bucket_settings_of(cfg), system_now, page_size);
     } else {
       s.objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
     }

@@ -4,6 +4,7 @@
 #include "server/server_state.hpp"
 #include "server/session.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -12,8 +13,11 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 namespace gatehouse::server {
 namespace asio = boost::asio;
@@ -33,7 +37,8 @@ void raise_descriptor_limit() {
 
 struct server::impl {
   impl(const http::pipeline& app, server_options options)
-      : state(std::make_shared<server_state>(app, std::move(options))),
+      : io(static_cast<int>(std::max<std::size_t>(1, options.io_threads))),
+        state(std::make_shared<server_state>(app, std::move(options))),
         acceptor(asio::make_strand(io)),
         signals(io, SIGINT, SIGTERM),
         shutdown_timer(io) {}
@@ -90,7 +95,7 @@ struct server::impl {
     });
   }
 
-  asio::io_context io{1};
+  asio::io_context io;
   std::shared_ptr<server_state> state;
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -118,11 +123,16 @@ unsigned short server::listen() {
 }
 
 void server::run() {
+  // Shutdown closes the acceptor, so it runs on the acceptor's strand.
   impl_->signals.async_wait([this](boost::system::error_code ec, int) {
-    if (!ec) impl_->begin_shutdown();
+    if (!ec) asio::dispatch(impl_->acceptor.get_executor(), [this] { impl_->begin_shutdown(); });
   });
   impl_->do_accept();
+  std::vector<std::thread> more_io_threads;
+  for (std::size_t i = 1; i < impl_->state->options.io_threads; ++i)
+    more_io_threads.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
+  for (auto& t : more_io_threads) t.join();
   impl_->state->workers.join();
   log::info("stopped");
 }

@@ -1,7 +1,9 @@
 #pragma once
-// The local front end: HTTP/1.1 over Boost.Beast. Async I/O on one
-// thread; handlers that block (bcrypt, SQLite, files) run on a bounded
-// worker pool so a login never stalls other connections.
+// The local front end: HTTP/1.1 over Boost.Beast. Async I/O on a few
+// threads (one per core by default; each connection on its own strand);
+// handlers that block (bcrypt, SQLite, files) run on a bounded worker
+// pool, at a lower scheduling priority, so a login never stalls other
+// connections.
 #include "http/pipeline.hpp"
 
 #include <chrono>
@@ -16,6 +18,7 @@ namespace gatehouse::server {
 struct server_options {
   std::string host = "127.0.0.1";
   unsigned short port = 3000;
+  std::size_t io_threads = 1;
   std::size_t worker_threads = 4;
   std::size_t max_queued_requests = 4096;     // beyond: 503 server_busy
   std::uint32_t header_limit = 16 * 1024;     // request line + headers

@@ -11,6 +11,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <array>
 #include <limits>
 
@@ -22,6 +25,17 @@ namespace asio = boost::asio;
 namespace {
 // Bytes of pipelined or in-flight input held at once; the rest waits in the kernel.
 constexpr std::size_t read_buffer_limit = 64 * 1024;
+
+// Hashing a password takes tens of milliseconds of CPU; the I/O threads
+// need microseconds at a time. With the workers at nice 10 the scheduler
+// lets an I/O thread in as soon as it wakes, so GET /health stays fast
+// while logins saturate every core (docs/BENCHMARKS.md). Once per thread.
+void lower_worker_priority() {
+  thread_local const bool lowered = [] {
+    return ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) == 0;
+  }();
+  (void)lowered;
+}
 
 std::string peer_address(const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;
@@ -135,6 +149,7 @@ void session::run_request() {
     return;
   }
   asio::post(state_->workers, [self = shared_from_this(), req] {
+    lower_worker_priority();
     self->state_->queued.fetch_sub(1);
     http::response res = self->state_->app.handle(*req);
     asio::post(self->stream_.get_executor(),

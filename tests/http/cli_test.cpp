@@ -12,6 +12,7 @@
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
 #include "support/http_client.hpp"
+#include "support/operator_commands.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -24,9 +25,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <map>
-#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -36,23 +35,9 @@ namespace gatehouse::testing {
 namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using env_map = std::map<std::string, std::string>;
 using std::chrono::steady_clock;
 
 const std::string password = "correct horse battery";
-
-bool is_aws() { return current_backend() == backend_kind::aws; }
-
-std::string random_hex(std::size_t n) {
-  static std::mt19937_64 gen{std::random_device{}()};
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += "0123456789abcdef"[gen() % 16];
-  return out;
-}
-
-std::string made_up_user_id() {
-  return random_hex(8) + "-" + random_hex(4) + "-4" + random_hex(3) + "-8" + random_hex(3) + "-" + random_hex(12);
-}
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> parts;
@@ -264,11 +249,6 @@ std::string refresh_token_of(const http_result& r) {
   return std::string(parse_json(r.body).at("refresh_token").as_string());
 }
 
-http_result upload(http_client& c, const std::string& token, const std::string& bytes) {
-  return c.send("POST", "/upload_profile_pic", multipart_body({{"image", "me.png", "image/png", bytes}}),
-                multipart_headers(token));
-}
-
 // Every user id GET /users shows, following next_cursor.
 std::set<std::string> listed_ids(http_client& c, const std::string& token) {
   std::set<std::string> ids;
@@ -289,19 +269,8 @@ std::set<std::string> listed_ids(http_client& c, const std::string& token) {
 
 class cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    env_["DATA_DIR"] = (dir_.path() / "data").string();
-    if (is_aws()) {
-      auto& peers = shared_aws_peers();
-      for (const auto& [k, v] : peers.gatehouse_env()) env_[k] = v;
-      env_["USERS_TABLE"] = peers.new_table_name();
-      // A bucket of its own, so doctor --min-age 0 sees no other test's objects.
-      env_["PROFILE_IMAGES_BUCKET"] = "cli-" + random_hex(16);
-      http_client raw(peers.raw_s3_port());
-      const auto made = raw.send("PUT", "/" + bucket());
-      ASSERT_EQ(made.status, 200) << made.body;
-    }
-  }
+  // On AWS a bucket of its own, so doctor --min-age 0 sees no other test's objects.
+  void SetUp() override { prepare_store(env_, dir_.path() / "data", "cli-"); }
 
   std::unique_ptr<gatehouse_process> start_server() const { return std::make_unique<gatehouse_process>(env_); }
 
@@ -313,7 +282,6 @@ class cli : public ::testing::Test {
 
   std::string bucket() const { return env_.at("PROFILE_IMAGES_BUCKET"); }
   std::string users_table() const { return env_.at("USERS_TABLE"); }
-  fs::path objects_dir() const { return dir_.path() / "data" / "objects"; }
   fs::path db_file() const { return dir_.path() / "data" / "gatehouse.db"; }
 
   // Objects stored under `prefix`: backend.hpp's count for the embedded
@@ -331,15 +299,7 @@ class cli : public ::testing::Test {
   // An object behind Gatehouse's back, as a crash between put and the user
   // update leaves one.
   void put_object(const std::string& key, const std::string& bytes) const {
-    if (!is_aws()) {
-      const fs::path p = objects_dir() / key;
-      fs::create_directories(p.parent_path());
-      std::ofstream(p, std::ios::binary) << bytes;
-      return;
-    }
-    http_client raw(shared_aws_peers().raw_s3_port());
-    const auto r = raw.send("PUT", "/" + bucket() + "/" + key, bytes, {{"content-type", "image/png"}});
-    if (r.status != 200) throw std::runtime_error("s3rver PUT: " + r.body);
+    gatehouse::testing::put_object(env_, key, bytes);
   }
 
   // The stored refresh tokens and token families of `user_id`, read
@@ -367,46 +327,6 @@ class cli : public ::testing::Test {
     for (const auto& item : scan(users_table() + "-emails"))
       if (item.at("email").as_string() == email) return true;
     return false;
-  }
-
-  static json::array scan(const std::string& table) {
-    auto& peers = shared_aws_peers();
-    json::object config{{"dynamodb", peers.dynamodb_url()}, {"s3", peers.s3_url()},
-                        {"access_key", peers.access_key()}, {"secret_key", peers.secret_key()},
-                        {"region", peers.region()},
-                        {"ops", json::array{json::object{{"op", "dynamodb.scan"}, {"table", table}}}}};
-    std::string out, err;
-    const int code = peers.run_node({"sdk-smoke.mjs", json::serialize(config)}, out, err);
-    if (code != 0) throw std::runtime_error("sdk-smoke.mjs failed: " + err);
-    const auto results = parse_json(out).as_array();
-    if (!results.at(0).at("ok").as_bool()) throw std::runtime_error("scan failed: " + json::serialize(results));
-    return results.at(0).at("items").as_array();
-  }
-
-  // Runs a program; returns its exit code, with stdout and stderr in `out`.
-  static int run_program(const std::vector<std::string>& args, std::string& out) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
   // `gatehouse doctor --min-age 0` (no repair): every check on the store,

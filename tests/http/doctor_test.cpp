@@ -12,6 +12,7 @@
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
 #include "support/http_client.hpp"
+#include "support/operator_commands.hpp"
 
 #include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,10 +30,8 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -41,26 +40,9 @@ namespace gatehouse::testing {
 namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using env_map = std::map<std::string, std::string>;
 using std::chrono::steady_clock;
 
 const std::string password = "correct horse battery";
-
-bool is_aws() { return current_backend() == backend_kind::aws; }
-
-std::string random_hex(std::size_t n) {
-  static std::mt19937_64 gen{std::random_device{}()};
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += "0123456789abcdef"[gen() % 16];
-  return out;
-}
-
-// A v4-shaped id nobody signed up with.
-std::string made_up_user_id() {
-  std::string id = random_hex(8) + "-" + random_hex(4) + "-4" + random_hex(3) + "-8" + random_hex(3) + "-" +
-                   random_hex(12);
-  return id;
-}
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -73,37 +55,6 @@ std::string key_in_url(const std::string& url) {
   const auto start = url.find("profile-images/");
   if (start == std::string::npos) return {};
   return url.substr(start, url.find('?', start) - start);
-}
-
-// Runs a program to completion; returns its stdout and stderr together.
-// Throws when it cannot start or exits non-zero.
-std::string run_program(const std::vector<std::string>& args) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error(args.front() + " failed (status " + std::to_string(status) + "): " + out);
-  return out;
 }
 
 // ---- doctor runs ------------------------------------------------------------
@@ -156,11 +107,6 @@ http_result log_in(http_client& c, const std::string& email, const std::string& 
   return c.post_json("/login", json::serialize(json::object{{"email", email}, {"password", pw}}));
 }
 
-http_result upload(http_client& c, const std::string& token, const std::string& bytes) {
-  return c.send("POST", "/upload_profile_pic", multipart_body({{"image", "me.png", "image/png", bytes}}),
-                multipart_headers(token));
-}
-
 // The profile_image URL /users/me shows (empty when null).
 std::string image_url_of(http_client& c, const std::string& token) {
   const auto me = c.get("/users/me", {{"authorization", "Bearer " + token}});
@@ -174,20 +120,7 @@ std::string image_url_of(http_client& c, const std::string& token) {
 
 class doctor : public ::testing::Test {
  protected:
-  void SetUp() override {
-    env_["DATA_DIR"] = (dir_.path() / "data").string();
-    if (is_aws()) {
-      auto& peers = shared_aws_peers();
-      for (const auto& [k, v] : peers.gatehouse_env()) env_[k] = v;
-      env_["USERS_TABLE"] = peers.new_table_name();
-      // A bucket of its own: the shared one holds other tests' objects,
-      // which this store's doctor would rightly call orphans.
-      env_["PROFILE_IMAGES_BUCKET"] = "doctor-" + random_hex(16);
-      http_client raw(peers.raw_s3_port());
-      const auto made = raw.send("PUT", "/" + bucket());
-      ASSERT_EQ(made.status, 200) << made.body;
-    }
-  }
+  void SetUp() override { prepare_store(env_, dir_.path() / "data", "doctor-"); }
 
   const env_map& store_env() const { return env_; }
   std::unique_ptr<gatehouse_process> start_server() const { return std::make_unique<gatehouse_process>(env_); }
@@ -201,39 +134,13 @@ class doctor : public ::testing::Test {
 
   // SQL through the sqlite3 command-line shell, as an operator would.
   std::string sql(const std::string& statement) const {
-    return run_program({"sqlite3", "-batch", "-cmd", ".timeout 5000", db_file().string(), statement});
-  }
-
-  // AWS SDK for JavaScript v3 operations (tests/peers/sdk-smoke.mjs); every one must succeed.
-  static json::array sdk(const json::array& ops) {
-    auto& peers = shared_aws_peers();
-    json::object config{{"dynamodb", peers.dynamodb_url()}, {"s3", peers.s3_url()},
-                        {"access_key", peers.access_key()}, {"secret_key", peers.secret_key()},
-                        {"region", peers.region()},         {"ops", ops}};
-    std::string out, err;
-    const int code = peers.run_node({"sdk-smoke.mjs", json::serialize(config)}, out, err);
-    if (code != 0) throw std::runtime_error("sdk-smoke.mjs failed (" + std::to_string(code) + "): " + err);
-    auto results = parse_json(out).as_array();
-    for (const auto& r : results)
-      if (!r.at("ok").as_bool()) throw std::runtime_error("an SDK op failed: " + json::serialize(r));
-    return results;
-  }
-  json::array scan(const std::string& table) const {
-    return sdk({json::object{{"op", "dynamodb.scan"}, {"table", table}}})[0].at("items").as_array();
+    return run_program_checked({"sqlite3", "-batch", "-cmd", ".timeout 5000", db_file().string(), statement});
   }
 
   // Objects behind Gatehouse's back: files in the objects directory, or
   // s3rver itself (bypassing the signing proxy).
   void put_object(const std::string& key, const std::string& bytes) const {
-    if (!is_aws()) {
-      const fs::path p = objects_dir() / key;
-      fs::create_directories(p.parent_path());
-      std::ofstream(p, std::ios::binary) << bytes;
-      return;
-    }
-    http_client raw(shared_aws_peers().raw_s3_port());
-    const auto r = raw.send("PUT", "/" + bucket() + "/" + key, bytes, {{"content-type", "image/png"}});
-    if (r.status != 200) throw std::runtime_error("s3rver PUT: " + r.body);
+    gatehouse::testing::put_object(env_, key, bytes);
   }
   void delete_object(const std::string& key) const {
     if (!is_aws()) {

@@ -11,13 +11,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startGatehouse as startServer } from '../support/gatehouse-server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const postmanDir = path.resolve(here, '../../postman');
@@ -67,76 +66,11 @@ function requestsWithoutTests(collection) {
 // ---------------------------------------------------------------------------
 // The server.
 
-async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 let server = null;
 
-async function startGatehouse() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-postman-'));
-  const port = await freePort();
-  const child = spawn(gatehouseBinary, ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      BCRYPT_COST: '4',
-      RATE_LIMIT_LOGIN_PER_EMAIL: '0',
-      RATE_LIMIT_LOGIN_PER_IP: '0',
-      RATE_LIMIT_SIGNUP_PER_IP: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
-  child.on('error', (e) => { exited = { error: e.message }; });  // e.g. no such binary
-  // However this script ends (a failed assertion, an exception, SIGINT or
-  // SIGTERM from ctest), the server and its data go with it.
-  process.on('exit', () => {
-    if (!exited) child.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15000;
-  for (;;) {
-    if (exited) throw new Error(`gatehouse exited (${JSON.stringify(exited)}) before serving:\n${output}`);
-    try {
-      const res = await fetch(base + '/health');
-      if (res.status === 200) break;
-    } catch (_) {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`gatehouse did not answer /health within 15 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    base,
-    output: () => output,
-    async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        let timer;
-        await Promise.race([once(child, 'exit'), new Promise((r) => { timer = setTimeout(r, 5000); })]);
-        clearTimeout(timer);  // else it holds the process for its 5 s
-        if (!exited) child.kill('SIGKILL');
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+// Killed, with its data, however this script ends: the signals below become
+// process.exit, on which the helper stops the server.
+const startGatehouse = () => startServer(gatehouseBinary, { dataDirPrefix: 'gatehouse-postman-' });
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(128 + os.constants.signals[signal]));
 

@@ -11,17 +11,16 @@
 // Saves <output dir>/page.png: the list showing the uploaded avatar.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+
+import { freePort, startGatehouse as startServer } from '../support/gatehouse-server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '../../web');
@@ -52,74 +51,14 @@ const PAGE_SIZE = 20;  // web/app.js
 // ---------------------------------------------------------------------------
 // Helpers: ports, processes, a PNG, tokens.
 
-async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function startGatehouse() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-web-'));
-  const port = await freePort();
-  // The server runs under a watchdog shell that reads this script's pipe:
-  // however this script ends (a failed assertion, a closed stdout, a kill
-  // by ctest's timeout), the pipe closes, and the watchdog stops the server
-  // and deletes its data.
-  const watchdog = 'exec 3<&0 </dev/null; "$@" & server=$!; ' +
-                   '{ read -r _ <&3; kill -TERM "$server" 2>/dev/null; } & ' +
-                   'wait "$server"; status=$?; rm -rf "$DATA_DIR"; exit "$status"';
-  const child = spawn('bash', ['-c', watchdog, 'gatehouse-watchdog', gatehouseBinary, 'serve'], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      JWT_SECRET,
-      BCRYPT_COST: '4',
-      RATE_LIMIT_LOGIN_PER_EMAIL: '0',
-      RATE_LIMIT_LOGIN_PER_IP: '0',
-      RATE_LIMIT_SIGNUP_PER_IP: '0',
-      MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
+// The server runs under the helper's watchdog: however this script ends,
+// the server stops and its data goes.
+function startGatehouse() {
+  return startServer(gatehouseBinary, {
+    dataDirPrefix: 'gatehouse-web-',
+    env: { JWT_SECRET, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES) },
+    watchdog: true,
   });
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15000;
-  for (;;) {
-    if (exited) throw new Error(`gatehouse exited (${JSON.stringify(exited)}) before serving:\n${output}`);
-    try {
-      const res = await fetch(base + '/health');
-      if (res.status === 200) break;
-    } catch (_) {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`gatehouse did not answer /health within 15 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    base,
-    output: () => output,
-    async stop() {
-      if (!exited) {
-        child.stdin.end();  // the watchdog's cue
-        let timer;
-        const timeout = new Promise((r) => { timer = setTimeout(r, 5000); });
-        await Promise.race([once(child, 'exit'), timeout]);
-        clearTimeout(timer);  // a pending timer would keep the test alive 5 s
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 // web/ as plain static files on another loopback port: the page deployed

@@ -1,0 +1,62 @@
+#include "app/store_settings.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <system_error>
+#include <utility>
+
+namespace gatehouse::app {
+
+aws::endpoint endpoint_for(const std::optional<std::string>& url, std::string_view service,
+                           const std::string& region) {
+  return url ? *aws::parse_endpoint(*url) : aws::regional_endpoint(service, region);  // validated by load_config
+}
+
+aws_plumbing make_aws_plumbing(const config& cfg, const env_lookup& env, std::function<std::int64_t()> now_seconds) {
+  aws_plumbing a;
+  aws::http_client_options http_options;
+  http_options.connect_timeout = std::chrono::milliseconds(cfg.aws.connect_timeout_ms);
+  http_options.request_timeout = std::chrono::milliseconds(cfg.aws.request_timeout_ms);
+  if (cfg.aws.ssl_cert_file) http_options.ca_file = *cfg.aws.ssl_cert_file;
+  a.http = std::make_unique<aws::http_client>(http_options);
+  a.credentials = aws::make_default_credentials(env, *a.http, now_seconds);
+  aws::retry_policy retries;
+  retries.max_attempts = cfg.aws.max_attempts;
+  // No attempt may start once the last one could not finish in time:
+  // a storage call then ends (503) within AWS_TOTAL_TIMEOUT_MS.
+  retries.total_budget = std::chrono::milliseconds(
+      std::max<std::int64_t>(0, cfg.aws.total_timeout_ms - cfg.aws.request_timeout_ms));
+  a.client = std::make_unique<aws::aws_client>(*a.http, *a.credentials, retries, std::move(now_seconds));
+  return a;
+}
+
+std::unique_ptr<dynamodb::dynamodb_client> make_dynamodb_client(const config& cfg, aws::aws_client& aws) {
+  return std::make_unique<dynamodb::dynamodb_client>(
+      aws, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
+}
+
+dynamodb::user_tables user_tables_of(const config& cfg) {
+  return dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table, cfg.aws.refresh_tokens_table,
+                               cfg.aws.rate_limits_table};
+}
+
+s3::bucket_settings bucket_settings_of(const config& cfg) {
+  s3::bucket_settings b;
+  b.bucket = *cfg.aws.images_bucket;
+  b.region = cfg.aws.region;
+  b.service_endpoint = endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region);
+  b.url_ttl = std::chrono::seconds(cfg.image_url_ttl_seconds);
+  b.server_side_encryption = cfg.aws.s3_server_side_encryption;
+  return b;
+}
+
+std::filesystem::path database_file_of(const config& cfg) { return cfg.data_dir / "gatehouse.db"; }
+
+std::shared_ptr<sqlite::database> existing_database(const config& cfg) {
+  const auto file = database_file_of(cfg);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return nullptr;
+  return std::make_shared<sqlite::database>(file, 2);
+}
+
+}  // namespace gatehouse::app
