@@ -42,18 +42,24 @@ peers: $(PEERS_STAMP)
 # The package tests (label `package`) check the Lambda artifact, so it is
 # built first: about two minutes more on a clean tree, seconds otherwise.
 # Then the bounded fuzzing run (`fuzz-smoke`, about 20 s a target plus the
-# clang build); FUZZ_SMOKE=0 leaves it out.
+# clang build) and `bench-smoke` (the benchmarks with tiny durations, so
+# they keep working; no figure is judged); FUZZ_SMOKE=0 and BENCH_SMOKE=0
+# leave them out.
 FUZZ_SMOKE ?= 1
+BENCH_SMOKE ?= 1
 test: build peers package
 	@ctest --preset $(PRESET) -j $(JOBS)
 ifeq ($(FUZZ_SMOKE),1)
 	@$(MAKE) --no-print-directory fuzz-smoke
 endif
+ifeq ($(BENCH_SMOKE),1)
+	@$(MAKE) --no-print-directory bench-smoke
+endif
 
 # The whole suite again, built with ASan + UBSan (preset `asan`, build/asan):
 # about ten minutes of build, two of tests. .ci/run runs it after `make test`.
 test-asan:
-	@$(MAKE) --no-print-directory test PRESET=asan FUZZ_SMOKE=0
+	@$(MAKE) --no-print-directory test PRESET=asan FUZZ_SMOKE=0 BENCH_SMOKE=0
 
 clean:
 	rm -rf build
