@@ -21,4 +21,8 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
+// only such text may travel as a JSON string.
+bool is_valid_utf8(std::string_view s);
+
 }  // namespace gatehouse::text

@@ -223,39 +223,6 @@ decoded_event decode_v1(const json::object& event) {
   return out;
 }
 
-// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
-// only such text may travel as a JSON string.
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    std::uint32_t min = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= extra) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 // JSON and text/* bodies go as text; everything else (served images) as base64.
 bool is_textual(std::string_view content_type) {
@@ -269,7 +236,7 @@ bool is_textual(std::string_view content_type) {
 
 void set_body(json::object& doc, const http::response& res) {
   const auto type = res.header("content-type");
-  if (res.body.empty() || (type && is_textual(*type) && is_valid_utf8(res.body))) {
+  if (res.body.empty() || (type && is_textual(*type) && text::is_valid_utf8(res.body))) {
     doc["body"] = res.body;
     doc["isBase64Encoded"] = false;
   } else {

@@ -1,10 +1,14 @@
 #include "http_client.hpp"
 
+#include "base/text.hpp"
+#include "crypto/crypto.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -43,22 +47,18 @@ class exchange_recorder {
 
   void record(const bhttp::request<bhttp::string_body>& req,
               const bhttp::response<bhttp::string_body>& res) {
-    std::string line = "{\"test\":";
-    append_string(line, current_test());
-    line += ",\"method\":";
-    append_string(line, std::string(req.method_string()));
-    line += ",\"target\":";
-    append_string(line, std::string(req.target()));
-    line += ",\"status\":" + std::to_string(res.result_int());
-    line += ",\"request\":";
-    append_message(line, req, req.body());
-    line += ",\"response\":";
-    append_message(line, res, res.body());
-    line += "}\n";
+    boost::json::object line{{"test", current_test()},
+                             {"method", std::string(req.method_string())},
+                             {"target", std::string(req.target())},
+                             {"status", res.result_int()},
+                             {"request", message_json(req, req.body())},
+                             {"response", message_json(res, res.body())}};
+    std::string text = boost::json::serialize(line);
+    text += '\n';
     // One write per line, under a lock: lines of concurrent clients never interleave.
     const std::lock_guard lock(mutex_);
-    const char* p = line.data();
-    std::size_t left = line.size();
+    const char* p = text.data();
+    std::size_t left = text.size();
     while (left > 0) {
       const ssize_t n = ::write(fd_, p, left);
       if (n < 0 && errno == EINTR) continue;
@@ -82,106 +82,20 @@ class exchange_recorder {
     return {};
   }
 
+  // Headers as [lower-case name, value] pairs; the body as text when it is
+  // UTF-8, else base64, cut at max_body_bytes.
   template <class Message>
-  static void append_message(std::string& out, const Message& m, const std::string& body) {
-    out += "{\"headers\":[";
-    bool first = true;
-    for (const auto& f : m) {
-      if (!first) out += ',';
-      first = false;
-      out += '[';
-      std::string name(f.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      append_string(out, name);
-      out += ',';
-      append_string(out, std::string(f.value()));
-      out += ']';
-    }
-    const bool truncated = body.size() > max_body_bytes;
+  static boost::json::object message_json(const Message& m, const std::string& body) {
+    boost::json::array headers;
+    for (const auto& f : m)
+      headers.push_back(boost::json::array{text::ascii_lower(f.name_string()), std::string(f.value())});
     const std::string_view kept = std::string_view(body).substr(0, max_body_bytes);
-    const bool text = is_utf8(kept);
-    out += "],\"body_bytes\":" + std::to_string(body.size());
-    out += ",\"body_truncated\":";
-    out += truncated ? "true" : "false";
-    out += ",\"body_encoding\":";
-    out += text ? "\"utf8\"" : "\"base64\"";
-    out += ",\"body\":";
-    append_string(out, text ? std::string(kept) : base64(kept));
-    out += '}';
-  }
-
-  // `s` (UTF-8) as a JSON string.
-  static void append_string(std::string& out, std::string_view s) {
-    static const char* hex = "0123456789abcdef";
-    out += '"';
-    for (const char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += ch;
-      } else if (c < 0x20) {
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      } else {
-        out += ch;
-      }
-    }
-    out += '"';
-  }
-
-  static bool is_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      std::size_t extra = 0;
-      std::uint32_t cp = 0, min = 0;
-      if (c < 0x80) {
-        ++i;
-        continue;
-      } else if ((c & 0xE0) == 0xC0) {
-        extra = 1, cp = c & 0x1F, min = 0x80;
-      } else if ((c & 0xF0) == 0xE0) {
-        extra = 2, cp = c & 0x0F, min = 0x800;
-      } else if ((c & 0xF8) == 0xF0) {
-        extra = 3, cp = c & 0x07, min = 0x10000;
-      } else {
-        return false;
-      }
-      if (s.size() - i <= extra) return false;
-      for (std::size_t k = 1; k <= extra; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return false;
-        cp = (cp << 6) | (cc & 0x3F);
-      }
-      if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-      i += extra + 1;
-    }
-    return true;
-  }
-
-  static std::string base64(std::string_view in) {
-    static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-      const std::uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
-                              (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-      out += table[(v >> 18) & 63];
-      out += table[(v >> 12) & 63];
-      out += table[(v >> 6) & 63];
-      out += table[v & 63];
-    }
-    if (i < in.size()) {
-      std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-      if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-      out += table[(v >> 18) & 63];
-      out += table[(v >> 12) & 63];
-      out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-      out += '=';
-    }
-    return out;
+    const bool utf8 = text::is_valid_utf8(kept);
+    return {{"headers", std::move(headers)},
+            {"body_bytes", body.size()},
+            {"body_truncated", body.size() > max_body_bytes},
+            {"body_encoding", utf8 ? "utf8" : "base64"},
+            {"body", utf8 ? std::string(kept) : crypto::base64_encode(kept)}};
   }
 
   int fd_;
