@@ -57,7 +57,7 @@ ifeq ($(BENCH_SMOKE),1)
 endif
 
 # The whole suite again, built with ASan + UBSan (preset `asan`, build/asan):
-# about ten minutes of build, two of tests. .ci/run runs it after `make test`.
+# about five minutes of build, three of tests. .ci/run runs it after `make test`.
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan FUZZ_SMOKE=0 BENCH_SMOKE=0
 
