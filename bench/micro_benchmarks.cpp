@@ -93,6 +93,7 @@ class fixed_user_store final : public users::user_store {
   }
   users::user_page list(std::size_t, std::optional<std::string_view>) override { return {{user_}, std::nullopt}; }
   users::image_swap set_profile_image(std::string_view, std::string_view) override { return {}; }
+  bool replace_password_hash(std::string_view, std::string_view, std::string_view) override { return false; }
 
  private:
   users::user user_;

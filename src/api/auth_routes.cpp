@@ -52,6 +52,23 @@ error invalid_credentials() {
   return error(error_kind::unauthenticated, "invalid_credentials", "invalid email or password");
 }
 
+// A hash of another cost or variant (bcryptjs's `$2a$` from the Node.js
+// version, or one made before BCRYPT_COST changed) is replaced by one at
+// the configured cost while the password is at hand. Until then a wrong
+// password for that account would take that cost's time, which the dummy
+// verify for unknown e-mails cannot imitate. The login does not depend on
+// it: a failure is logged and the old hash keeps working.
+void upgrade_password_hash(const users::user& u, const std::string& password, const http::request& req,
+                           const services& s) {
+  if (!s.passwords.needs_rehash(u.password_hash)) return;
+  try {
+    if (!s.users.replace_password_hash(u.user_id, u.password_hash, s.passwords.hash(password)))
+      log::info("password hash changed meanwhile; not upgraded", {{"request_id", req.request_id}});
+  } catch (const std::exception& e) {
+    log::warn("could not upgrade a password hash", {{"request_id", req.request_id}, {"why", e.what()}});
+  }
+}
+
 http::response login(http::request& req, const services& s) {
   const auto body = http::parse_json_object(req);
   const std::string raw_email = http::required_string(body, "email");
@@ -77,6 +94,7 @@ http::response login(http::request& req, const services& s) {
   }
   if (!s.passwords.verify(password, found->password_hash)) throw invalid_credentials();
   s.limits.login_succeeded(limit_email, ip, hits);
+  upgrade_password_hash(*found, password, req, s);
 
   req.user_id = found->user_id;
   const auto refresh = s.refresh_tokens.issue(found->user_id);

@@ -121,6 +121,12 @@ bool password_hasher::verify(std::string_view password, std::string_view hash) c
   return crypto::constant_time_equal(out, hash);
 }
 
+bool password_hasher::needs_rehash(std::string_view hash) const {
+  if (!well_formed_bcrypt(hash) || hash[2] != 'b') return true;
+  const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+  return cost != cost_;
+}
+
 void password_hasher::verify_dummy(std::string_view password) const {
   // The result is meaningless (the password is random); only the time spent matters.
   [[maybe_unused]] const bool ignored = verify(password, dummy_hash(*this));

@@ -26,6 +26,13 @@ class password_hasher {
   // so a login for an unknown e-mail cannot be told apart by timing.
   void verify_dummy(std::string_view password) const;
 
+  // True when `hash` (one `verify` accepted) is not what `hash` would make
+  // now: another cost, or another variant (`$2a$`, `$2y$` of bcryptjs and
+  // others). A login replaces such a hash, so every account ends up at
+  // the configured cost and a wrong password takes the same time for
+  // every account as for an unknown e-mail.
+  bool needs_rehash(std::string_view hash) const;
+
   int cost() const { return cost_; }
 
  private:

@@ -254,4 +254,21 @@ users::image_swap dynamodb_user_store::set_profile_image(std::string_view user_i
   }
 }
 
+bool dynamodb_user_store::replace_password_hash(std::string_view user_id, std::string_view old_hash,
+                                                std::string_view new_hash) {
+  try {
+    client_.call("UpdateItem", {{"TableName", tables_.users},
+                                {"Key", {{"userId", string_value(user_id)}}},
+                                {"UpdateExpression", "SET #pw = :new"},
+                                {"ConditionExpression", "#pw = :old"},
+                                {"ExpressionAttributeNames", {{"#pw", "password"}}},
+                                {"ExpressionAttributeValues", {{":new", string_value(new_hash)},
+                                                               {":old", string_value(old_hash)}}}});
+    return true;
+  } catch (const service_error& e) {
+    if (is_condition_failure(e)) return false;
+    missing_table(e);
+  }
+}
+
 }  // namespace gatehouse::dynamodb

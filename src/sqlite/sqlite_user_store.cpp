@@ -4,6 +4,8 @@
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
 
+#include <sqlite3.h>
+
 #include <charconv>
 #include <string>
 #include <utility>
@@ -135,6 +137,15 @@ users::image_swap sqlite_user_store::set_profile_image(std::string_view user_id,
   tx.commit();
   swap.user_found = true;
   return swap;
+}
+
+bool sqlite_user_store::replace_password_hash(std::string_view user_id, std::string_view old_hash,
+                                              std::string_view new_hash) {
+  auto conn = db_->acquire();
+  auto write = conn->prepare("UPDATE users SET password_hash = ? WHERE user_id = ? AND password_hash = ?");
+  write.bind(1, new_hash).bind(2, user_id).bind(3, old_hash);
+  write.step();
+  return sqlite3_changes(conn->handle()) == 1;
 }
 
 }  // namespace gatehouse::sqlite

@@ -24,6 +24,8 @@ class sqlite_user_store final : public users::user_store {
   std::optional<users::user> find_by_email(std::string_view email) override;
   users::user_page list(std::size_t limit, std::optional<std::string_view> cursor) override;
   users::image_swap set_profile_image(std::string_view user_id, std::string_view key) override;
+  bool replace_password_hash(std::string_view user_id, std::string_view old_hash,
+                             std::string_view new_hash) override;
 
  private:
   std::shared_ptr<database> db_;

@@ -30,6 +30,11 @@ class user_store {
   // Records `key` as the user's image and returns the key it replaced,
   // atomically, so concurrent uploads each learn exactly what they replaced.
   virtual image_swap set_profile_image(std::string_view user_id, std::string_view key) = 0;
+  // Replaces the user's password hash with `new_hash` only while it is
+  // still `old_hash`, so upgrading a hash at login can never undo another
+  // change. False when the user is gone or the hash changed meanwhile.
+  virtual bool replace_password_hash(std::string_view user_id, std::string_view old_hash,
+                                     std::string_view new_hash) = 0;
 };
 
 }  // namespace gatehouse::users

@@ -401,6 +401,11 @@ TEST_F(aws_backend, users_and_images_the_nodejs_version_wrote_log_in_and_are_ser
   EXPECT_EQ(str(parse_json(login.body).at("user"), "userId"), user_id);
   EXPECT_EQ(log_in(c, "  GRACE@example.COM ").status, 200);
   EXPECT_EQ(log_in(c, "grace@example.com", "not her password").status, 401);
+  // The first login replaced bcryptjs's $2a$ hash with a $2b$ one at the
+  // server's cost (4 here), in the original's `password` attribute.
+  const std::string upgraded = str(get_item(env.at("USERS_TABLE"), {{"userId", user_id}}), "password");
+  EXPECT_EQ(upgraded.rfind("$2b$04$", 0), 0u) << upgraded;
+  EXPECT_NE(upgraded, hash);
 
   const auto me = c.get("/users/me", bearer(token_of(login)));
   ASSERT_EQ(me.status, 200) << me.body;

@@ -13,6 +13,7 @@
 // per-IP sign-up limit (RATE_LIMIT_SIGNUP_PER_IP), tested in rate_limit_test.
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
+#include "support/operator_commands.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -125,6 +126,36 @@ TEST_F(enumeration, unknown_email_takes_as_long_as_a_wrong_password_within_the_n
               bcrypt_cost, tries, median_a, median_b, median_a2, std::abs(median_a - median_b), allowed, noise);
   EXPECT_LE(std::abs(median_a - median_b), allowed)
       << "an unknown e-mail and a wrong password can be told apart by their time";
+}
+
+// A hash made at another cost (the Node.js version's, or one from before
+// BCRYPT_COST changed) would verify in that cost's time, which the dummy
+// verify for unknown e-mails cannot imitate. The first successful login
+// replaces it; a failed one leaves it alone.
+TEST(enumeration_rehash, a_login_replaces_a_hash_of_another_cost_and_a_failed_one_does_not) {
+  temp_dir dir;
+  const std::string data = (dir.path() / "data").string();
+  const auto stored_hash = [&] {
+    return run_program_checked({"sqlite3", "-batch", "-cmd", ".timeout 5000", data + "/gatehouse.db",
+                                "SELECT password_hash FROM users WHERE email = '" + known_email + "';"});
+  };
+  {
+    gatehouse_process old_server({{"DATA_DIR", data}, {"BCRYPT_COST", "4"}});
+    http_client c(old_server.port());
+    sign_up_and_log_in(c, known_email, right_password);
+  }
+  ASSERT_EQ(stored_hash().rfind("$2b$04$", 0), 0u) << stored_hash();
+
+  gatehouse_process server({{"DATA_DIR", data}, {"BCRYPT_COST", "6"}});
+  http_client c(server.port());
+  EXPECT_EQ(log_in(c, known_email).status, 401);
+  EXPECT_EQ(stored_hash().rfind("$2b$04$", 0), 0u) << "a wrong password changes nothing";
+
+  const auto right = json::serialize(json::object{{"email", known_email}, {"password", right_password}});
+  ASSERT_EQ(c.post_json("/login", right).status, 200);
+  EXPECT_EQ(stored_hash().rfind("$2b$06$", 0), 0u) << stored_hash();
+  EXPECT_EQ(c.post_json("/login", right).status, 200) << "the new hash verifies";
+  EXPECT_EQ(log_in(c, known_email).status, 401);
 }
 
 }  // namespace

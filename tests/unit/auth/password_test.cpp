@@ -66,6 +66,20 @@ TEST(password_hasher, writes_2b_hashes_of_the_configured_cost) {
   EXPECT_EQ(password_hasher(5).hash("pw").substr(0, 7), "$2b$05$");
 }
 
+TEST(password_hasher, needs_rehash_only_for_another_cost_or_variant) {
+  const password_hasher hasher(5);
+  EXPECT_FALSE(hasher.needs_rehash(hasher.hash("a password")));
+  EXPECT_TRUE(password_hasher(6).needs_rehash(hasher.hash("a password")));
+  EXPECT_TRUE(password_hasher(4).needs_rehash(hasher.hash("a password")));
+  // bcryptjs's and PHP's variants at the same cost are replaced too.
+  std::string h = hasher.hash("a password");
+  h[2] = 'a';
+  EXPECT_TRUE(hasher.needs_rehash(h));
+  h[2] = 'y';
+  EXPECT_TRUE(hasher.needs_rehash(h));
+  EXPECT_TRUE(hasher.needs_rehash("not a hash"));
+}
+
 TEST(password_hasher, salts_every_hash_freshly) {
   const password_hasher hasher(4);
   const std::string a = hasher.hash("same password");
