@@ -96,29 +96,11 @@ std::string error_code_in(const raw_response& r) {
   return error_code_of(h);
 }
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string hmac(const std::string& key, const std::string& data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
 std::string random_hex(std::size_t bytes) {
   std::random_device rd;
   std::string out;
   for (std::size_t i = 0; i < bytes; ++i) out += static_cast<char>(rd() & 0xff);
-  return hex(out);
+  return hex_of(out);
 }
 
 // ---------------------------------------------------------------- framing
@@ -707,13 +689,13 @@ TEST(adversarial, traversal_keys_in_files_urls_never_serve_anything_outside_the_
       (root / "planted.png").string(), "%2f" + (root / "planted.png").string().substr(1),
       real_key + "%00", real_key + "%00.txt", "..%00/planted.png", "%00", real_key.substr(0, real_key.size() - 4) + "%2epng",
   };
-  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
   const std::string expires = std::to_string(std::time(nullptr) + 600);
   const auto fetch = [&](const std::string& target) {
     return exchange(server.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   };
   const auto signed_target = [&](const std::string& key) {
-    return "/files/" + key + "?expires=" + expires + "&sig=" + hex(hmac(url_key, "v1\n" + key + "\n" + expires));
+    return "/files/" + key + "?expires=" + expires + "&sig=" + hex_of(hmac_sha256(url_key, "v1\n" + key + "\n" + expires));
   };
 
   // The control: the real key, signed here, is served; so the refusals

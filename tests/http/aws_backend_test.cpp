@@ -545,27 +545,6 @@ TEST_F(aws_backend, rate_limit_items_hold_keyed_hashes_a_count_and_expires_at_fo
 
 // ---- concurrency ----------------------------------------------------------
 
-// Runs `count` calls of `f(i)` on `count` threads released together.
-std::vector<http_result> all_at_once(int count, unsigned short port,
-                                     const std::function<http_result(http_client&, int)>& f) {
-  std::vector<http_result> results(static_cast<std::size_t>(count));
-  std::latch ready(count);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < count; ++i) {
-    threads.emplace_back([&, i] {
-      http_client c(port);
-      ready.arrive_and_wait();
-      try {
-        results[static_cast<std::size_t>(i)] = f(c, i);
-      } catch (const std::exception& e) {
-        results[static_cast<std::size_t>(i)].body = std::string("client error: ") + e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return results;
-}
-
 TEST_F(aws_backend, fifty_concurrent_signups_of_one_email_give_exactly_one_201) {
   const auto env = fresh_env();
   gatehouse_process gh(env);

@@ -37,29 +37,11 @@ struct form {
   }
 };
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string hmac(const std::string& key, const std::string& data) {
-  unsigned char out[32];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
 // The local backend's upload-form signature, computed here from the
 // documented scheme and the server's derived file-URL key.
 std::string local_form_signature(const std::string& key, const std::string& expires, const std::string& max_bytes) {
-  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
-  return hex(hmac(url_key, "upload v1\n" + key + "\n" + expires + "\n" + max_bytes));
+  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
+  return hex_of(hmac_sha256(url_key, "upload v1\n" + key + "\n" + expires + "\n" + max_bytes));
 }
 
 // "2026-11-28T16:05:00.000Z" -> unix seconds.
@@ -417,9 +399,9 @@ TEST_F(direct_upload, local_upload_objects_are_never_served) {
   const form f = ask_form();
   ASSERT_EQ(post_form(f, sample_png()).status, 204);
   // A correctly signed GET URL for the unchecked upload: still nothing.
-  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
   const std::string future = std::to_string(std::time(nullptr) + 600);
-  const auto r = client_.get("/files/" + f.key + "?expires=" + future + "&sig=" + hex(hmac(url_key, "v1\n" + f.key + "\n" + future)));
+  const auto r = client_.get("/files/" + f.key + "?expires=" + future + "&sig=" + hex_of(hmac_sha256(url_key, "v1\n" + f.key + "\n" + future)));
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body, sample_png());
 }

@@ -55,30 +55,6 @@ header_list bearer(const std::string& token) { return {{"authorization", "Bearer
 // A URL without its query string: signed URLs of one object differ only there.
 std::string without_query(const std::string& url) { return url.substr(0, url.find('?')); }
 
-// Runs `f(client, i)` for i in 0..count-1, each on a thread of its own with
-// a connection of its own, all released at once. A client-side failure
-// (connection refused, timeout) becomes a result with status 0.
-std::vector<http_result> all_at_once(int count, unsigned short port,
-                                     const std::function<http_result(http_client&, int)>& f) {
-  std::vector<http_result> results(static_cast<std::size_t>(count));
-  std::latch ready(count);
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    threads.emplace_back([&, i] {
-      http_client c(port);
-      ready.arrive_and_wait();
-      try {
-        results[static_cast<std::size_t>(i)] = f(c, i);
-      } catch (const std::exception& e) {
-        results[static_cast<std::size_t>(i)].body = std::string("client error: ") + e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return results;
-}
-
 // ---- DynamoDB, read with the AWS SDK (tests/peers/sdk-smoke.mjs) ----------
 
 std::string read_text(const std::filesystem::path& p) {

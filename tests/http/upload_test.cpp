@@ -36,24 +36,6 @@ class upload : public ::testing::Test {
   signed_in_user user_;
 };
 
-std::string hex(const unsigned char* d, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[d[i] >> 4];
-    out += digits[d[i] & 15];
-  }
-  return out;
-}
-
-std::string hmac(const std::string& key, const std::string& data) {
-  unsigned char out[32];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
 TEST_F(upload, each_image_type_round_trips_byte_for_byte_through_the_signed_url) {
   const std::pair<std::string, std::string> samples[] = {
       {sample_png(), "image/png"}, {sample_jpeg(), "image/jpeg"}, {sample_gif(), "image/gif"}, {sample_webp(), "image/webp"}};
@@ -145,31 +127,31 @@ TEST_F(upload, local_urls_expire_and_bind_their_key) {
 
   // A correctly signed URL whose time has passed: signed here with the
   // server's derived key, so only the expiry can fail it.
-  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
   const std::string past = std::to_string(std::time(nullptr) - 60);
-  const std::string mac = hmac(url_key, "v1\n" + key + "\n" + past);
+  const std::string mac = hmac_sha256(url_key, "v1\n" + key + "\n" + past);
   const auto expired = client_.get("/files/" + key + "?expires=" + past + "&sig=" +
-                                   hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()));
+                                   hex_of(mac));
   EXPECT_EQ(expired.status, 403);
   EXPECT_EQ(error_code_of(expired), "url_expired");
 
   const std::string future = std::to_string(std::time(nullptr) + 600);
-  const std::string good = hmac(url_key, "v1\n" + key + "\n" + future);
+  const std::string good = hmac_sha256(url_key, "v1\n" + key + "\n" + future);
   EXPECT_EQ(client_.get("/files/" + key + "?expires=" + future + "&sig=" +
-                        hex(reinterpret_cast<const unsigned char*>(good.data()), good.size()))
+                        hex_of(good))
                 .status,
             200)
       << "the independent signature must match the server's scheme";
 }
 
 TEST_F(upload, traversal_keys_never_escape_the_store) {
-  const std::string url_key = hmac(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
   const std::string future = std::to_string(std::time(nullptr) + 600);
   for (const char* key : {"../jwt-secret", "profile-images/../../jwt-secret", "%2e%2e/jwt-secret",
                                 "profile-images/%2e%2e%2f%2e%2e%2fjwt-secret", "/etc/passwd", "..%2fjwt-secret"}) {
-    const std::string mac = hmac(url_key, "v1\n" + std::string(key) + "\n" + future);
+    const std::string mac = hmac_sha256(url_key, "v1\n" + std::string(key) + "\n" + future);
     const auto r = client_.get("/files/" + std::string(key) + "?expires=" + future + "&sig=" +
-                               hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()));
+                               hex_of(mac));
     EXPECT_TRUE(r.status == 404 || r.status == 403) << key << " -> " << r.status;
     EXPECT_EQ(r.body.find(test_jwt_secret), std::string::npos);
   }

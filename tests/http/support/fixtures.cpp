@@ -1,5 +1,11 @@
 #include "fixtures.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <latch>
+#include <thread>
+
 #include <stdexcept>
 
 namespace gatehouse::testing {
@@ -100,6 +106,45 @@ http_result fetch_url(const std::string& url) {
   const auto port = static_cast<unsigned short>(std::stoi(url.substr(prefix.size(), slash - prefix.size())));
   http_client c(port);
   return c.get(path_of_url(url));
+}
+
+std::vector<http_result> all_at_once(int count, unsigned short port,
+                                     const std::function<http_result(http_client&, int)>& f) {
+  std::vector<http_result> results(static_cast<std::size_t>(count));
+  std::latch ready(count);
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&, i] {
+      http_client c(port);
+      ready.arrive_and_wait();
+      try {
+        results[static_cast<std::size_t>(i)] = f(c, i);
+      } catch (const std::exception& e) {
+        results[static_cast<std::size_t>(i)].body = std::string("client error: ") + e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return results;
+}
+
+std::string hmac_sha256(const std::string& key, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string hex_of(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
 }
 
 }  // namespace gatehouse::testing

@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace gatehouse::testing {
 
@@ -44,5 +46,17 @@ std::string path_of_url(const std::string& url);
 // GETs an absolute http://127.0.0.1:<port>/... URL (an image URL the API
 // returned: the server's own /files route, or the S3 peer's proxy).
 http_result fetch_url(const std::string& url);
+
+// Runs `f(client, i)` for i in 0..count-1, each on a thread of its own with
+// a connection of its own, all released at once. A client-side failure
+// (connection refused, timeout) becomes a result with status 0.
+std::vector<http_result> all_at_once(int count, unsigned short port,
+                                     const std::function<http_result(http_client&, int)>& f);
+
+// HMAC-SHA256 and lower-case hex straight from OpenSSL, so tests can sign
+// the local backend's URLs and forms from the documented scheme without
+// Gatehouse's own code.
+std::string hmac_sha256(const std::string& key, const std::string& data);
+std::string hex_of(const std::string& bytes);
 
 }  // namespace gatehouse::testing
