@@ -3,6 +3,8 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 GATEHOUSE := $(BUILD_DIR)/bin/gatehouse
 JOBS ?= 2
+# ccache keys on paths relative to here, so every clone shares its cache.
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all deps configure build peers run test test-asan clean package deploy test-package fuzz fuzz-build fuzz-smoke
 
