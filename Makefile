@@ -6,7 +6,7 @@ JOBS ?= 2
 # ccache keys on paths relative to here, so every clone shares its cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps configure build peers run test test-asan clean package deploy test-package fuzz fuzz-build fuzz-smoke
+.PHONY: all deps configure build peers run test test-asan test-tsan clean package deploy test-package fuzz fuzz-build fuzz-smoke
 
 # The tests' npm peers, pinned by tests/peers/package-lock.json.
 PEERS_STAMP := tests/peers/node_modules/.package-lock.json
@@ -62,6 +62,15 @@ endif
 # about five minutes of build, three of tests. .ci/run runs it after `make test`.
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan FUZZ_SMOKE=0 BENCH_SMOKE=0
+
+# The unit and Lambda suites built with ThreadSanitizer (preset `tsan`,
+# build/tsan; only their targets, not the whole tree): the in-process
+# threads of the server's pieces, the AWS client's resolver and the
+# Runtime API client. .ci/run runs it after test-asan.
+test-tsan: deps $(WEB_VENDOR_STAMP)
+	@cmake --preset tsan > /dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	@ctest --preset tsan -j $(JOBS)
 
 clean:
 	rm -rf build

@@ -35,7 +35,6 @@ namespace {
 constexpr std::string_view api_prefix = "/2018-06-01/runtime";
 // (The reply headers are read in runtime_reply.cpp.)
 constexpr std::string_view header_error_type = "Lambda-Runtime-Function-Error-Type";
-constexpr const char* trace_env_variable = "_X_AMZN_TRACE_ID";
 
 // Answers to posts are a few bytes of JSON.
 constexpr std::size_t max_post_reply_bytes = 64 * 1024;
@@ -215,12 +214,12 @@ invocation runtime_client::next() {
     }
     if (!ec && parser.get().result_int() == 200) {
       if (auto inv = invocation_of(parser)) {
-        // The X-Ray SDK convention: the trace id lives in the environment
-        // for the length of one invocation.
-        if (inv->trace_id.empty())
-          ::unsetenv(trace_env_variable);
-        else
-          ::setenv(trace_env_variable, inv->trace_id.c_str(), 1);
+        // The trace id travels in the invocation, never through the
+        // environment: setenv here would race with getenv in any thread
+        // still inside getaddrinfo (the AWS client's resolver thread can
+        // outlive a timed-out request), which glibc does not make safe.
+        // A child process that needs _X_AMZN_TRACE_ID gets it in its own
+        // environment block.
         return std::move(*inv);
       }
       log::error("runtime API sent an invocation without a usable request id", {});

@@ -44,8 +44,9 @@ class runtime_client {
   runtime_client(const runtime_client&) = delete;
   runtime_client& operator=(const runtime_client&) = delete;
 
-  // GET /2018-06-01/runtime/invocation/next (long poll). Sets (or clears)
-  // _X_AMZN_TRACE_ID for the invocation. An event over max_event_bytes is
+  // GET /2018-06-01/runtime/invocation/next (long poll). The invocation
+  // carries its trace id; the process environment is never written (a
+  // setenv would race with the resolver's getenv). An event over max_event_bytes is
   // answered with an error post and the next one is fetched. Throws
   // runtime_api_error once retries are exhausted.
   invocation next();
