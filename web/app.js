@@ -1,35 +1,68 @@
 // Gatehouse's web page: sign up, log in, the user list with avatars, a
 // profile picture upload with progress, log out. Plain JavaScript without a
 // build step, so the same files work embedded in the server (at /) and as
-// static files anywhere else (then with ?api=<base URL of the API>).
+// static files anywhere else (then with the API's address in config.js).
 'use strict';
 
 (function () {
   const PAGE_SIZE = 20;
-  const REFRESH_TOKEN_KEY = 'gatehouse.refresh_token';
+  // {"api": <the API's base URL>, "refresh_token": ...}: a session is bound to
+  // the API that issued it.
+  const SESSION_KEY = 'gatehouse.session';
+  // The refresh token alone, as pages before that binding kept it: its API is
+  // unknown, so it is dropped unsent.
+  const UNBOUND_TOKEN_KEY = 'gatehouse.refresh_token';
+  const CHOICE_KEY = 'gatehouse.api';  // the chooser's pick, when config.js lists several
 
   // ---------------------------------------------------------------------------
-  // Where the API is: this page's own origin (the server serves the page), or
-  // ?api=https://host[/stage] when the page is hosted elsewhere (CORS is on by
-  // default on the server). Only http(s) URLs are accepted.
-  function resolveApiBase() {
-    const param = new URLSearchParams(window.location.search).get('api');
-    if (param !== null) {
-      let url;
-      try {
-        url = new URL(param);
-      } catch (_) {
-        return { error: 'The api parameter is not a URL: use ?api=http://host:port.' };
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        return { error: 'The api parameter must be an http:// or https:// URL.' };
-      }
-      return { base: url.origin + url.pathname.replace(/\/+$/, '') };
+  // Where the API is: only where the deployment says, never where the page's
+  // address says. A link to this page with ?api=https://evil, honoured, would
+  // send evil the password typed into the login form and, on every load, the
+  // session's refresh token (evil answers 401, the page forgets the token, and
+  // reuse detection never fires). So config.js lists the API base URLs this
+  // copy may use (web/config.js, edited by whoever deploys a static copy);
+  // none listed means the page's own origin. Gatehouse serves its own
+  // config.js with none (src/web/config.js), and holds the page to its own
+  // origin with its Content-Security-Policy header too (connect-src 'self').
+  function baseUrl(value) {
+    let url;
+    try {
+      url = new URL(value);
+    } catch (_) {
+      return null;
     }
-    if (window.location.protocol === 'http:' || window.location.protocol === 'https:') {
-      return { base: window.location.origin };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    if (url.username || url.password || url.search || url.hash) return null;
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  }
+
+  function configuredApis() {
+    const config = window.GATEHOUSE_CONFIG;  // missing (no config.js): the defaults
+    const listed = config && Array.isArray(config.apiBases) ? config.apiBases : [];
+    if (listed.length === 0) {
+      if (window.location.protocol === 'http:' || window.location.protocol === 'https:') {
+        return { bases: [window.location.origin] };
+      }
+      return { error: 'Opened from a file: list the API\'s address in config.js (apiBases), e.g. \'http://127.0.0.1:3000\'.' };
     }
-    return { error: 'Opened from a file: add ?api=http://127.0.0.1:3000 (the API\'s address) to the URL.' };
+    const bases = [];
+    for (const entry of listed) {
+      const base = typeof entry === 'string' ? baseUrl(entry) : null;
+      if (!base) return { error: 'config.js lists an API that is not an http:// or https:// base URL: ' + String(entry) + '.' };
+      if (!bases.includes(base)) bases.push(base);
+    }
+    return { bases };
+  }
+
+  // One of `bases` for the life of the page: the chooser's last pick, else
+  // the API of the stored session, else the first. Switching reloads the page,
+  // so no request of one API ever finishes under another.
+  function chooseApi(bases) {
+    const choice = readStorage(CHOICE_KEY);
+    if (bases.includes(choice)) return choice;
+    const session = storedSession();
+    if (session && bases.includes(session.api)) return session.api;
+    return bases[0];
   }
 
   // ---------------------------------------------------------------------------
@@ -47,26 +80,55 @@
   //   scripts altogether, but the API takes refresh tokens in the JSON body
   //   (it serves other origins and non-browser clients too); against script
   //   injection this page relies on its CSP (no inline or foreign scripts) and
-  //   on never putting API data into HTML (textContent only).
+  //   on never putting API data into HTML (textContent only). It is stored
+  //   with the base URL of the API that issued it and presented to that API
+  //   only: a copy configured for another API never sends it there.
   let accessToken = null;
   let refreshInFlight = null;  // one refresh at a time, shared by every caller
   let currentUser = null;
 
-  function storedRefreshToken() {
+  // Storage disabled: the session lasts as long as the page.
+  function readStorage(key) {
     try {
-      return window.sessionStorage.getItem(REFRESH_TOKEN_KEY);
+      return window.sessionStorage.getItem(key);
     } catch (_) {
-      return null;  // storage disabled: the session lasts as long as the page
+      return null;
     }
   }
 
-  function storeRefreshToken(token) {
+  function writeStorage(key, value) {
     try {
-      if (token) window.sessionStorage.setItem(REFRESH_TOKEN_KEY, token);
-      else window.sessionStorage.removeItem(REFRESH_TOKEN_KEY);
+      if (value === null) window.sessionStorage.removeItem(key);
+      else window.sessionStorage.setItem(key, value);
+      return true;
     } catch (_) {
-      // Storage disabled: nothing to keep across reloads.
+      return false;
     }
+  }
+
+  function storedSession() {
+    let record = null;
+    try {
+      record = JSON.parse(readStorage(SESSION_KEY) || 'null');
+    } catch (_) {
+      return null;
+    }
+    const valid = record && typeof record.api === 'string' && typeof record.refresh_token === 'string';
+    return valid ? record : null;
+  }
+
+  // The stored refresh token if, and only if, this page's API issued it: a
+  // token is never presented anywhere else.
+  function storedRefreshToken() {
+    const session = storedSession();
+    return session && session.api === apiBase ? session.refresh_token : null;
+  }
+
+  // Keeps `token` for this page's API, or forgets this API's session (a
+  // session of another API, kept for the chooser, stays).
+  function storeRefreshToken(token) {
+    if (token) writeStorage(SESSION_KEY, JSON.stringify({ api: apiBase, refresh_token: token }));
+    else if (storedRefreshToken()) writeStorage(SESSION_KEY, null);
   }
 
   function adoptSession(body) {
@@ -175,7 +237,7 @@
           ? 'Your account no longer exists.'
           : 'Not found: the server has no such page or record.';
       case 'method_not_allowed':
-        return 'The server does not accept this request here (method not allowed). Is ?api= pointing at a Gatehouse API?';
+        return 'The server does not accept this request here (method not allowed). Does config.js point at a Gatehouse API?';
       case 'email_taken':
         return 'An account with this e-mail already exists. Log in instead.';
       case 'upload_changed':
@@ -209,7 +271,7 @@
   }
 
   // ---------------------------------------------------------------------------
-  // HTTP.
+  // HTTP. Every request goes to apiBase, set once at start from config.js.
   let apiBase = '';
 
   async function request(method, path, options) {
@@ -358,7 +420,10 @@
     usersError: $('users-error'),
     usersMore: $('users-more'),
     usersReload: $('users-reload'),
+    apiShown: $('api-shown'),
     apiBase: $('api-base'),
+    apiChooser: $('api-chooser'),
+    apiChoice: $('api-choice'),
   };
 
   function say(message) {
@@ -704,15 +769,45 @@
   }
 
   // --- start ------------------------------------------------------------------------
+  // With several APIs configured: a choice among them, never one more.
+  function showChooser(bases) {
+    for (const base of bases) {
+      const option = document.createElement('option');
+      option.value = base;
+      option.textContent = base;
+      option.selected = base === apiBase;
+      el.apiChoice.append(option);
+    }
+    el.apiChoice.addEventListener('change', () => {
+      if (!bases.includes(el.apiChoice.value)) return;
+      if (!writeStorage(CHOICE_KEY, el.apiChoice.value)) {
+        el.pageError.textContent = 'Cannot switch the API: this browser keeps no session storage for the page.';
+        el.apiChoice.value = apiBase;
+        return;
+      }
+      window.location.reload();
+    });
+    el.apiShown.hidden = true;
+    el.apiChooser.hidden = false;
+  }
+
   async function start() {
-    const resolved = resolveApiBase();
-    if (resolved.error) {
-      el.pageError.textContent = resolved.error;
+    writeStorage(UNBOUND_TOKEN_KEY, null);
+    const configured = configuredApis();
+    if (configured.error) {
+      el.pageError.textContent = configured.error;
       el.apiBase.textContent = '(none)';
       return;
     }
-    apiBase = resolved.base;
+    apiBase = chooseApi(configured.bases);
     el.apiBase.textContent = apiBase;
+    if (configured.bases.length > 1) showChooser(configured.bases);
+    if (new URLSearchParams(window.location.search).has('api')) {
+      // Said, not silently dropped: whoever sent this link meant the page to
+      // talk to another server.
+      el.pageError.textContent = 'The link to this page names a server for it to use (?api=); that was ignored. ' +
+                                 'This page talks only to ' + configured.bases.join(' or ') + '.';
+    }
 
     el.loginForm.addEventListener('submit', onLogin);
     el.signupForm.addEventListener('submit', onSignup);

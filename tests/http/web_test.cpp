@@ -1,7 +1,8 @@
 // The files embedded in the binary (src/web, src/api/web_routes.cpp): the
 // web page at /, /openapi.yaml, and the API page at /docs, served by the real
 // server with ETag revalidation and HEAD, and without taking any path from
-// the API.
+// the API; every one under a strict Content-Security-Policy header, the page
+// held to this server (connect-src 'self') with its own /config.js.
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -26,6 +28,46 @@ std::string read_file(const fs::path& p) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// "a b; c d e" -> {a: "b", c: "d e"}; a directive named twice fails the test.
+std::map<std::string, std::string> directives_of(const std::string& policy) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(policy);
+  for (std::string item; std::getline(in, item, ';');) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    item = item.substr(first);
+    const auto space = item.find(' ');
+    const std::string name = item.substr(0, space);
+    EXPECT_TRUE(out.emplace(name, space == std::string::npos ? "" : item.substr(space + 1)).second) << name;
+  }
+  return out;
+}
+
+// What the browser is told on the page's every file (src/api/web_routes.cpp):
+// nothing but this server, to connect to or to load code from; no framing.
+const std::map<std::string, std::string> page_directives = {
+    {"default-src", "'none'"},      {"script-src", "'self'"},
+    {"style-src", "'self'"},        {"img-src", "'self' https: data:"},
+    {"connect-src", "'self'"},      {"form-action", "'self'"},
+    {"frame-ancestors", "'none'"},  {"base-uri", "'none'"},
+};
+
+// The API page's: the same, with data: images only (Swagger UI's icons).
+const std::map<std::string, std::string> docs_directives = [] {
+  auto d = page_directives;
+  d["img-src"] = "'self' data:";
+  return d;
+}();
+
+void expect_security_headers(const http_result& r, const std::map<std::string, std::string>& policy,
+                             const std::string& what) {
+  ASSERT_TRUE(r.has_header("content-security-policy")) << what;
+  EXPECT_EQ(directives_of(r.header("content-security-policy")), policy) << what;
+  EXPECT_EQ(r.header("x-frame-options"), "DENY") << what;
+  EXPECT_EQ(r.header("referrer-policy"), "no-referrer") << what;
+  EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << what;
 }
 
 class web : public ::testing::Test {
@@ -51,6 +93,7 @@ TEST_F(web, every_file_under_web_is_served_at_its_path_byte_for_byte) {
     if (!entry.is_regular_file()) continue;
     const std::string rel = fs::relative(entry.path(), source_dir / "web").generic_string();
     if (rel.front() == '.' || rel.find("/.") != std::string::npos || rel.back() == '~') continue;
+    if (rel == "config.js") continue;  // the static copies' settings: the server has its own (below)
     const auto r = client_.get("/" + rel);
     EXPECT_EQ(r.status, 200) << rel;
     EXPECT_EQ(r.body, read_file(entry.path())) << rel;
@@ -96,13 +139,54 @@ TEST_F(web, docs_page_loads_every_script_and_style_it_references_from_this_serve
     }
   }
   EXPECT_EQ(scripts, 2);
-  EXPECT_EQ(styles, 1);
+  EXPECT_EQ(styles, 2);  // Swagger UI's and the page's own (no inline <style>: the CSP forbids it)
+  EXPECT_EQ(page.body.find("<style"), std::string::npos);
+  EXPECT_EQ(page.body.find(" style="), std::string::npos);
 
   // The embedded bundle is swagger-ui-dist's file, every byte of it.
   EXPECT_EQ(client_.get("/docs/swagger-ui-bundle.js").body,
             read_file(source_dir / "web-vendor/node_modules/swagger-ui-dist/swagger-ui-bundle.js"));
   // The page asks Swagger UI for this server's description, relative to it.
   EXPECT_NE(client_.get("/docs/swagger-initializer.js").body.find("url: 'openapi.yaml'"), std::string::npos);
+}
+
+TEST_F(web, the_page_is_served_with_its_own_config_js_that_names_no_other_server) {
+  const auto config = client_.get("/config.js");
+  ASSERT_EQ(config.status, 200);
+  EXPECT_EQ(config.header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(config.body, read_file(source_dir / "src/web/config.js"));
+  EXPECT_NE(config.body, read_file(source_dir / "web/config.js"));
+  // No API listed: the page's own origin only, whatever web/config.js says.
+  EXPECT_NE(config.body.find("apiBases: [],"), std::string::npos) << config.body;
+  EXPECT_EQ(config.body.find("http"), std::string::npos) << config.body;
+  // The page loads it before app.js, from this server.
+  const auto page = client_.get("/");
+  const auto config_at = page.body.find("<script src=\"config.js\" defer></script>");
+  ASSERT_NE(config_at, std::string::npos);
+  EXPECT_LT(config_at, page.body.find("<script src=\"app.js\" defer></script>"));
+}
+
+TEST_F(web, the_page_and_its_files_carry_the_strict_policy_as_http_headers) {
+  for (const char* path : {"/", "/index.html", "/app.js", "/style.css", "/config.js"}) {
+    const auto r = client_.get(path);
+    ASSERT_EQ(r.status, 200) << path;
+    expect_security_headers(r, page_directives, path);
+    // A revalidation refreshes them too.
+    const auto again = client_.get(path, {{"if-none-match", r.header("etag")}});
+    ASSERT_EQ(again.status, 304) << path;
+    expect_security_headers(again, page_directives, std::string(path) + " (304)");
+    expect_security_headers(client_.send("HEAD", path), page_directives, std::string(path) + " (HEAD)");
+  }
+  expect_security_headers(client_.get("/openapi.yaml"), page_directives, "/openapi.yaml");
+}
+
+TEST_F(web, the_api_page_carries_its_policy_as_http_headers) {
+  for (const char* path : {"/docs", "/docs/swagger-ui-bundle.js", "/docs/swagger-initializer.js", "/docs/swagger-ui.css",
+                           "/docs/gatehouse.css", "/docs/favicon-32x32.png"}) {
+    const auto r = client_.get(path);
+    ASSERT_EQ(r.status, 200) << path;
+    expect_security_headers(r, docs_directives, path);
+  }
 }
 
 TEST_F(web, head_answers_the_get_headers_without_the_body) {

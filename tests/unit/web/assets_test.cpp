@@ -64,5 +64,14 @@ TEST(web_assets, bytes_are_the_source_files_with_types_and_etags) {
   EXPECT_NE(spec->etag, page->etag);
 }
 
+TEST(web_assets, config_js_is_the_servers_own_and_web_config_js_is_not_embedded) {
+  const auto config = find_asset("/config.js");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->bytes, read_source("src/web/config.js"));
+  const std::string static_copies = read_source("web/config.js");
+  ASSERT_FALSE(static_copies.empty());
+  for (const asset& a : all_assets()) EXPECT_NE(a.bytes, static_copies) << a.path;
+}
+
 }  // namespace
 }  // namespace gatehouse::web
