@@ -11,6 +11,7 @@ packages=(
   libcrypt-dev
   libsqlite3-dev sqlite3  # the sqlite3 shell: doctor tests plant damage with it
   libcli11-dev
+  libutf8proc-dev  # names: NFC and Unicode categories (static archive for the Lambda build)
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
   wrk gnuplot-nox

@@ -13,9 +13,14 @@ bool starts_with_bearer(std::string_view v) {
   }
   return true;
 }
+
+error invalid_token(std::string_view why) {
+  return error(error_kind::unauthenticated, "unauthorized", std::string(why))
+      .with_header("www-authenticate", "Bearer error=\"invalid_token\"");
+}
 }  // namespace
 
-auth::access_claims require_bearer(http::request& req, const services& s) {
+bearer_caller require_bearer(http::request& req, const services& s) {
   const auto header = req.header("authorization");
   if (!header || !starts_with_bearer(*header))
     throw error(error_kind::unauthenticated, "unauthorized", "a bearer token is required")
@@ -23,11 +28,12 @@ auth::access_claims require_bearer(http::request& req, const services& s) {
   std::string_view token = header->substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   auto claims = s.tokens.verify(token, s.now_seconds());
-  if (!claims)
-    throw error(error_kind::unauthenticated, "unauthorized", "the bearer token is invalid or expired")
-        .with_header("www-authenticate", "Bearer error=\"invalid_token\"");
+  if (!claims) throw invalid_token("the bearer token is invalid or expired");
+  auto user = s.users.find_by_id(claims->user_id);
+  // The same answer as for a bad token: the token names nobody any more.
+  if (!user) throw invalid_token("the bearer token is invalid or expired");
   req.user_id = claims->user_id;
-  return *claims;
+  return bearer_caller{std::move(*claims), std::move(*user)};
 }
 
 }  // namespace gatehouse::api

@@ -1,32 +1,72 @@
 #include "api/client_ip.hpp"
 #include "base/text.hpp"
 
-#include <string_view>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <iterator>
 
 namespace gatehouse::api {
 namespace {
 
-constexpr std::size_t max_ip_chars = 45;  // the longest IPv6 text form, with an embedded IPv4
+// The longest IPv6 text form, with an embedded IPv4 address; anything
+// longer is refused before it is copied.
+constexpr std::size_t max_ip_chars = INET6_ADDRSTRLEN - 1;
 
-bool is_ip_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':';
+std::string to_text(int family, const void* address) {
+  std::array<char, INET6_ADDRSTRLEN> out{};
+  if (!inet_ntop(family, address, out.data(), out.size())) return {};
+  return out.data();
 }
 
-using text::trim;
-std::string lower(std::string_view s) { return text::ascii_lower(s); }
+// The entry `hops` from the right of all X-Forwarded-For values (the last
+// header's last entry is 1), or nullopt when there are fewer.
+std::optional<std::string_view> entry_from_right(const http::request& req, std::size_t hops) {
+  std::size_t seen = 0;
+  for (auto h = req.headers.rbegin(); h != req.headers.rend(); ++h) {
+    if (h->first != "x-forwarded-for") continue;
+    std::string_view rest = h->second;
+    while (true) {
+      const auto comma = rest.rfind(',');
+      const std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+      if (++seen == hops) return entry;
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(0, comma);
+    }
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
-std::string client_ip(const http::request& req, bool trust_proxy) {
-  if (trust_proxy) {
-    if (const auto forwarded = req.header("x-forwarded-for")) {
-      const std::string_view first = trim(forwarded->substr(0, forwarded->find(',')));
-      bool plausible = !first.empty() && first.size() <= max_ip_chars;
-      for (char c : first) plausible = plausible && is_ip_char(c);
-      if (plausible) return lower(first);
-    }
+std::optional<std::string> canonical_ip(std::string_view text) {
+  const std::string_view trimmed = text::trim(text);
+  if (trimmed.empty() || trimmed.size() > max_ip_chars || trimmed.find('\0') != std::string_view::npos)
+    return std::nullopt;
+  const std::string c_text(trimmed);  // inet_pton reads up to a NUL
+
+  in_addr v4{};
+  if (inet_pton(AF_INET, c_text.c_str(), &v4) == 1) return to_text(AF_INET, &v4);
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, c_text.c_str(), &v6) != 1) return std::nullopt;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    std::memcpy(&v4, v6.s6_addr + 12, sizeof v4);
+    return to_text(AF_INET, &v4);
   }
-  return lower(req.source_ip);
+  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), 0);  // the /64
+  return to_text(AF_INET6, &v6) + "/64";
+}
+
+std::string client_ip(const http::request& req, std::size_t trusted_hops) {
+  if (trusted_hops > 0) {
+    if (const auto entry = entry_from_right(req, trusted_hops))
+      if (auto key = canonical_ip(*entry)) return std::move(*key);
+  }
+  if (auto key = canonical_ip(req.source_ip)) return std::move(*key);
+  return text::ascii_lower(req.source_ip);
 }
 
 }  // namespace gatehouse::api

@@ -17,7 +17,7 @@ namespace gatehouse::api {
 struct api_settings {
   std::int64_t access_token_ttl_seconds = 900;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
-  bool trust_proxy = false;  // client_ip: X-Forwarded-For names the client
+  std::size_t trust_proxy = 0;  // client_ip: how many proxies append to X-Forwarded-For
 };
 
 struct services {

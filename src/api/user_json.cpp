@@ -2,11 +2,11 @@
 
 namespace gatehouse::api {
 
-boost::json::object user_json(const users::user& u, images::object_store& images) {
+boost::json::object user_json(const users::user& u, images::object_store& images, user_view view) {
   boost::json::object o;
   o["userId"] = u.user_id;
   o["name"] = u.name;
-  o["email"] = u.email;
+  if (view == user_view::full) o["email"] = u.email;
   if (u.profile_image_key)
     o["profile_image"] = images.url_for(*u.profile_image_key);
   else

@@ -26,8 +26,15 @@ std::size_t parse_limit(const http::request& req) {
   return value;
 }
 
+// Sign-up is open, so a list with everyone's e-mail would be a directory
+// of targets for anyone: other users get the public view. The seam for
+// roles: an admin caller will get user_view::full here.
+user_view view_for(const bearer_caller& caller, const users::user& listed) {
+  return listed.user_id == caller.user_id ? user_view::full : user_view::public_profile;
+}
+
 http::response list_users(http::request& req, const services& s) {
-  require_bearer(req, s);
+  const auto caller = require_bearer(req, s);
   const std::size_t limit = parse_limit(req);
   const auto cursor = req.query_param("cursor");
   if (cursor && (cursor->empty() || cursor->size() > max_cursor_chars))
@@ -35,17 +42,15 @@ http::response list_users(http::request& req, const services& s) {
   const auto page = s.users.list(limit, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
   boost::json::array users;
   users.reserve(page.users.size());
-  for (const auto& u : page.users) users.push_back(user_json(u, s.images));
+  for (const auto& u : page.users) users.push_back(user_json(u, s.images, view_for(caller, u)));
   boost::json::value next = nullptr;
   if (page.next_cursor) next = *page.next_cursor;
   return http::json_response(200, {{"users", std::move(users)}, {"next_cursor", std::move(next)}});
 }
 
 http::response me(http::request& req, const services& s) {
-  const auto claims = require_bearer(req, s);
-  const auto u = s.users.find_by_id(claims.user_id);
-  if (!u) throw error(error_kind::not_found, "not_found", "this user no longer exists");
-  return http::json_response(200, {{"user", user_json(*u, s.images)}});
+  const auto caller = require_bearer(req, s);
+  return http::json_response(200, {{"user", user_json(caller.user, s.images)}});
 }
 
 }  // namespace

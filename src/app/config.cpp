@@ -219,12 +219,6 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   if (auto v = env("SSL_CERT_FILE"); v && !v->empty()) a.ssl_cert_file = *v;
 }
 
-bool parse_flag(std::string_view name, std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  reject(name, "true, 1, false or 0");
-}
-
 }  // namespace
 
 auth::rate_limit parse_rate_limit(std::string_view name, std::string_view text) {
@@ -305,10 +299,17 @@ config load_config(const env_lookup& env) {
     c.rate_limits.login_per_ip = parse_rate_limit("RATE_LIMIT_LOGIN_PER_IP", *v);
   if (auto v = env("RATE_LIMIT_SIGNUP_PER_IP"))
     c.rate_limits.signup_per_ip = parse_rate_limit("RATE_LIMIT_SIGNUP_PER_IP", *v);
-  if (auto v = env("TRUST_PROXY")) c.trust_proxy = parse_flag("TRUST_PROXY", *v);
+  if (auto v = env("TRUST_PROXY")) {
+    // The number of proxies in front that append to X-Forwarded-For
+    // (api/client_ip picks the entry that many from the right).
+    if (*v == "true") c.trust_proxy = 1;
+    else if (*v == "false") c.trust_proxy = 0;
+    else c.trust_proxy = static_cast<std::size_t>(
+        parse_integer("TRUST_PROXY", *v, 0, 10, "false, true (one proxy) or a number of proxies 0..10"));
+  }
   // Behind API Gateway the event's sourceIp is the client; a header the
   // client sent must not override it.
-  if (env("AWS_LAMBDA_RUNTIME_API")) c.trust_proxy = false;
+  if (env("AWS_LAMBDA_RUNTIME_API")) c.trust_proxy = 0;
   load_aws_settings(env, c.aws);
   return c;
 }

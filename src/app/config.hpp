@@ -41,9 +41,10 @@ struct config {
   std::size_t worker_threads = 0;  // 0: derived from the core count
   // RATE_LIMIT_LOGIN_PER_EMAIL, RATE_LIMIT_LOGIN_PER_IP, RATE_LIMIT_SIGNUP_PER_IP.
   auth::limit_settings rate_limits;
-  // TRUST_PROXY: the client is the first address of X-Forwarded-For, not
-  // the socket peer. Always off on Lambda, where the event names the client.
-  bool trust_proxy = false;
+  // TRUST_PROXY: how many proxies in front append to X-Forwarded-For (0:
+  // none, the socket peer is the client). Always 0 on Lambda, where the
+  // event names the client.
+  std::size_t trust_proxy = 0;
 
   // AWS backends, each chosen independently: USERS_TABLE set means
   // DynamoDB for users, PROFILE_IMAGES_BUCKET set means S3 for images.

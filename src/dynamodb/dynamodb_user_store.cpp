@@ -190,11 +190,16 @@ std::optional<users::user> dynamodb_user_store::find_by_id(std::string_view user
 
 std::optional<users::user> dynamodb_user_store::find_by_email(std::string_view email) {
   try {
-    const auto owner = claim_owner(std::string(email));
-    if (!owner) return std::nullopt;
     // The claim is keyed by the normalised e-mail and is authoritative: the
     // item may hold the Node.js version's original spelling.
-    return find_by_id(*owner);
+    const auto owner = claim_owner(std::string(email));
+    // An unknown e-mail reads a user too, by a fresh random id no user has,
+    // so both answers cost the same two consistent GetItems of the same
+    // tables: with one read fewer, the login's time would tell whether an
+    // account exists however evenly the password check is timed.
+    auto found = find_by_id(owner ? *owner : crypto::uuid_v4());
+    if (!owner) return std::nullopt;
+    return found;
   } catch (const service_error& e) {
     missing_table(e);
   }

@@ -18,7 +18,8 @@
 //      the claim is deleted (condition: still ours) and the error rethrown.
 //   3. The claim is read back; if a takeover won meanwhile, our user is
 //      deleted and the sign-up reports the e-mail taken.
-// Login reads the claim then the user (two GetItems, never a Scan).
+// Login reads the claim then the user (two GetItems, never a Scan); an
+// unknown e-mail reads a random user id too, so it costs the same.
 #include "dynamodb/dynamodb_client.hpp"
 #include "users/user_store.hpp"
 

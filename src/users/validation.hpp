@@ -11,7 +11,9 @@ inline constexpr std::size_t max_email_bytes = 254;
 inline constexpr std::size_t min_password_bytes = 8;
 inline constexpr std::size_t max_password_bytes = 72;  // bcrypt's limit: longer is rejected, never truncated
 
-// Trimmed; 1..100 characters of valid UTF-8 with no control characters.
+// Trimmed (ASCII whitespace), NFC-normalised; then 1..100 characters
+// (code points) of valid UTF-8 with no control, format, line or paragraph
+// separator, private-use or unassigned code point (utf8proc's tables).
 std::string normalize_name(std::string_view raw);
 
 // Trimmed and lower-cased; at most 254 bytes; `local@domain` with a dot

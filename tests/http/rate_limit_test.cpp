@@ -203,23 +203,7 @@ TEST(rate_limit, x_forwarded_for_is_ignored_by_default) {
   EXPECT_TRUE(limited(fail_login(c, "d@example.com"), 3600));
 }
 
-TEST(rate_limit, with_trust_proxy_the_first_x_forwarded_for_address_is_the_client) {
-  gatehouse_process gh(env_map{{"RATE_LIMIT_LOGIN_PER_IP", "2/1h"}, {"TRUST_PROXY", "true"}});
-  http_client c(gh.port());
-  wait_clear_of_window_end(3600, 30);
-
-  // The first address is the client's; later ones are proxies.
-  EXPECT_TRUE(refused_credentials(fail_login(c, "a@example.com", {{"x-forwarded-for", "203.0.113.1, 10.0.0.1"}})));
-  EXPECT_TRUE(refused_credentials(fail_login(c, "b@example.com", {{"x-forwarded-for", "203.0.113.1"}})));
-  EXPECT_TRUE(limited(fail_login(c, "c@example.com", {{"x-forwarded-for", "203.0.113.1, 10.0.0.2"}}), 3600));
-
-  // Another client behind the same proxy, and the proxy itself, are not limited.
-  EXPECT_TRUE(refused_credentials(fail_login(c, "d@example.com", {{"x-forwarded-for", "203.0.113.2, 10.0.0.1"}})));
-  EXPECT_TRUE(refused_credentials(fail_login(c, "e@example.com")));
-  // Something that is no address falls back to the socket peer (one failure so far).
-  EXPECT_TRUE(refused_credentials(fail_login(c, "f@example.com", {{"x-forwarded-for", "unknown"}})));
-  EXPECT_TRUE(limited(fail_login(c, "g@example.com"), 3600));
-}
+// TRUST_PROXY (which X-Forwarded-For entry is the client): tests/http/proxy_test.cpp.
 
 }  // namespace
 }  // namespace gatehouse::testing

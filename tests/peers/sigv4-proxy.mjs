@@ -19,7 +19,8 @@
 //     the next N verified requests answer a throttling error (dynamodb: 400
 //     ProvisionedThroughputExceededException, s3: 503 SlowDown), or a 500, or
 //     are held MS milliseconds before being forwarded.
-//   GET /__stats  counters: verified, rejected, forwarded, throttled, failed, delayed.
+//   GET /__stats  counters: verified, rejected, forwarded, throttled, failed, delayed;
+//     for dynamodb also `operations`, forwarded requests by "<Operation> <TableName>".
 import http from "node:http";
 import crypto from "node:crypto";
 import { SignatureV4, getCanonicalHeaders, getPayloadHash } from "@smithy/signature-v4";
@@ -81,6 +82,21 @@ const signer = new SignatureV4({
 });
 
 const stats = { verified: 0, rejected: 0, forwarded: 0, throttled: 0, failed: 0, delayed: 0 };
+const operations = Object.create(null);
+
+// DynamoDB's "DynamoDB_20120810.GetItem" and the body's TableName, so a
+// test can compare which requests two code paths made, not only how many.
+function countOperation(req, body) {
+  const op = String(req.headers["x-amz-target"] ?? "").split(".").pop();
+  let table = "";
+  try {
+    table = String(JSON.parse(body.toString("utf8")).TableName ?? "");
+  } catch {
+    // not JSON: counted without a table
+  }
+  const key = `${op} ${table}`;
+  operations[key] = (operations[key] ?? 0) + 1;
+}
 const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0 };
 const agent = new http.Agent({ keepAlive: true });
 
@@ -515,6 +531,7 @@ function forward(req, res, body) {
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
     if (!HOP_BY_HOP.has(req.rawHeaders[i].toLowerCase())) headers.push(req.rawHeaders[i], req.rawHeaders[i + 1]);
   stats.forwarded++;
+  if (!isS3) countOperation(req, body);
   send(req, res, headers, body, true);
 }
 
@@ -562,7 +579,7 @@ function json(res, status, value) {
 }
 
 async function admin(req, res, path) {
-  if (path === "/__stats" && req.method === "GET") return json(res, 200, { ...stats, pending: faults });
+  if (path === "/__stats" && req.method === "GET") return json(res, 200, { ...stats, operations, pending: faults });
   if (path !== "/__fault" || req.method !== "POST") return json(res, 405, { error: "GET /__stats or POST /__fault" });
   const body = await readBody(req, res);
   if (!body) return json(res, 400, { error: "unreadable body" });

@@ -66,7 +66,7 @@ TEST(load_config, uses_every_default_when_nothing_is_set) {
   EXPECT_EQ(c.rate_limits.login_per_email, (auth::rate_limit{5, 15 * 60}));
   EXPECT_EQ(c.rate_limits.login_per_ip, (auth::rate_limit{30, 5 * 60}));
   EXPECT_EQ(c.rate_limits.signup_per_ip, (auth::rate_limit{30, 60 * 60}));
-  EXPECT_FALSE(c.trust_proxy);
+  EXPECT_EQ(c.trust_proxy, 0u);
 }
 
 TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
@@ -186,13 +186,17 @@ TEST(load_config, parses_each_rate_limit_as_count_per_window_or_zero_for_off) {
   EXPECT_TRUE(one_off.signup_per_ip.enabled());
 }
 
-TEST(load_config, parses_trust_proxy_and_ignores_it_on_lambda) {
-  EXPECT_TRUE(load({{"TRUST_PROXY", "true"}}).trust_proxy);
-  EXPECT_TRUE(load({{"TRUST_PROXY", "1"}}).trust_proxy);
-  EXPECT_FALSE(load({{"TRUST_PROXY", "false"}}).trust_proxy);
-  EXPECT_FALSE(load({{"TRUST_PROXY", "0"}}).trust_proxy);
+TEST(load_config, parses_trust_proxy_as_a_hop_count_and_ignores_it_on_lambda) {
+  EXPECT_EQ(load({{"TRUST_PROXY", "true"}}).trust_proxy, 1u);
+  EXPECT_EQ(load({{"TRUST_PROXY", "1"}}).trust_proxy, 1u);
+  EXPECT_EQ(load({{"TRUST_PROXY", "2"}}).trust_proxy, 2u);
+  EXPECT_EQ(load({{"TRUST_PROXY", "10"}}).trust_proxy, 10u);
+  EXPECT_EQ(load({{"TRUST_PROXY", "false"}}).trust_proxy, 0u);
+  EXPECT_EQ(load({{"TRUST_PROXY", "0"}}).trust_proxy, 0u);
+  for (const char* bad : {"11", "-1", "yes", "", "1.5", "TRUE"})
+    EXPECT_THROW(load({{"TRUST_PROXY", bad}}), config_error) << bad;
   // On Lambda the event's sourceIp is the client, whatever a header says.
-  EXPECT_FALSE(load({{"TRUST_PROXY", "true"}, {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}).trust_proxy);
+  EXPECT_EQ(load({{"TRUST_PROXY", "true"}, {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}).trust_proxy, 0u);
 }
 
 TEST(load_config, parses_image_url_ttl_with_a_unit) {
@@ -287,7 +291,7 @@ TEST(load_config, refuses_every_invalid_value_naming_the_variable) {
       {"RATE_LIMIT_LOGIN_PER_IP", "1.5/1m"}, {"RATE_LIMIT_LOGIN_PER_IP", "99999999999999999999/1m"},
       {"RATE_LIMIT_SIGNUP_PER_IP", "30/99999999999999999d"}, {"RATE_LIMIT_SIGNUP_PER_IP", "30/h"},
       {"RATE_LIMIT_SIGNUP_PER_IP", "00"}, {"RATE_LIMIT_SIGNUP_PER_IP", "30"},
-      {"TRUST_PROXY", ""}, {"TRUST_PROXY", "yes"}, {"TRUST_PROXY", "TRUE"}, {"TRUST_PROXY", "2"},
+      {"TRUST_PROXY", ""}, {"TRUST_PROXY", "yes"}, {"TRUST_PROXY", "TRUE"}, {"TRUST_PROXY", "11"},
   };
   for (const auto& c : cases)
     EXPECT_TRUE(refused({{c.variable, c.value}}, c.variable)) << c.variable << "='" << c.value << "'";

@@ -141,8 +141,70 @@ TEST(normalize_name, rejects_invalid_utf8) {
   for (const auto& input : inputs)
     EXPECT_TRUE(fails_validation([&] { (void)normalize_name(input); }, "name")) << show(input);
   // The valid extremes right next to those are accepted.
-  EXPECT_EQ(normalize_name("\xF4\x8F\xBF\xBF"s), "\xF4\x8F\xBF\xBF"s);  // U+10FFFF
-  EXPECT_EQ(normalize_name("\xED\x9F\xBF"s), "\xED\x9F\xBF"s);          // U+D7FF
+  // Valid UTF-8 near those edges (U+D7FF and U+10FFFF themselves are
+  // unassigned, refused by the rule below): U+D7FB, and U+E01EF, the
+  // highest assigned code point outside private use.
+  EXPECT_EQ(normalize_name("\xED\x9F\xBB"s), "\xED\x9F\xBB"s);
+  EXPECT_EQ(normalize_name("a\xF3\xA0\x87\xAF"s), "a\xF3\xA0\x87\xAF"s);
+}
+
+TEST(normalize_name, stores_nfc_so_a_decomposed_accent_becomes_one_character) {
+  // "e" + U+0301 COMBINING ACUTE ACCENT is stored as U+00E9.
+  EXPECT_EQ(normalize_name("Rene\xCC\x81"s), "Ren" + e_acute);
+  EXPECT_EQ(normalize_name("Ren" + e_acute), "Ren" + e_acute) << "already NFC: unchanged";
+  // Hangul jamo compose too: U+1100 U+1161 is U+AC00.
+  EXPECT_EQ(normalize_name("\xE1\x84\x80\xE1\x85\xA1"s), "\xEA\xB0\x80"s);
+  // A combining mark with no precomposed form stays, and counts.
+  EXPECT_EQ(normalize_name("x\xCC\x81"s), "x\xCC\x81"s);
+}
+
+TEST(normalize_name, counts_the_100_characters_after_nfc) {
+  // 100 x (e + U+0301) is 200 code points sent, 100 characters stored.
+  const std::string decomposed = repeat("e\xCC\x81"s, 100);
+  EXPECT_EQ(normalize_name(decomposed), repeat(e_acute, 100));
+  EXPECT_TRUE(fails_validation([&] { (void)normalize_name(decomposed + "e\xCC\x81"s); }, "name"));
+  // Marks that do not compose count one each: 50 x (x + U+0301) is 100; one more is 101.
+  EXPECT_EQ(normalize_name(repeat("x\xCC\x81"s, 50)), repeat("x\xCC\x81"s, 50));
+  EXPECT_TRUE(fails_validation([&] { (void)normalize_name(repeat("x\xCC\x81"s, 50) + "a"); }, "name"));
+  // Far too long is refused before it is normalised, with the same answer.
+  EXPECT_TRUE(fails_validation([&] { (void)normalize_name(repeat("a", 100000)); }, "name"));
+}
+
+TEST(normalize_name, rejects_format_characters_that_hide_or_reorder_text) {
+  const std::vector<std::string> inputs = {
+      "Ada\xE2\x80\xAEnmaI"s,     // U+202E RIGHT-TO-LEFT OVERRIDE
+      "\xE2\x80\xAD" "Ada"s,      // U+202D LEFT-TO-RIGHT OVERRIDE
+      "Ada\xE2\x81\xA6x"s,        // U+2066 LEFT-TO-RIGHT ISOLATE
+      "Ad\xE2\x80\x8B" "a"s,         // U+200B ZERO WIDTH SPACE
+      "Ad\xE2\x80\x8D" "a"s,         // U+200D ZERO WIDTH JOINER
+      "\xEF\xBB\xBF" "Ada"s,      // U+FEFF BOM / ZERO WIDTH NO-BREAK SPACE
+      "Ada\xEF\xBB\xBF"s,
+      "Ad\xC2\xAD" "a"s,             // U+00AD SOFT HYPHEN
+      "Ada\xF3\xA0\x80\x81"s,    // U+E0001 LANGUAGE TAG
+  };
+  for (const auto& input : inputs)
+    EXPECT_TRUE(fails_validation([&] { (void)normalize_name(input); }, "name")) << show(input);
+}
+
+TEST(normalize_name, rejects_nul_separators_private_use_and_unassigned_code_points) {
+  const std::vector<std::string> inputs = {
+      "\0"s,                        // U+0000
+      "Ada\0"s,
+      "Ada\xE2\x80\xA8Lovelace"s, // U+2028 LINE SEPARATOR
+      "Ada\xE2\x80\xA9Lovelace"s, // U+2029 PARAGRAPH SEPARATOR
+      "Ada\xEE\x80\x80"s,         // U+E000, private use
+      "\xF3\xB0\x80\x80"s,       // U+F0000, supplementary private use
+      "Ada\xCD\xB8"s,              // U+0378, unassigned
+      "Ada\xF0\xBF\xBF\xBD"s,    // U+3FFFD, unassigned
+      "Ada\xEF\xBF\xBE"s,         // U+FFFE, a noncharacter
+      "\xF4\x8F\xBF\xBF"s,       // U+10FFFF, a noncharacter
+  };
+  for (const auto& input : inputs)
+    EXPECT_TRUE(fails_validation([&] { (void)normalize_name(input); }, "name")) << show(input);
+  // Ordinary letters, marks, symbols and emoji of many scripts stay.
+  for (const std::string& ok : {"Zo\xC3\xAB"s, "\xE5\xB1\xB1\xE7\x94\xB0"s, "\xD8\xB9\xD9\x84\xD9\x8A"s,
+                                "\xF0\x9F\x98\x80 Ada"s, "O'Brien-Smith Jr."s})
+    EXPECT_EQ(normalize_name(ok), ok) << show(ok);
 }
 
 // --- email ----------------------------------------------------------------
