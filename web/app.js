@@ -574,10 +574,15 @@
       you.textContent = 'you';
       name.append(' ', you);
     }
-    const email = document.createElement('span');
-    email.className = 'user-email';
-    email.textContent = user.email;
-    text.append(name, email);
+    text.append(name);
+    // Only the caller's own entry has an e-mail: the list shows everyone
+    // else in the public view (no e-mail, role or MFA state).
+    if (typeof user.email === 'string') {
+      const email = document.createElement('span');
+      email.className = 'user-email';
+      email.textContent = user.email;
+      text.append(email);
+    }
     li.append(avatar, text);
     const created = new Date(user.createdAt);
     if (!Number.isNaN(created.getTime())) {

@@ -500,6 +500,8 @@ test('"Load more users" pages on, and Ada is listed with her picture', async () 
   assert.equal(new Set(ids).size, 22, 'every user once');
   const item = page.locator(`#users-list > li[data-user-id="${adaUser.userId}"]`);
   assert.match(await item.innerText(), /Ada Lovelace\s+you\s+/);
+  // The public view: only Ada's own entry shows an e-mail, hers.
+  assert.deepEqual(await page.locator('#users-list .user-email').allInnerTexts(), [ada.email]);
   await page.waitForFunction((id) => {
     const img = document.querySelector(`#users-list > li[data-user-id="${id}"] img`);
     return img && img.complete && img.naturalWidth > 0;
