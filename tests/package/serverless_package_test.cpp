@@ -478,7 +478,8 @@ TEST_F(serverless_package_test, prod_limits_are_tighter_and_its_logs_kept_longer
   const auto dev = env_of("dev");
   const auto prod = env_of("prod");
   // Rate limiting is on in both stages: never `0` in a deployed stack.
-  for (const char* name : {"RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
+  for (const char* name : {"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
+                           "RATE_LIMIT_LOGINS_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
     EXPECT_NE(dev.at(name), json::value("0")) << name;
     EXPECT_NE(prod.at(name), json::value("0")) << name;
   }
