@@ -50,6 +50,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -112,6 +113,7 @@ class unreachable_token_store final : public auth::refresh_token_store {
   bool rotate(std::string_view, std::int64_t, const auth::refresh_token_record&) override { unreachable(); }
   void put_token_if_absent(const auth::refresh_token_record&) override { unreachable(); }
   void revoke_family(std::string_view, std::int64_t) override { unreachable(); }
+  std::vector<auth::token_family> list_families(std::string_view) override { unreachable(); }
 };
 
 class unreachable_rate_limiter final : public auth::rate_limiter {
@@ -160,7 +162,8 @@ struct application_under_test {
   auth::jwt_codec tokens{jwt_secret, defaults.jwt_issuer};
   auth::refresh_token_service refresh_tokens{
       token_store, std::string(32, 'r'),
-      auth::refresh_settings{defaults.refresh_token_ttl_seconds, defaults.refresh_reuse_grace_seconds}, system_now};
+      auth::refresh_settings{defaults.refresh_token_ttl_seconds, defaults.refresh_reuse_grace_seconds},
+      [] { return std::chrono::seconds(system_now()); }};
   auth::login_limits limits{limiter, std::string(32, 'l'), defaults.rate_limits};
   api::services services{users,
                          images.store,

@@ -396,8 +396,10 @@ function serverEnvs(peers, ports, embeddedDir) {
     HOST: '127.0.0.1',
     BCRYPT_COST: String(BCRYPT_COST),
     LOG_LEVEL: 'info',
+    RATE_LIMIT_LOGIN_PER_EMAIL_IP: '0',
     RATE_LIMIT_LOGIN_PER_EMAIL: '0',
     RATE_LIMIT_LOGIN_PER_IP: '0',
+    RATE_LIMIT_LOGINS_PER_IP: '0',
     RATE_LIMIT_SIGNUP_PER_IP: '0',
   };
   return {

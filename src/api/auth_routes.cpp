@@ -15,15 +15,17 @@ namespace gatehouse::api {
 namespace {
 
 // Login's and refresh's answer: a fresh access token, the refresh token
-// to use next time, and the user.
+// to use next time, and the user. Never cached.
 http::response session_response(const users::user& u, const std::string& refresh_token, const services& s) {
   const std::int64_t now = s.now_seconds();
   const auth::access_claims claims{u.user_id, u.email, now, now + s.settings.access_token_ttl_seconds};
-  return http::json_response(200, {{"token", s.tokens.sign(claims)},
-                                   {"token_type", "Bearer"},
-                                   {"expires_in", s.settings.access_token_ttl_seconds},
-                                   {"refresh_token", refresh_token},
-                                   {"user", user_json(u, s.images)}});
+  auto res = http::json_response(200, {{"token", s.tokens.sign(claims)},
+                                       {"token_type", "Bearer"},
+                                       {"expires_in", s.settings.access_token_ttl_seconds},
+                                       {"refresh_token", refresh_token},
+                                       {"user", user_json(u, s.images)}});
+  http::mark_secret(res);
+  return res;
 }
 
 http::response signup(http::request& req, const services& s) {

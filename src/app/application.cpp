@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -53,6 +54,9 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& path) {
 }
 
 std::int64_t system_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::chrono::milliseconds system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+}
 
 }  // namespace
 
@@ -96,7 +100,9 @@ struct application::parts {
     refresh_tokens = std::make_unique<auth::refresh_token_service>(
         *token_store,
         derived_key("gatehouse refresh tokens v1"),
-        auth::refresh_settings{cfg.refresh_token_ttl_seconds, cfg.refresh_reuse_grace_seconds}, system_now);
+        auth::refresh_settings{cfg.refresh_token_ttl_seconds, cfg.refresh_reuse_grace_seconds,
+                               cfg.session_max_age_seconds, cfg.max_sessions_per_user},
+        system_now_ms);
     limits = std::make_unique<auth::login_limits>(
         *limiter,
         // Keys the counters' hashes, so the store never holds e-mails or IPs

@@ -265,6 +265,11 @@ config load_config(const env_lookup& env) {
   if (auto v = env("REFRESH_REUSE_GRACE"))
     c.refresh_reuse_grace_seconds = parse_duration("REFRESH_REUSE_GRACE", *v, 0, 60,
                                                    "a duration from 0s to 60s, e.g. 10s (0 turns the grace off)");
+  if (auto v = env("SESSION_MAX_AGE"))
+    c.session_max_age_seconds = parse_duration("SESSION_MAX_AGE", *v, 10, 3650 * 86400,
+                                               "a duration from 10s to 3650d, e.g. 90d or 2160h");
+  if (auto v = env("MAX_SESSIONS_PER_USER"))
+    c.max_sessions_per_user = parse_integer("MAX_SESSIONS_PER_USER", *v, 1, 10000, "an integer 1..10000");
   if (auto v = env("BCRYPT_COST"))
     c.bcrypt_cost = static_cast<int>(parse_integer("BCRYPT_COST", *v, 4, 14, "an integer 4..14"));
   if (auto v = env("MAX_IMAGE_BYTES"))
@@ -293,10 +298,14 @@ config load_config(const env_lookup& env) {
     const bool ipv6 = c.host.find(':') != std::string::npos;
     c.public_url = "http://" + (ipv6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
   }
+  if (auto v = env("RATE_LIMIT_LOGIN_PER_EMAIL_IP"))
+    c.rate_limits.login_per_email_ip = parse_rate_limit("RATE_LIMIT_LOGIN_PER_EMAIL_IP", *v);
   if (auto v = env("RATE_LIMIT_LOGIN_PER_EMAIL"))
     c.rate_limits.login_per_email = parse_rate_limit("RATE_LIMIT_LOGIN_PER_EMAIL", *v);
   if (auto v = env("RATE_LIMIT_LOGIN_PER_IP"))
     c.rate_limits.login_per_ip = parse_rate_limit("RATE_LIMIT_LOGIN_PER_IP", *v);
+  if (auto v = env("RATE_LIMIT_LOGINS_PER_IP"))
+    c.rate_limits.logins_per_ip = parse_rate_limit("RATE_LIMIT_LOGINS_PER_IP", *v);
   if (auto v = env("RATE_LIMIT_SIGNUP_PER_IP"))
     c.rate_limits.signup_per_ip = parse_rate_limit("RATE_LIMIT_SIGNUP_PER_IP", *v);
   if (auto v = env("TRUST_PROXY")) {

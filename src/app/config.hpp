@@ -31,6 +31,8 @@ struct config {
   std::int64_t access_token_ttl_seconds = 900;
   std::int64_t refresh_token_ttl_seconds = 30 * 86400;
   std::int64_t refresh_reuse_grace_seconds = 10;
+  std::int64_t session_max_age_seconds = 90 * 86400;  // SESSION_MAX_AGE: a session ends then after its login
+  std::int64_t max_sessions_per_user = 50;            // MAX_SESSIONS_PER_USER: a login revokes the oldest beyond
   int bcrypt_cost = 10;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
   std::int64_t image_url_ttl_seconds = 900;
@@ -39,7 +41,11 @@ struct config {
   std::string public_url;  // default http://<host>:<port>
   std::size_t io_threads = 0;      // 0: one per core
   std::size_t worker_threads = 0;  // 0: derived from the core count
-  // RATE_LIMIT_LOGIN_PER_EMAIL, RATE_LIMIT_LOGIN_PER_IP, RATE_LIMIT_SIGNUP_PER_IP.
+  // RATE_LIMIT_LOGIN_PER_EMAIL_IP (failures per e-mail and address),
+  // RATE_LIMIT_LOGIN_PER_EMAIL (failures per e-mail from anywhere; before
+  // the per-address limit existed its default was 5/15m), RATE_LIMIT_LOGIN_PER_IP
+  // (failures per address), RATE_LIMIT_LOGINS_PER_IP (every login per
+  // address), RATE_LIMIT_SIGNUP_PER_IP.
   auth::limit_settings rate_limits;
   // TRUST_PROXY: how many proxies in front append to X-Forwarded-For (0:
   // none, the socket peer is the client). Always 0 on Lambda, where the

@@ -11,9 +11,21 @@ namespace {
 
 constexpr std::size_t min_key_bytes = 32;
 
-constexpr std::string_view login_email_kind = "login-email";
-constexpr std::string_view login_ip_kind = "login-ip";
 constexpr std::string_view signup_ip_kind = "signup-ip";
+
+constexpr std::array<login_limits::login_key, login_limits::login_key_count> all_login_keys{
+    login_limits::login_key::email_ip, login_limits::login_key::email, login_limits::login_key::ip_failures,
+    login_limits::login_key::ip_logins};
+
+std::string_view kind_of(login_limits::login_key k) {
+  switch (k) {
+    case login_limits::login_key::email_ip: return "login-email-ip";
+    case login_limits::login_key::email: return "login-email";
+    case login_limits::login_key::ip_failures: return "login-ip";
+    case login_limits::login_key::ip_logins: return "logins-ip";
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -34,33 +46,66 @@ std::string login_limits::key_for(std::string_view kind, std::string_view value)
   return crypto::to_hex(crypto::hmac_sha256(key_, message));
 }
 
+std::string login_limits::login_key_for(login_key k, std::string_view email, std::string_view source_ip) const {
+  switch (k) {
+    case login_key::email_ip: {
+      // The address first: it never holds a newline, so no other pair
+      // (whatever a malformed e-mail holds) gives the same text.
+      std::string pair(source_ip);
+      pair += '\n';
+      pair.append(email);
+      return key_for(kind_of(k), pair);
+    }
+    case login_key::email: return key_for(kind_of(k), email);
+    case login_key::ip_failures:
+    case login_key::ip_logins: return key_for(kind_of(k), source_ip);
+  }
+  return {};
+}
+
+const rate_limit& login_limits::limit_of(login_key k) const {
+  switch (k) {
+    case login_key::email_ip: return settings_.login_per_email_ip;
+    case login_key::email: return settings_.login_per_email;
+    case login_key::ip_failures: return settings_.login_per_ip;
+    case login_key::ip_logins: return settings_.logins_per_ip;
+  }
+  throw std::logic_error("unknown login key");
+}
+
 login_limits::login_hits login_limits::admit_login(std::string_view email, std::string_view source_ip,
                                                    std::int64_t now) {
-  login_hits hits;
-  if (settings_.login_per_email.enabled()) {
-    hits.email = limiter_.hit(key_for(login_email_kind, email), settings_.login_per_email, now);
-    if (!hits.email->allowed) throw rate_limited(hits.email->retry_after);
-  }
-  if (settings_.login_per_ip.enabled()) {
-    hits.ip = limiter_.hit(key_for(login_ip_kind, source_ip), settings_.login_per_ip, now);
-    if (!hits.ip->allowed) {
-      // Refused: the attempt counts nowhere, so the e-mail gets its slot back.
-      if (hits.email) {
-        try {
-          limiter_.undo(key_for(login_email_kind, email), hits.email->window_start);
-        } catch (const std::exception& e) {
-          log::warn("rate limit: giving back a refused login's e-mail hit failed", {{"what", e.what()}});
-        }
-      }
-      throw rate_limited(hits.ip->retry_after);
+  login_hits taken;
+  for (const auto k : all_login_keys) {
+    const auto& limit = limit_of(k);
+    if (!limit.enabled()) continue;
+    const auto hit = limiter_.hit(login_key_for(k, email, source_ip), limit, now);
+    if (hit.allowed) {
+      taken.hits[static_cast<std::size_t>(k)] = hit;
+      continue;
     }
+    // Refused: the attempt counts nowhere, so the keys hit before get their slots back.
+    for (const auto earlier : all_login_keys) {
+      const auto& h = taken[earlier];
+      if (!h) continue;
+      try {
+        limiter_.undo(login_key_for(earlier, email, source_ip), h->window_start);
+      } catch (const std::exception& e) {
+        log::warn("rate limit: giving back a refused login's hit failed",
+                  {{"kind", kind_of(earlier)}, {"what", e.what()}});
+      }
+    }
+    throw rate_limited(hit.retry_after);
   }
-  return hits;
+  return taken;
 }
 
 void login_limits::login_succeeded(std::string_view email, std::string_view source_ip, const login_hits& hits) {
-  if (hits.email) limiter_.reset(key_for(login_email_kind, email), hits.email->window_start);
-  if (hits.ip) limiter_.undo(key_for(login_ip_kind, source_ip), hits.ip->window_start);
+  if (const auto& h = hits[login_key::email_ip])
+    limiter_.reset(login_key_for(login_key::email_ip, email, source_ip), h->window_start);
+  for (const auto k : {login_key::email, login_key::ip_failures})
+    if (const auto& h = hits[k]) limiter_.undo(login_key_for(k, email, source_ip), h->window_start);
+  // login_key::ip_logins keeps its hit: every login counts there.
 }
 
 void login_limits::admit_signup(std::string_view source_ip, std::int64_t now) {

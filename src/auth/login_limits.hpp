@@ -1,19 +1,30 @@
 #pragma once
 // The rate-limit policy of login and sign-up, on any auth::rate_limiter:
 //
-//   failed logins per e-mail   (RATE_LIMIT_LOGIN_PER_EMAIL, default 5 per 15 min)
-//   failed logins per source IP (RATE_LIMIT_LOGIN_PER_IP,   default 30 per 5 min)
-//   sign-ups per source IP      (RATE_LIMIT_SIGNUP_PER_IP,  default 30 per hour)
+//   failed logins per (e-mail, source IP) (RATE_LIMIT_LOGIN_PER_EMAIL_IP, default 5 per 15 min)
+//   failed logins per e-mail, from anywhere (RATE_LIMIT_LOGIN_PER_EMAIL, default 100 per hour)
+//   failed logins per source IP            (RATE_LIMIT_LOGIN_PER_IP,     default 30 per 5 min)
+//   every login per source IP              (RATE_LIMIT_LOGINS_PER_IP,    default 100 per 5 min)
+//   sign-ups per source IP                 (RATE_LIMIT_SIGNUP_PER_IP,    default 30 per hour)
 //
-// A login attempt takes its slot (a hit) before any user lookup or bcrypt
+// Failures are counted per (e-mail, source IP) so that a stranger's
+// guesses from one address do not lock the owner out at another; the
+// per-e-mail limit from anywhere is much slower, so that guesses spread
+// over many addresses are still bounded. The count of every login per
+// source IP bounds what one address can make the server do (a bcrypt and
+// a new session each), whatever the outcome.
+//
+// A login attempt takes its slots (hits) before any user lookup or bcrypt
 // work, so concurrent attempts cannot slip past a limit together: of any
 // number of parallel attempts, at most the limit get to check a password.
 // A key at its limit refuses the attempt with 429 rate_limited; the other
-// key's hit is given back, so a refused attempt counts nowhere. A wrong
-// password keeps both hits. A right one gives the IP's hit back and resets
-// the e-mail's count: in the end only failures count. An attempt that ends
-// in an error before its outcome is known (503) stays counted, erring on
-// the side of the limit.
+// keys' hits are given back, so a refused attempt counts nowhere. A wrong
+// password keeps every hit. A right one resets the (e-mail, IP) count
+// (the owner got it right from there: earlier typos are forgiven) and
+// gives back its own hits on the failure counts of the e-mail and the IP,
+// which keep the failures made elsewhere; its hit on the logins-per-IP
+// count stays. An attempt that ends in an error before its outcome is
+// known (503) stays counted, erring on the side of the limit.
 //
 // A sign-up takes its slot once its fields are valid, before bcrypt and the
 // store: every such attempt counts, whatever its outcome (a 409 too, since
@@ -25,6 +36,7 @@
 #include "auth/rate_limiter.hpp"
 #include "base/error.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,8 +45,10 @@
 namespace gatehouse::auth {
 
 struct limit_settings {
-  rate_limit login_per_email{5, 15 * 60};
-  rate_limit login_per_ip{30, 5 * 60};
+  rate_limit login_per_email_ip{5, 15 * 60};  // failures per (e-mail, source IP)
+  rate_limit login_per_email{100, 60 * 60};   // failures per e-mail from anywhere
+  rate_limit login_per_ip{30, 5 * 60};        // failures per source IP
+  rate_limit logins_per_ip{100, 5 * 60};      // every login per source IP
   rate_limit signup_per_ip{30, 60 * 60};
 };
 
@@ -43,10 +57,15 @@ error rate_limited(std::int64_t retry_after_seconds);
 
 class login_limits {
  public:
-  // The hits one admitted login made, for login_succeeded to give back.
+  // The keys one login is counted under, in the order they are hit.
+  enum class login_key { email_ip, email, ip_failures, ip_logins };
+  static constexpr std::size_t login_key_count = 4;
+
+  // The hits one admitted login made, for login_succeeded; one per key
+  // whose limit is on.
   struct login_hits {
-    std::optional<hit_result> email;
-    std::optional<hit_result> ip;
+    std::array<std::optional<hit_result>, login_key_count> hits;
+    const std::optional<hit_result>& operator[](login_key k) const { return hits[static_cast<std::size_t>(k)]; }
   };
 
   // `key` (at least 32 bytes, std::invalid_argument otherwise) keys the
@@ -55,11 +74,10 @@ class login_limits {
 
   // Before a login looks anything up: counts the attempt against `email`
   // (normalised as login does) and `source_ip`, or throws rate_limited()
-  // when either is at its limit.
+  // when any of its keys is at its limit.
   login_hits admit_login(std::string_view email, std::string_view source_ip, std::int64_t now);
 
-  // The password was right: the e-mail's failures are forgotten and the
-  // IP's hit is given back.
+  // The password was right: see the header comment.
   void login_succeeded(std::string_view email, std::string_view source_ip, const login_hits& hits);
 
   // Before a sign-up hashes its password: counts it against `source_ip`,
@@ -68,11 +86,15 @@ class login_limits {
 
   const limit_settings& settings() const noexcept { return settings_; }
 
-  // The key stored for `value` of `kind` ("login-email", "login-ip",
-  // "signup-ip"); exposed for tests.
+  // The key stored for `value` of `kind` ("login-email-ip", "login-email",
+  // "login-ip", "logins-ip", "signup-ip"); exposed for tests.
   std::string key_for(std::string_view kind, std::string_view value) const;
+  // The stored key of `k` for this e-mail and address; exposed for tests.
+  std::string login_key_for(login_key k, std::string_view email, std::string_view source_ip) const;
 
  private:
+  const rate_limit& limit_of(login_key k) const;
+
   rate_limiter& limiter_;
   std::string key_;
   limit_settings settings_;

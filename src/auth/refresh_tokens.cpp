@@ -3,6 +3,7 @@
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -35,15 +36,26 @@ bool is_well_formed_refresh_token(std::string_view token) {
 
 refresh_token_service::refresh_token_service(refresh_token_store& store, std::string key,
                                              refresh_settings settings,
-                                             std::function<std::int64_t()> now_seconds)
-    : store_(store),
-      key_(std::move(key)),
-      settings_(settings),
-      now_seconds_(std::move(now_seconds)) {
+                                             std::function<std::chrono::milliseconds()> now)
+    : store_(store), key_(std::move(key)), settings_(settings), now_(std::move(now)) {
   if (key_.size() < min_key_bytes)
     throw std::invalid_argument("refresh token key must be at least 32 bytes");
-  if (settings_.ttl_seconds <= 0 || settings_.reuse_grace_seconds < 0)
+  if (settings_.ttl_seconds <= 0 || settings_.reuse_grace_seconds < 0 || settings_.session_max_age_seconds <= 0 ||
+      settings_.max_sessions_per_user < 1)
     throw std::invalid_argument("refresh token settings out of range");
+}
+
+std::int64_t refresh_token_service::now_seconds() const {
+  return std::chrono::floor<std::chrono::seconds>(now_()).count();
+}
+
+std::int64_t refresh_token_service::token_expiry(std::int64_t now, std::int64_t created_at) const {
+  return std::min(now + settings_.ttl_seconds, created_at + settings_.session_max_age_seconds);
+}
+
+bool refresh_token_service::is_live(const token_family& f, std::int64_t now) const {
+  // expires_at: no token of the family outlives it, so none can work after it.
+  return !f.revoked_at && now < f.expires_at && now < f.created_at + settings_.session_max_age_seconds;
 }
 
 std::string refresh_token_service::successor_of(std::string_view token) const {
@@ -55,27 +67,59 @@ std::string refresh_token_service::successor_of(std::string_view token) const {
 
 refresh_token_record refresh_token_service::record_for(const std::string& token,
                                                        const refresh_token_record& family_of,
-                                                       std::int64_t now) const {
+                                                       std::int64_t expires_at) const {
   refresh_token_record r;
   r.token_hash = hash_refresh_token(token);
   r.family_id = family_of.family_id;
   r.user_id = family_of.user_id;
-  r.expires_at = now + settings_.ttl_seconds;
+  r.expires_at = expires_at;
   return r;
 }
 
 issued_refresh_token refresh_token_service::issue(std::string_view user_id) {
-  const std::int64_t now = now_seconds_();
+  const auto at = now_();  // read once: the second and the milliseconds agree
+  const std::int64_t now = std::chrono::floor<std::chrono::seconds>(at).count();
+  const std::int64_t now_ms = at.count();
   issued_refresh_token out{crypto::base64url_encode(crypto::random_bytes(token_bytes)),
                            std::string(user_id), crypto::uuid_v4()};
-  token_family family{out.family_id, out.user_id, now, now + settings_.ttl_seconds, std::nullopt};
+  const std::int64_t expires_at = token_expiry(now, now);
+  token_family family{out.family_id, out.user_id, now, now_ms, expires_at, std::nullopt};
   refresh_token_record first;
   first.token_hash = hash_refresh_token(out.token);
   first.family_id = out.family_id;
   first.user_id = out.user_id;
-  first.expires_at = now + settings_.ttl_seconds;
+  first.expires_at = expires_at;
   store_.create_family(family, first);
+  trim_sessions(out.user_id, out.family_id);
   return out;
+}
+
+std::vector<token_family> refresh_token_service::live_sessions(std::string_view user_id) {
+  const std::int64_t now = now_seconds();
+  auto families = store_.list_families(user_id);
+  std::erase_if(families, [&](const token_family& f) { return f.user_id != user_id || !is_live(f, now); });
+  // Newest first; the id breaks ties, so every caller sees one order.
+  std::sort(families.begin(), families.end(), [](const token_family& a, const token_family& b) {
+    if (a.created_at_ms != b.created_at_ms) return a.created_at_ms > b.created_at_ms;
+    return a.family_id > b.family_id;
+  });
+  return families;
+}
+
+void refresh_token_service::trim_sessions(const std::string& user_id, const std::string& kept_family_id) {
+  try {
+    auto others = live_sessions(user_id);
+    std::erase_if(others, [&](const token_family& f) { return f.family_id == kept_family_id; });
+    // The new session always stays: its login is being answered.
+    const auto keep = static_cast<std::size_t>(settings_.max_sessions_per_user - 1);
+    if (others.size() <= keep) return;
+    const std::int64_t now = now_seconds();
+    for (std::size_t i = keep; i < others.size(); ++i) store_.revoke_family(others[i].family_id, now);
+    log::info("sessions beyond MAX_SESSIONS_PER_USER revoked, oldest first",
+              {{"user_id", user_id}, {"revoked", others.size() - keep}});
+  } catch (const std::exception& e) {
+    log::warn("could not trim the sessions of a user; the next login will", {{"user_id", user_id}, {"what", e.what()}});
+  }
 }
 
 void refresh_token_service::revoke_and_reject(const refresh_token_record& presented, std::int64_t now,
@@ -90,7 +134,7 @@ void refresh_token_service::revoke_and_reject(const refresh_token_record& presen
 issued_refresh_token refresh_token_service::refresh(
     std::string_view presented, const std::function<bool(const std::string& user_id)>& accept_user) {
   if (!is_well_formed_refresh_token(presented)) throw invalid_refresh_token();
-  const std::int64_t now = now_seconds_();
+  const std::int64_t now = now_seconds();
   const std::string hash = hash_refresh_token(presented);
 
   auto record = store_.find_token(hash);
@@ -100,10 +144,13 @@ issued_refresh_token refresh_token_service::refresh(
   if (!family || family->revoked_at) throw invalid_refresh_token();
   // Checked here, whatever the store's clean-up has or has not done yet.
   if (record->expires_at <= now) throw invalid_refresh_token();
+  // The session's end, however fresh the token (one issued before
+  // SESSION_MAX_AGE was lowered may outlive it).
+  if (now >= family->created_at + settings_.session_max_age_seconds) throw invalid_refresh_token();
   if (!accept_user(record->user_id)) revoke_and_reject(*record, now, "user no longer exists");
 
   const std::string successor = successor_of(presented);
-  const auto next = record_for(successor, *record, now);
+  const auto next = record_for(successor, *record, token_expiry(now, family->created_at));
   issued_refresh_token out{successor, record->user_id, record->family_id};
 
   if (!record->used_at) {
@@ -128,7 +175,7 @@ issued_refresh_token refresh_token_service::refresh(
 
 void refresh_token_service::revoke(std::string_view presented) {
   if (!is_well_formed_refresh_token(presented)) return;
-  const std::int64_t now = now_seconds_();
+  const std::int64_t now = now_seconds();
   const auto record = store_.find_token(hash_refresh_token(presented));
   if (!record || record->expires_at <= now) return;
   store_.revoke_family(record->family_id, now);

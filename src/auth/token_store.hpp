@@ -4,14 +4,16 @@
 // method is safe to call from many threads and processes at once; a
 // backend failure or timeout throws storage_unavailable (503).
 //
-// The rules (rotation, the reuse grace window, reuse detection) are not
-// here but in auth/refresh_tokens, written against this interface only,
-// so both backends share them. A store provides the few atomic steps
-// those rules need.
+// The rules (rotation, the reuse grace window, reuse detection, the
+// session's maximum age, the cap on sessions per user) are not here but in
+// auth/refresh_tokens, written against this interface only, so both
+// backends share them. A store provides the few atomic steps those rules
+// need.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse::auth {
 
@@ -25,13 +27,14 @@ struct refresh_token_record {
   std::optional<std::string> successor_hash;  // set with used_at
 };
 
-// The chain of tokens one login started.
+// The chain of tokens one login started: a session.
 struct token_family {
   std::string family_id;
   std::string user_id;
-  std::int64_t created_at = 0;
-  // When the store may forget the family: never before its newest token
-  // expires. Clean-up only; never read for a decision.
+  std::int64_t created_at = 0;     // the login, unix seconds
+  std::int64_t created_at_ms = 0;  // the same in milliseconds: orders the sessions of one second
+  // Never before its newest token expires: the store may forget the family
+  // then, and no token of it can be live after it.
   std::int64_t expires_at = 0;
   std::optional<std::int64_t> revoked_at;
 };
@@ -65,6 +68,12 @@ class refresh_token_store {
   // Sets the family's revoked_at unless it is set already (the first
   // revocation's time stays). An unknown family is left alone.
   virtual void revoke_family(std::string_view family_id, std::int64_t revoked_at) = 0;
+
+  // The families of `user_id` that were not revoked, in any order, without
+  // reading any other user's: an index lookup, never a scan. A store may
+  // still return some that were revoked or expired a moment ago (an
+  // eventually consistent index); callers judge each one themselves.
+  virtual std::vector<token_family> list_families(std::string_view user_id) = 0;
 };
 
 }  // namespace gatehouse::auth

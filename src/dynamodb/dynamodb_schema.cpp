@@ -35,12 +35,38 @@ std::string table_status(dynamodb_client& client, const std::string& name) {
   return status && status->is_string() ? std::string(status->as_string()) : std::string();
 }
 
-void create_table(dynamodb_client& client, const std::string& name, const std::string& key) {
-  client.call("CreateTable",
-              {{"TableName", name},
-               {"AttributeDefinitions", json::array{json::object{{"AttributeName", key}, {"AttributeType", "S"}}}},
-               {"KeySchema", json::array{json::object{{"AttributeName", key}, {"KeyType", "HASH"}}}},
-               {"BillingMode", "PAY_PER_REQUEST"}});
+json::object key_element(std::string_view name, std::string_view type) {
+  return {{"AttributeName", name}, {"KeyType", type}};
+}
+
+json::object attribute(std::string_view name, std::string_view type) {
+  return {{"AttributeName", name}, {"AttributeType", type}};
+}
+
+// The tokens table's sparse index of live sessions by user
+// (dynamodb_token_store.hpp); deploy/serverless.yml declares the same.
+json::object sessions_index() {
+  using store = dynamodb_token_store;
+  return {{"IndexName", store::sessions_index},
+          {"KeySchema", json::array{key_element(store::sessions_hash_attribute, "HASH"),
+                                    key_element(store::sessions_range_attribute, "RANGE")}},
+          {"Projection", {{"ProjectionType", "ALL"}}}};
+}
+
+// `index` (one global secondary index, or null) comes with the table.
+void create_table(dynamodb_client& client, const std::string& name, const std::string& key,
+                  const json::object* index = nullptr) {
+  json::object req{{"TableName", name},
+                   {"AttributeDefinitions", json::array{attribute(key, "S")}},
+                   {"KeySchema", json::array{key_element(key, "HASH")}},
+                   {"BillingMode", "PAY_PER_REQUEST"}};
+  if (index) {
+    auto& defs = req["AttributeDefinitions"].as_array();
+    defs.push_back(attribute(dynamodb_token_store::sessions_hash_attribute, "S"));
+    defs.push_back(attribute(dynamodb_token_store::sessions_range_attribute, "N"));
+    req["GlobalSecondaryIndexes"] = json::array{*index};
+  }
+  client.call("CreateTable", req);
   for (int i = 0; i < 600 && table_status(client, name) != "ACTIVE"; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (table_status(client, name) != "ACTIVE") throw storage_unavailable("table " + name + " did not become ACTIVE");
@@ -62,12 +88,31 @@ void enable_ttl(dynamodb_client& client, const std::string& name, const char* at
   }
 }
 
+bool has_index(dynamodb_client& client, const std::string& table, std::string_view index) {
+  const auto res = client.call("DescribeTable", {{"TableName", table}});
+  const auto* t = res.if_contains("Table");
+  const auto* indexes = t && t->is_object() ? t->as_object().if_contains("GlobalSecondaryIndexes") : nullptr;
+  if (!indexes || !indexes->is_array()) return false;
+  for (const auto& i : indexes->as_array()) {
+    const auto* name = i.is_object() ? i.as_object().if_contains("IndexName") : nullptr;
+    if (name && name->is_string() && name->as_string() == index) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> missing_tables(dynamodb_client& client, const user_tables& tables) {
   std::vector<std::string> missing;
   for (const auto* name : {&tables.users, &tables.emails, &tables.tokens, &tables.limits})
     if (!name->empty() && !table_exists(client, *name)) missing.push_back(*name);
+  // A tokens table from before the sessions index: DynamoDB adds an index
+  // to a live table (the stack does, from deploy/serverless.yml); a local
+  // peer's table is simply created again.
+  if (!tables.tokens.empty() && table_exists(client, tables.tokens) &&
+      !has_index(client, tables.tokens, dynamodb_token_store::sessions_index))
+    missing.push_back(tables.tokens + "'s index " + dynamodb_token_store::sessions_index +
+                      " (deploy the stack to add it; a local peer's table: delete it and create it again)");
   return missing;
 }
 
@@ -75,7 +120,8 @@ void create_missing_tables(dynamodb_client& client, const user_tables& tables) {
   if (!table_exists(client, tables.users)) create_table(client, tables.users, "userId");
   if (!table_exists(client, tables.emails)) create_table(client, tables.emails, "email");
   if (!tables.tokens.empty() && !table_exists(client, tables.tokens)) {
-    create_table(client, tables.tokens, "id");
+    const auto index = sessions_index();
+    create_table(client, tables.tokens, "id", &index);
     enable_ttl(client, tables.tokens, dynamodb_token_store::ttl_attribute);
   }
   if (!tables.limits.empty() && !table_exists(client, tables.limits)) {

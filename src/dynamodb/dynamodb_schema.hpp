@@ -1,7 +1,8 @@
 #pragma once
 // What `gatehouse migrate` does for DynamoDB: create missing tables (for
 // local peers; in AWS the stack creates them; the refresh tokens and rate
-// limits tables get their TTL) and backfill the e-mail claims of users
+// limits tables get their TTL, the refresh tokens table its sessions
+// index) and backfill the e-mail claims of users
 // written by the Node.js version, which had none.
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
@@ -13,7 +14,8 @@
 
 namespace gatehouse::dynamodb {
 
-// The tables of `tables` that DescribeTable does not find.
+// The tables of `tables` that DescribeTable does not find, and the tokens
+// table's sessions index when that table lacks it (named with the remedy).
 std::vector<std::string> missing_tables(dynamodb_client& client, const user_tables& tables);
 
 // Creates each missing table (on-demand billing) and waits until it is ACTIVE.

@@ -22,9 +22,31 @@ bool is_condition_failure(const service_error& e) { return e.code() == condition
   if (e.code() == "ResourceNotFoundException")
     log::error("dynamodb: refresh tokens table missing; run `gatehouse migrate --create-tables` or deploy the stack",
                {{"code", e.code()}});
+  else if (e.code() == "ValidationException")
+    log::error("dynamodb: refresh token request invalid; is the tokens table's index user-sessions missing? "
+               "(`gatehouse migrate` checks)",
+               {{"code", e.code()}});
   else
     log::error("dynamodb: refresh token request refused", {{"code", e.code()}});
   throw storage_unavailable("DynamoDB refused a refresh token request");
+}
+
+// A family item (from GetItem or the sessions index); nullopt without the
+// ids a decision needs.
+std::optional<auth::token_family> family_of(const json::object& item) {
+  auto id = get_string(item, "familyId");
+  auto user = get_string(item, "userId");
+  if (!id || !user) return std::nullopt;
+  auth::token_family f;
+  f.family_id = std::move(*id);
+  f.user_id = std::move(*user);
+  f.created_at = get_number(item, "createdAt").value_or(0);
+  f.created_at_ms = get_number(item, dynamodb_token_store::sessions_range_attribute).value_or(f.created_at * 1000);
+  f.expires_at = get_number(item, "expiresAt").value_or(0);
+  f.revoked_at = get_number(item, "revokedAt");
+  // A revokedAt that is there but unreadable still means revoked.
+  if (!f.revoked_at && item.contains("revokedAt")) f.revoked_at = 0;
+  return f;
 }
 
 json::object token_item(const auth::refresh_token_record& r) {
@@ -83,7 +105,9 @@ void dynamodb_token_store::create_family(const auth::token_family& family, const
   json::object item{{"id", string_value(family_id_key(family.family_id))},
                     {"familyId", string_value(family.family_id)},
                     {"userId", string_value(family.user_id)},
+                    {sessions_hash_attribute, string_value(family.user_id)},
                     {"createdAt", number_value(family.created_at)},
+                    {sessions_range_attribute, number_value(family.created_at_ms)},
                     {"expiresAt", number_value(family.expires_at)}};
   // Ids and hashes come from 122 and 256 random bits: a collision is a bug.
   if (!put_new(item)) throw error(error_kind::internal, "internal", "duplicate token family id");
@@ -111,17 +135,34 @@ std::optional<auth::refresh_token_record> dynamodb_token_store::find_token(std::
 std::optional<auth::token_family> dynamodb_token_store::find_family(std::string_view family_id) {
   const auto item = get(family_id_key(family_id));
   if (!item) return std::nullopt;
-  auto user = get_string(*item, "userId");
-  if (!user) return std::nullopt;
-  auth::token_family f;
-  f.family_id = std::string(family_id);
-  f.user_id = std::move(*user);
-  f.created_at = get_number(*item, "createdAt").value_or(0);
-  f.expires_at = get_number(*item, "expiresAt").value_or(0);
-  f.revoked_at = get_number(*item, "revokedAt");
-  // A revokedAt that is there but unreadable still means revoked.
-  if (!f.revoked_at && item->contains("revokedAt")) f.revoked_at = 0;
-  return f;
+  return family_of(*item);
+}
+
+std::vector<auth::token_family> dynamodb_token_store::list_families(std::string_view user_id) {
+  std::vector<auth::token_family> out;
+  std::optional<json::object> start;
+  do {
+    json::object req{{"TableName", table_},
+                     {"IndexName", sessions_index},
+                     {"KeyConditionExpression", "#u = :u"},
+                     {"ExpressionAttributeNames", {{"#u", sessions_hash_attribute}}},
+                     {"ExpressionAttributeValues", {{":u", string_value(user_id)}}}};
+    if (start) req["ExclusiveStartKey"] = *start;
+    json::object res;
+    try {
+      res = client_.call("Query", req);
+    } catch (const service_error& e) {
+      storage_failure(e);
+    }
+    start.reset();
+    if (const auto* last = res.if_contains("LastEvaluatedKey"); last && last->is_object()) start = last->as_object();
+    if (const auto* items = res.if_contains("Items"); items && items->is_array())
+      for (const auto& item : items->as_array()) {
+        if (!item.is_object()) continue;
+        if (auto f = family_of(item.as_object())) out.push_back(std::move(*f));
+      }
+  } while (start);
+  return out;
 }
 
 bool dynamodb_token_store::rotate(std::string_view token_hash, std::int64_t used_at,
@@ -150,11 +191,13 @@ void dynamodb_token_store::put_token_if_absent(const auth::refresh_token_record&
 
 void dynamodb_token_store::revoke_family(std::string_view family_id, std::int64_t revoked_at) {
   try {
+    // Removing sessionUserId takes the family out of the sessions index.
     client_.call("UpdateItem", {{"TableName", table_},
                                 {"Key", {{"id", string_value(family_id_key(family_id))}}},
-                                {"UpdateExpression", "SET #r = :r"},
+                                {"UpdateExpression", "SET #r = :r REMOVE #s"},
                                 {"ConditionExpression", "attribute_exists(#id) AND attribute_not_exists(#r)"},
-                                {"ExpressionAttributeNames", {{"#id", "id"}, {"#r", "revokedAt"}}},
+                                {"ExpressionAttributeNames",
+                                 {{"#id", "id"}, {"#r", "revokedAt"}, {"#s", sessions_hash_attribute}}},
                                 {"ExpressionAttributeValues", {{":r", number_value(revoked_at)}}}});
   } catch (const service_error& e) {
     // Revoked already (the first time stays), or no such family.

@@ -4,8 +4,19 @@
 //
 //   id "token#<sha256 hex>": familyId, userId, expiresAt (N),
 //                            usedAt (N, once rotated), successorHash (S, with usedAt)
-//   id "family#<familyId>":  familyId, userId, createdAt (N), expiresAt (N),
-//                            revokedAt (N, once revoked)
+//   id "family#<familyId>":  familyId, userId, createdAt (N), createdAtMs (N),
+//                            expiresAt (N), revokedAt (N, once revoked),
+//                            sessionUserId (S, the userId until revoked)
+//
+// A user's sessions are listed with a Query on the sparse global secondary
+// index `user-sessions` (hash sessionUserId, range createdAtMs, projection
+// ALL), never a Scan: only family items carry sessionUserId, and revoking
+// removes it, so the index holds the sessions not revoked and nothing
+// else. The index is eventually consistent: a session created or revoked
+// a moment ago may be missing or still listed (the cap on sessions per
+// user is then enforced by the next login). Families written before the
+// index existed carry no sessionUserId: they are never listed, and end
+// by themselves within REFRESH_TOKEN_TTL.
 //
 // Times are unix seconds. `expiresAt` is the table's TTL attribute: clean-up
 // only, since TTL deletes items up to days late; expiry is decided on read.
@@ -32,6 +43,10 @@ class dynamodb_token_store final : public auth::refresh_token_store {
  public:
   // The TTL attribute, for the table's TimeToLiveSpecification.
   static constexpr const char* ttl_attribute = "expiresAt";
+  // The sparse index of live sessions by user, and its key attributes.
+  static constexpr const char* sessions_index = "user-sessions";
+  static constexpr const char* sessions_hash_attribute = "sessionUserId";
+  static constexpr const char* sessions_range_attribute = "createdAtMs";
 
   dynamodb_token_store(dynamodb_client& client, std::string table);
 
@@ -42,6 +57,7 @@ class dynamodb_token_store final : public auth::refresh_token_store {
                             const auth::refresh_token_record& successor) override;
   void put_token_if_absent(const auth::refresh_token_record& record) override;
   void revoke_family(std::string_view family_id, std::int64_t revoked_at) override;
+  std::vector<auth::token_family> list_families(std::string_view user_id) override;
 
  private:
   std::optional<boost::json::object> get(const std::string& id);

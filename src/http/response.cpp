@@ -34,4 +34,10 @@ response empty_response(int status) {
   return r;
 }
 
+response& mark_secret(response& r) {
+  r.set_header("cache-control", "no-store");
+  r.set_header("pragma", "no-cache");
+  return r;
+}
+
 }  // namespace gatehouse::http

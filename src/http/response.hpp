@@ -25,4 +25,10 @@ response json_response(int status, const boost::json::value& body);
 // 204 No Content.
 response empty_response(int status = 204);
 
+// Marks `r` as carrying a secret (an access or refresh token, a one-time
+// code): no cache, shared or private, may keep it (Cache-Control: no-store;
+// Pragma: no-cache for HTTP/1.0 caches). Every response with a token goes
+// through this.
+response& mark_secret(response& r);
+
 }  // namespace gatehouse::http

@@ -58,6 +58,15 @@ const std::vector<std::string_view>& migrations() {
         ) WITHOUT ROWID;
         CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
       )sql",
+      // 4: the login time in milliseconds, which orders a user's sessions
+      // (MAX_SESSIONS_PER_USER revokes the oldest), indexed with the user.
+      // Families from before it get their second's first millisecond.
+      R"sql(
+        ALTER TABLE token_families ADD COLUMN created_at_ms INTEGER NOT NULL DEFAULT 0;
+        UPDATE token_families SET created_at_ms = created_at * 1000;
+        DROP INDEX token_families_user_id;
+        CREATE INDEX token_families_user_id_created ON token_families (user_id, created_at_ms);
+      )sql",
   };
   return list;
 }

@@ -46,6 +46,20 @@ std::optional<std::int64_t> optional_int(const statement& st, int index) {
   return st.column_int64(index);
 }
 
+constexpr std::string_view family_columns = "family_id, user_id, created_at, created_at_ms, expires_at, revoked_at";
+
+// A row of family_columns.
+auth::token_family family_of(const statement& st) {
+  auth::token_family f;
+  f.family_id = st.column_text(0);
+  f.user_id = st.column_text(1);
+  f.created_at = st.column_int64(2);
+  f.created_at_ms = st.column_int64(3);
+  f.expires_at = st.column_int64(4);
+  f.revoked_at = optional_int(st, 5);
+  return f;
+}
+
 }  // namespace
 
 sqlite_token_store::sqlite_token_store(std::shared_ptr<database> db) : db_(std::move(db)) {}
@@ -57,9 +71,13 @@ void sqlite_token_store::create_family(const auth::token_family& family,
   purge_expired(*conn, family.created_at);
   {
     auto st = conn->prepare(
-        "INSERT INTO token_families (family_id, user_id, created_at, expires_at, revoked_at) "
-        "VALUES (?, ?, ?, ?, NULL)");
-    st.bind(1, family.family_id).bind(2, family.user_id).bind(3, family.created_at).bind(4, family.expires_at);
+        "INSERT INTO token_families (family_id, user_id, created_at, created_at_ms, expires_at, revoked_at) "
+        "VALUES (?, ?, ?, ?, ?, NULL)");
+    st.bind(1, family.family_id)
+        .bind(2, family.user_id)
+        .bind(3, family.created_at)
+        .bind(4, family.created_at_ms)
+        .bind(5, family.expires_at);
     // Ids are 122 random bits: a collision is a broken generator, not a race.
     if (st.step_or_conflict() == statement::step_result::unique_conflict)
       throw error(error_kind::internal, "internal", "duplicate token family id");
@@ -94,17 +112,21 @@ std::optional<auth::refresh_token_record> sqlite_token_store::find_token(std::st
 
 std::optional<auth::token_family> sqlite_token_store::find_family(std::string_view family_id) {
   auto conn = db_->acquire();
-  auto st = conn->prepare(
-      "SELECT family_id, user_id, created_at, expires_at, revoked_at FROM token_families WHERE family_id = ?");
+  auto st = conn->prepare("SELECT " + std::string(family_columns) + " FROM token_families WHERE family_id = ?");
   st.bind(1, family_id);
   if (!st.step()) return std::nullopt;
-  auth::token_family f;
-  f.family_id = st.column_text(0);
-  f.user_id = st.column_text(1);
-  f.created_at = st.column_int64(2);
-  f.expires_at = st.column_int64(3);
-  f.revoked_at = optional_int(st, 4);
-  return f;
+  return family_of(st);
+}
+
+std::vector<auth::token_family> sqlite_token_store::list_families(std::string_view user_id) {
+  auto conn = db_->acquire();
+  // The (user_id, created_at_ms) index: one user's rows only.
+  auto st = conn->prepare("SELECT " + std::string(family_columns) +
+                          " FROM token_families WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at_ms");
+  st.bind(1, user_id);
+  std::vector<auth::token_family> out;
+  while (st.step()) out.push_back(family_of(st));
+  return out;
 }
 
 bool sqlite_token_store::rotate(std::string_view token_hash, std::int64_t used_at,

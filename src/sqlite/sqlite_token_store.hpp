@@ -1,6 +1,7 @@
 #pragma once
 // auth::refresh_token_store over the embedded SQLite database (migration 2:
-// tables token_families and refresh_tokens).
+// tables token_families and refresh_tokens; 4: created_at_ms and the
+// (user_id, created_at_ms) index a user's sessions are listed by).
 //
 // Rotation is one write transaction: the conditional mark
 // (UPDATE ... WHERE used_at IS NULL), the successor's insert and the
@@ -32,6 +33,7 @@ class sqlite_token_store final : public auth::refresh_token_store {
                             const auth::refresh_token_record& successor) override;
   void put_token_if_absent(const auth::refresh_token_record& record) override;
   void revoke_family(std::string_view family_id, std::int64_t revoked_at) override;
+  std::vector<auth::token_family> list_families(std::string_view user_id) override;
 
  private:
   std::shared_ptr<database> db_;

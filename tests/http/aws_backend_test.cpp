@@ -499,11 +499,50 @@ TEST_F(aws_backend, refresh_token_items_hold_only_hashes_and_carry_expires_at_fo
 
   const auto family = by_id["family#" + str(used, "familyId")];
   ASSERT_TRUE(family.is_object()) << dump;
-  EXPECT_EQ(keys_of(family), (std::set<std::string>{"id", "familyId", "userId", "createdAt", "expiresAt", "revokedAt"}));
+  // Revoked: no sessionUserId any more, so the sessions index has let it go.
+  EXPECT_EQ(keys_of(family),
+            (std::set<std::string>{"id", "familyId", "userId", "createdAt", "createdAtMs", "expiresAt", "revokedAt"}));
   EXPECT_EQ(str(family, "userId"), user_id);
   EXPECT_TRUE(in_range(family, "revokedAt", before, after)) << "logout revoked it: " << family;
   // The family outlives its newest token, so TTL never takes it first.
   EXPECT_GE(family.at("expiresAt").to_number<std::int64_t>(), current.at("expiresAt").to_number<std::int64_t>());
+}
+
+TEST_F(aws_backend, migrate_names_a_tokens_table_without_the_sessions_index_and_serve_lists_sessions_by_it) {
+  // A tokens table from before the index: migrate says what is missing and how to fix it.
+  const auto old_env = fresh_env();
+  sdk({json::object{{"op", "dynamodb.create_table"}, {"table", old_env.at("USERS_TABLE") + "-tokens"}}});
+  std::string out;
+  EXPECT_EQ(run_gatehouse(old_env, {"migrate", "--create-tables"}, out), 2) << out;
+  EXPECT_NE(out.find(old_env.at("USERS_TABLE") + "-tokens's index user-sessions"), std::string::npos) << out;
+  EXPECT_NE(out.find("deploy the stack"), std::string::npos) << out;
+
+  // A table migrate creates has it: a live family carries sessionUserId (in the index), a revoked one not.
+  const auto env = fresh_env({{"MAX_SESSIONS_PER_USER", "1"}});
+  gatehouse_process gh(env);
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "index@example.com").status, 201);
+  const auto first = log_in(c, "index@example.com");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto second = log_in(c, "index@example.com");
+  ASSERT_EQ(second.status, 200) << second.body;
+  const std::string user_id = str(parse_json(second.body).at("user"), "userId");
+  std::map<std::string, std::string> session_user_of;  // family id -> sessionUserId ("" when none)
+  const auto scanned = sdk({json::object{{"op", "dynamodb.scan"}, {"table", env.at("USERS_TABLE") + "-tokens"}}});
+  for (const auto& item : scanned[0].at("items").as_array()) {
+    if (str(item, "id").rfind("family#", 0) != 0) continue;
+    const auto* s = item.as_object().if_contains("sessionUserId");
+    session_user_of[str(item, "familyId")] = s ? std::string(s->as_string()) : "";
+    EXPECT_TRUE(item.as_object().contains("createdAtMs")) << item;
+  }
+  ASSERT_EQ(session_user_of.size(), 2u);
+  int listed = 0;
+  for (const auto& [family, session_user] : session_user_of)
+    if (!session_user.empty()) {
+      EXPECT_EQ(session_user, user_id);
+      ++listed;
+    }
+  EXPECT_EQ(listed, 1) << "the cap of 1 revoked the first login's family, which left the index";
 }
 
 TEST_F(aws_backend, rate_limit_items_hold_keyed_hashes_a_count_and_expires_at_for_ttl) {

@@ -1,8 +1,10 @@
 // Rate limits (README "Rate limits") against the real binary, on whichever
-// backend GATEHOUSE_TEST_BACKEND names: failed logins per e-mail and per
-// source IP, sign-ups per source IP, each with its Retry-After; the window
-// reset; one limit shared by two server processes on one store; and
-// X-Forwarded-For, ignored unless TRUST_PROXY is set.
+// backend GATEHOUSE_TEST_BACKEND names: failed logins per (e-mail, source
+// IP), per e-mail from anywhere and per source IP, every login per source
+// IP, sign-ups per source IP, each with its Retry-After; the window reset;
+// one limit shared by two server processes on one store; and
+// X-Forwarded-For, ignored unless TRUST_PROXY is set (which is how these
+// tests log in from several addresses).
 //
 // Windows are fixed (they start at multiples of their length), so a test
 // whose requests must fall into one window first waits, if need be, until
@@ -27,9 +29,14 @@ using env_map = std::map<std::string, std::string>;
 const std::string password = "correct horse battery";
 
 // Every rate-limit variable unset: the server runs on the built-in defaults.
-const env_map default_limits{{"RATE_LIMIT_LOGIN_PER_EMAIL", unset_variable},
+const env_map default_limits{{"RATE_LIMIT_LOGIN_PER_EMAIL_IP", unset_variable},
+                             {"RATE_LIMIT_LOGIN_PER_EMAIL", unset_variable},
                              {"RATE_LIMIT_LOGIN_PER_IP", unset_variable},
+                             {"RATE_LIMIT_LOGINS_PER_IP", unset_variable},
                              {"RATE_LIMIT_SIGNUP_PER_IP", unset_variable}};
+
+// A request header that makes the request come from `ip` (TRUST_PROXY on).
+header_list from(const std::string& ip) { return {{"x-forwarded-for", ip}}; }
 
 env_map with(env_map base, const env_map& extra) {
   for (const auto& [k, v] : extra) base[k] = v;
@@ -76,7 +83,7 @@ http_result fail_login(http_client& c, const std::string& email, header_list hea
   return ::testing::AssertionFailure() << "status " << r.status << ": " << r.body;
 }
 
-TEST(rate_limit, by_default_the_sixth_login_after_five_failures_for_one_email_is_429_even_with_the_right_password) {
+TEST(rate_limit, by_default_the_sixth_login_after_five_failures_for_one_email_from_one_address_is_429_even_with_the_right_password) {
   gatehouse_process gh(default_limits);
   http_client c(gh.port());
   ASSERT_EQ(sign_up(c, "ada@example.com").status, 201);
@@ -99,8 +106,8 @@ TEST(rate_limit, by_default_the_sixth_login_after_five_failures_for_one_email_is
   EXPECT_TRUE(limited(fail_login(c, "nobody@example.com"), 15 * 60));
 }
 
-TEST(rate_limit, a_successful_login_before_the_limit_resets_the_per_email_count) {
-  gatehouse_process gh(env_map{{"RATE_LIMIT_LOGIN_PER_EMAIL", "3/1h"}});
+TEST(rate_limit, a_successful_login_before_the_limit_resets_the_per_email_and_ip_count) {
+  gatehouse_process gh(env_map{{"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "3/1h"}});
   http_client c(gh.port());
   ASSERT_EQ(sign_up(c, "ada@example.com").status, 201);
   wait_clear_of_window_end(3600, 30);
@@ -111,6 +118,52 @@ TEST(rate_limit, a_successful_login_before_the_limit_resets_the_per_email_count)
   // Three more failures fit: the two before the success no longer count.
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(refused_credentials(fail_login(c, "ada@example.com"))) << i;
   EXPECT_TRUE(limited(log_in(c, "ada@example.com", password), 3600));
+}
+
+TEST(rate_limit, a_strangers_failures_from_one_address_do_not_lock_the_owner_out_at_another) {
+  gatehouse_process gh(with(default_limits, {{"TRUST_PROXY", "true"}}));
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "ada@example.com").status, 201);
+  wait_clear_of_window_end(15 * 60, 30);
+
+  // The attack: five wrong passwords from the stranger's address, again and again.
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(refused_credentials(fail_login(c, "ada@example.com", from("203.0.113.66")))) << i;
+  EXPECT_TRUE(limited(fail_login(c, "ada@example.com", from("203.0.113.66")), 15 * 60));
+  EXPECT_TRUE(limited(log_in(c, "ada@example.com", password, from("203.0.113.66")), 15 * 60))
+      << "the stranger's address is held back, even with the password";
+
+  // The owner, at home: not locked out, and a typo there is still just a typo.
+  EXPECT_TRUE(refused_credentials(fail_login(c, "ada@example.com", from("198.51.100.10"))));
+  EXPECT_EQ(log_in(c, "ada@example.com", password, from("198.51.100.10")).status, 200);
+}
+
+TEST(rate_limit, failures_for_one_email_from_many_addresses_meet_the_slower_per_email_limit) {
+  gatehouse_process gh(with(default_limits, {{"TRUST_PROXY", "true"}, {"RATE_LIMIT_LOGIN_PER_EMAIL", "6/1h"}}));
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "ada@example.com").status, 201);
+  ASSERT_EQ(sign_up(c, "grace@example.com").status, 201);
+  wait_clear_of_window_end(3600, 30);
+
+  // A distributed guess: two tries from each of three addresses, under every per-address limit.
+  for (int i = 0; i < 6; ++i)
+    EXPECT_TRUE(refused_credentials(fail_login(c, "ada@example.com", from("203.0.113." + std::to_string(i / 2)))))
+        << i;
+  EXPECT_TRUE(limited(fail_login(c, "ada@example.com", from("203.0.113.50")), 3600)) << "a fresh address";
+  EXPECT_TRUE(limited(log_in(c, "ada@example.com", password, from("198.51.100.10")), 3600))
+      << "bounded for everyone, the owner too";
+  EXPECT_EQ(log_in(c, "grace@example.com", password, from("203.0.113.50")).status, 200) << "another e-mail";
+}
+
+TEST(rate_limit, every_login_per_ip_counts_successes_too_then_429) {
+  gatehouse_process gh(env_map{{"TRUST_PROXY", "true"}, {"RATE_LIMIT_LOGINS_PER_IP", "3/1m"}});
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "ada@example.com").status, 201);
+  wait_clear_of_window_end(60, 20);
+
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(log_in(c, "ada@example.com", password, from("203.0.113.7")).status, 200) << i;
+  EXPECT_TRUE(limited(log_in(c, "ada@example.com", password, from("203.0.113.7")), 60));
+  EXPECT_TRUE(limited(fail_login(c, "grace@example.com", from("203.0.113.7")), 60)) << "whatever the e-mail";
+  EXPECT_EQ(log_in(c, "ada@example.com", password, from("203.0.113.8")).status, 200) << "another address";
 }
 
 TEST(rate_limit, failed_logins_per_ip_across_emails_then_429_and_successes_do_not_count) {

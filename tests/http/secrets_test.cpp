@@ -521,7 +521,9 @@ std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const
               {"DATA_DIR", data_dir.string()},
               {"BCRYPT_COST", "4"},
               {"PATH", "/usr/bin:/bin"},
+              {"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "0"},
               {"RATE_LIMIT_LOGIN_PER_EMAIL", "0"},
+              {"RATE_LIMIT_LOGINS_PER_IP", "0"},
               {"RATE_LIMIT_LOGIN_PER_IP", "0"},
               {"RATE_LIMIT_SIGNUP_PER_IP", "0"}});
   return env;

@@ -73,7 +73,9 @@ std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const
           {"LOG_LEVEL", "info"},
           {"PATH", "/usr/bin:/bin"},
           // Limits off, as in the HTTP suite, unless a test sets them.
+          {"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "0"},
           {"RATE_LIMIT_LOGIN_PER_EMAIL", "0"},
+          {"RATE_LIMIT_LOGINS_PER_IP", "0"},
           {"RATE_LIMIT_LOGIN_PER_IP", "0"},
           {"RATE_LIMIT_SIGNUP_PER_IP", "0"}};
 }

@@ -183,6 +183,7 @@ const std::string users_table_arn = R"({"Fn::GetAtt":["UsersTable","Arn"]})";
 const std::string emails_table_arn = R"({"Fn::GetAtt":["UsersEmailTable","Arn"]})";
 const std::string tokens_table_arn = R"({"Fn::GetAtt":["RefreshTokensTable","Arn"]})";
 const std::string limits_table_arn = R"({"Fn::GetAtt":["RateLimitsTable","Arn"]})";
+const std::string tokens_index_arn = R"({"Fn::Sub":"${RefreshTokensTable.Arn}/index/user-sessions"})";
 const std::string images_arn = R"({"Fn::Sub":"${ProfileImagesBucket.Arn}/profile-images/*"})";
 const std::string jwt_secret_arn = R"({"Ref":"JwtSecret"})";  // Ref of a secret is its full ARN
 
@@ -305,6 +306,7 @@ TEST_F(serverless_package_test, iam_grants_exactly_the_operations_each_table_and
       {"dynamodb:PutItem", emails_table_arn},   {"dynamodb:DeleteItem", emails_table_arn},
       {"dynamodb:GetItem", tokens_table_arn},   {"dynamodb:PutItem", tokens_table_arn},
       {"dynamodb:UpdateItem", tokens_table_arn},
+      {"dynamodb:Query", tokens_index_arn},  // a user's sessions: the sparse index, never a Scan
       {"dynamodb:UpdateItem", limits_table_arn},  // rate limits: UpdateItem alone
       {"s3:PutObject", images_arn},             {"s3:GetObject", images_arn},
       {"s3:DeleteObject", images_arn},
@@ -329,7 +331,7 @@ TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_c
   // e-mail claim backfill), run with an operator's credentials.
   const std::map<std::string, std::set<std::string>> tables_of_store{
       {"dynamodb_user_store.cpp", {users_table_arn, emails_table_arn}},
-      {"dynamodb_token_store.cpp", {tokens_table_arn}},
+      {"dynamodb_token_store.cpp", {tokens_table_arn, tokens_index_arn}},
       {"dynamodb_rate_limiter.cpp", {limits_table_arn}},
   };
   // dynamodb_integrity.cpp: `gatehouse doctor`, dynamodb_user_admin.cpp: `gatehouse users delete`, both
@@ -468,6 +470,20 @@ TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code
   const auto& limits_spec = properties("dev", "RateLimitsTable").at("TimeToLiveSpecification");
   EXPECT_EQ(limits_spec.at("AttributeName"), json::value(*limits_ttl.begin()));
   EXPECT_EQ(limits_spec.at("Enabled"), json::value(true));
+  // The sessions index the token store queries, with the key attributes it writes.
+  const auto constant = [](const char* name) {
+    const auto found = calls_in("dynamodb/dynamodb_token_store.hpp", std::string("\\b") + name + R"re(\s*=\s*"([\w-]+)")re");
+    EXPECT_EQ(found.size(), 1u) << name;
+    return found.empty() ? std::string() : *found.begin();
+  };
+  const auto& indexes = properties("dev", "RefreshTokensTable").at("GlobalSecondaryIndexes").as_array();
+  ASSERT_EQ(indexes.size(), 1u);
+  EXPECT_EQ(indexes[0].at("IndexName"), json::value(constant("sessions_index")));
+  EXPECT_EQ(indexes[0].at("KeySchema"),
+            json::parse(R"([{"AttributeName":")" + constant("sessions_hash_attribute") +
+                        R"(","KeyType":"HASH"},{"AttributeName":")" + constant("sessions_range_attribute") +
+                        R"(","KeyType":"RANGE"}])"));
+  EXPECT_EQ(indexes[0].at("Projection").at("ProjectionType"), json::value("ALL"));
 }
 
 TEST_F(serverless_package_test, prod_limits_are_tighter_and_its_logs_kept_longer) {
@@ -478,7 +494,8 @@ TEST_F(serverless_package_test, prod_limits_are_tighter_and_its_logs_kept_longer
   const auto dev = env_of("dev");
   const auto prod = env_of("prod");
   // Rate limiting is on in both stages: never `0` in a deployed stack.
-  for (const char* name : {"RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
+  for (const char* name : {"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
+                           "RATE_LIMIT_LOGINS_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
     EXPECT_NE(dev.at(name), json::value("0")) << name;
     EXPECT_NE(prod.at(name), json::value("0")) << name;
   }

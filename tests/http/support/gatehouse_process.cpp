@@ -107,7 +107,9 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
                                           {"PATH", "/usr/bin:/bin"},
                                           // Suites sign up and log in many users from
                                           // 127.0.0.1: limits off unless a test sets them.
+                                          {"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "0"},
                                           {"RATE_LIMIT_LOGIN_PER_EMAIL", "0"},
+                                          {"RATE_LIMIT_LOGINS_PER_IP", "0"},
                                           {"RATE_LIMIT_LOGIN_PER_IP", "0"},
                                           {"RATE_LIMIT_SIGNUP_PER_IP", "0"}};
   for (auto& [k, v] : backend_env()) full[k] = v;

@@ -63,8 +63,12 @@ TEST(load_config, uses_every_default_when_nothing_is_set) {
   EXPECT_EQ(c.public_url, "http://127.0.0.1:3000");
   EXPECT_EQ(c.worker_threads, 0u);
   // Rate limiting is on by default.
-  EXPECT_EQ(c.rate_limits.login_per_email, (auth::rate_limit{5, 15 * 60}));
+  EXPECT_EQ(c.rate_limits.login_per_email_ip, (auth::rate_limit{5, 15 * 60}));
+  EXPECT_EQ(c.rate_limits.login_per_email, (auth::rate_limit{100, 60 * 60}));
   EXPECT_EQ(c.rate_limits.login_per_ip, (auth::rate_limit{30, 5 * 60}));
+  EXPECT_EQ(c.rate_limits.logins_per_ip, (auth::rate_limit{100, 5 * 60}));
+  EXPECT_EQ(c.session_max_age_seconds, 90 * 86400);
+  EXPECT_EQ(c.max_sessions_per_user, 50);
   EXPECT_EQ(c.rate_limits.signup_per_ip, (auth::rate_limit{30, 60 * 60}));
   EXPECT_EQ(c.trust_proxy, 0u);
 }
@@ -80,7 +84,8 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
                            "WORKER_THREADS", "PUBLIC_URL", "REFRESH_TOKEN_TTL", "REFRESH_REUSE_GRACE",
                            "REFRESH_TOKENS_TABLE", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
                            "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE", "JWT_SECRET_ARN",
-                           "AWS_ENDPOINT_URL_SECRETS_MANAGER"})
+                           "AWS_ENDPOINT_URL_SECRETS_MANAGER", "RATE_LIMIT_LOGIN_PER_EMAIL_IP",
+                           "RATE_LIMIT_LOGINS_PER_IP", "SESSION_MAX_AGE", "MAX_SESSIONS_PER_USER"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -169,13 +174,16 @@ TEST(load_config, parses_each_rate_limit_as_count_per_window_or_zero_for_off) {
       {"100/1d", {100, 86400}}, {"1/1s", {1, 1}}, {"1000000/7d", {1'000'000, 7 * 86400}}, {"2/2s", {2, 2}},
       {"0", {0, 0}},
   };
-  for (const char* variable : {"RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
+  for (const char* variable : {"RATE_LIMIT_LOGIN_PER_EMAIL_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
+                               "RATE_LIMIT_LOGINS_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP"}) {
     for (const auto& c : cases) {
       const auto limits = load({{variable, c.text}}).rate_limits;
       const std::string name = variable;
-      const auto& got = name == "RATE_LIMIT_LOGIN_PER_EMAIL" ? limits.login_per_email
-                        : name == "RATE_LIMIT_LOGIN_PER_IP"  ? limits.login_per_ip
-                                                             : limits.signup_per_ip;
+      const auto& got = name == "RATE_LIMIT_LOGIN_PER_EMAIL_IP" ? limits.login_per_email_ip
+                        : name == "RATE_LIMIT_LOGIN_PER_EMAIL"  ? limits.login_per_email
+                        : name == "RATE_LIMIT_LOGIN_PER_IP"     ? limits.login_per_ip
+                        : name == "RATE_LIMIT_LOGINS_PER_IP"    ? limits.logins_per_ip
+                                                                : limits.signup_per_ip;
       EXPECT_EQ(got, c.expected) << variable << "=" << c.text;
     }
   }
@@ -184,6 +192,19 @@ TEST(load_config, parses_each_rate_limit_as_count_per_window_or_zero_for_off) {
   EXPECT_FALSE(one_off.login_per_ip.enabled());
   EXPECT_TRUE(one_off.login_per_email.enabled());
   EXPECT_TRUE(one_off.signup_per_ip.enabled());
+}
+
+TEST(load_config, parses_session_max_age_and_max_sessions_per_user) {
+  EXPECT_EQ(load({{"SESSION_MAX_AGE", "10s"}}).session_max_age_seconds, 10) << "short enough for a test to see it end";
+  EXPECT_EQ(load({{"SESSION_MAX_AGE", "7776000"}}).session_max_age_seconds, 90 * 86400);
+  EXPECT_EQ(load({{"SESSION_MAX_AGE", "12h"}}).session_max_age_seconds, 12 * 3600);
+  EXPECT_EQ(load({{"SESSION_MAX_AGE", "3650d"}}).session_max_age_seconds, 3650 * 86400);
+  for (const char* bad : {"9s", "0", "", "90 d", "3651d", "-1", "1w"})
+    EXPECT_THROW(load({{"SESSION_MAX_AGE", bad}}), config_error) << bad;
+  EXPECT_EQ(load({{"MAX_SESSIONS_PER_USER", "1"}}).max_sessions_per_user, 1);
+  EXPECT_EQ(load({{"MAX_SESSIONS_PER_USER", "10000"}}).max_sessions_per_user, 10000);
+  for (const char* bad : {"0", "10001", "-3", "five", ""})
+    EXPECT_THROW(load({{"MAX_SESSIONS_PER_USER", bad}}), config_error) << bad;
 }
 
 TEST(load_config, parses_trust_proxy_as_a_hop_count_and_ignores_it_on_lambda) {

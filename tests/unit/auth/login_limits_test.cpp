@@ -73,38 +73,81 @@ class login_limits_test : public ::testing::Test {
   std::unique_ptr<sqlite::sqlite_rate_limiter> limiter_;
 };
 
-TEST_F(login_limits_test, the_defaults_are_5_per_15m_per_email_30_per_5m_per_ip_and_30_signups_per_hour) {
+// Every limit off; a test turns on the ones it is about.
+limit_settings none() {
+  limit_settings s;
+  s.login_per_email_ip = s.login_per_email = s.login_per_ip = s.logins_per_ip = s.signup_per_ip = {};
+  return s;
+}
+
+using key = login_limits::login_key;
+
+TEST_F(login_limits_test, the_defaults) {
   const limit_settings d;
-  EXPECT_EQ(d.login_per_email, (rate_limit{5, 900}));
+  EXPECT_EQ(d.login_per_email_ip, (rate_limit{5, 900}));
+  EXPECT_EQ(d.login_per_email, (rate_limit{100, 3600}));
   EXPECT_EQ(d.login_per_ip, (rate_limit{30, 300}));
+  EXPECT_EQ(d.logins_per_ip, (rate_limit{100, 300}));
   EXPECT_EQ(d.signup_per_ip, (rate_limit{30, 3600}));
 }
 
-TEST_F(login_limits_test, five_failed_logins_for_one_email_then_the_sixth_is_refused_until_the_window_ends) {
-  auto limits = make({{5, 900}, {}, {}});
+TEST_F(login_limits_test, five_failures_for_one_email_from_one_address_then_the_sixth_is_refused_there_only) {
+  auto s = none();
+  s.login_per_email_ip = {5, 900};
+  auto limits = make(s);
   for (int i = 0; i < 5; ++i) (void)limits.admit_login(ada, ip, t0 + i);  // each fails: the hits stay
   EXPECT_TRUE(refused_for([&] { (void)limits.admit_login(ada, ip, t0 + 100); }, 800));
+  EXPECT_NO_THROW((void)limits.admit_login(ada, "203.0.113.9", t0 + 100)) << "the owner, elsewhere";
   EXPECT_NO_THROW((void)limits.admit_login("grace@example.com", ip, t0 + 100)) << "another e-mail";
   EXPECT_NO_THROW((void)limits.admit_login(ada, ip, t0 + 900)) << "the next window";
 }
 
-TEST_F(login_limits_test, a_success_resets_the_email_and_gives_the_ip_its_hit_back) {
-  const rate_limit per_email{3, 900};
-  const rate_limit per_ip{3, 300};
-  auto limits = make({per_email, per_ip, {}});
+TEST_F(login_limits_test, failures_for_one_email_from_many_addresses_meet_the_slower_limit) {
+  auto s = none();
+  s.login_per_email_ip = {5, 900};
+  s.login_per_email = {8, 3600};
+  auto limits = make(s);
+  for (int i = 0; i < 8; ++i) (void)limits.admit_login(ada, "203.0.113." + std::to_string(i), t0 + i);
+  EXPECT_TRUE(refused_for([&] { (void)limits.admit_login(ada, "198.51.100.200", t0 + 600); }, 3000));
+  EXPECT_NO_THROW((void)limits.admit_login("grace@example.com", "198.51.100.200", t0 + 600));
+}
+
+TEST_F(login_limits_test, a_success_resets_its_pair_and_gives_back_only_its_own_failure_hits) {
+  auto s = none();
+  s.login_per_email_ip = {3, 900};
+  s.login_per_email = {100, 3600};
+  s.login_per_ip = {30, 300};
+  s.logins_per_ip = {100, 300};
+  auto limits = make(s);
+  (void)limits.admit_login(ada, "203.0.113.1", t0);  // a stranger's failure elsewhere
   (void)limits.admit_login(ada, ip, t0);
   (void)limits.admit_login(ada, ip, t0 + 1);
   const auto hits = limits.admit_login(ada, ip, t0 + 2);  // the right password this time
-  ASSERT_TRUE(hits.email && hits.ip);
+  for (auto k : {key::email_ip, key::email, key::ip_failures, key::ip_logins}) ASSERT_TRUE(hits[k]);
   limits.login_succeeded(ada, ip, hits);
 
-  // The e-mail starts again from zero; the IP keeps its two failures.
-  EXPECT_EQ(next_count(limits.key_for("login-email", ada), per_email, t0 + 3), 1);
-  EXPECT_EQ(next_count(limits.key_for("login-ip", ip), per_ip, t0 + 3), 3);
+  const auto next = [&](key k, const rate_limit& l) {
+    return next_count(limits.login_key_for(k, ada, ip), l, t0 + 3);
+  };
+  EXPECT_EQ(next(key::email_ip, s.login_per_email_ip), 1) << "the pair starts again from zero";
+  EXPECT_EQ(next(key::email, s.login_per_email), 4) << "three failures, the stranger's included";
+  EXPECT_EQ(next(key::ip_failures, s.login_per_ip), 3) << "the address keeps its two failures";
+  EXPECT_EQ(next(key::ip_logins, s.logins_per_ip), 4) << "every login counts, the success too";
+}
+
+TEST_F(login_limits_test, every_login_per_ip_counts_successes_included) {
+  auto s = none();
+  s.logins_per_ip = {3, 300};
+  auto limits = make(s);
+  for (int i = 0; i < 3; ++i) limits.login_succeeded(ada, ip, limits.admit_login(ada, ip, t0 + i));
+  EXPECT_TRUE(refused_for([&] { (void)limits.admit_login(ada, ip, t0 + 60); }, 240));
+  EXPECT_NO_THROW((void)limits.admit_login(ada, "203.0.113.9", t0 + 60)) << "another address";
 }
 
 TEST_F(login_limits_test, failed_logins_per_ip_count_across_emails) {
-  auto limits = make({{}, {3, 300}, {}});
+  auto s = none();
+  s.login_per_ip = {3, 300};
+  auto limits = make(s);
   (void)limits.admit_login("a@example.com", ip, t0);
   (void)limits.admit_login("b@example.com", ip, t0);
   (void)limits.admit_login("c@example.com", ip, t0);
@@ -112,24 +155,39 @@ TEST_F(login_limits_test, failed_logins_per_ip_count_across_emails) {
   EXPECT_NO_THROW((void)limits.admit_login("d@example.com", "203.0.113.9", t0 + 60)) << "another address";
 }
 
-TEST_F(login_limits_test, a_login_refused_by_its_ip_does_not_count_against_its_email) {
-  const rate_limit per_email{5, 900};
-  auto limits = make({per_email, {1, 300}, {}});
-  (void)limits.admit_login(ada, ip, t0);
-  EXPECT_TRUE(refused_for([&] { (void)limits.admit_login("grace@example.com", ip, t0 + 1); }, 299));
-  EXPECT_EQ(next_count(limits.key_for("login-email", "grace@example.com"), per_email, t0 + 2), 1);
-}
-
-TEST_F(login_limits_test, a_login_refused_by_its_email_does_not_count_against_its_ip) {
-  const rate_limit per_ip{30, 300};
-  auto limits = make({{1, 900}, per_ip, {}});
-  (void)limits.admit_login(ada, ip, t0);
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(refused_for([&] { (void)limits.admit_login(ada, ip, t0 + 10); }, 890));
-  EXPECT_EQ(next_count(limits.key_for("login-ip", ip), per_ip, t0 + 11), 2) << "only the first attempt counted";
+TEST_F(login_limits_test, a_login_refused_by_any_key_counts_under_none_of_the_others) {
+  const limit_settings all;  // the defaults, every login key on
+  // Which key refuses: each in turn set to 1 and used up by a first attempt.
+  for (auto refusing : {key::email_ip, key::email, key::ip_failures, key::ip_logins}) {
+    SCOPED_TRACE(static_cast<int>(refusing));
+    auto s = all;
+    const std::int64_t start = t0 + 86400 * (1 + static_cast<int>(refusing));  // fresh windows per round
+    rate_limit* tight = refusing == key::email_ip ? &s.login_per_email_ip
+                        : refusing == key::email  ? &s.login_per_email
+                        : refusing == key::ip_failures ? &s.login_per_ip
+                                                       : &s.logins_per_ip;
+    *tight = {1, tight->window_seconds};
+    auto limits = make(s);
+    const std::string email = "round" + std::to_string(static_cast<int>(refusing)) + "@example.com";
+    (void)limits.admit_login(email, ip, start);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_TRUE(refused_for([&] { (void)limits.admit_login(email, ip, start + 10); }, tight->window_seconds - 10));
+    for (auto k : {key::email_ip, key::email, key::ip_failures, key::ip_logins}) {
+      if (k == refusing) continue;
+      const rate_limit& l = k == key::email_ip ? s.login_per_email_ip
+                            : k == key::email  ? s.login_per_email
+                            : k == key::ip_failures ? s.login_per_ip
+                                                    : s.logins_per_ip;
+      EXPECT_EQ(next_count(limits.login_key_for(k, email, ip), l, start + 11), 2)
+          << static_cast<int>(k) << ": only the first attempt counted";
+    }
+  }
 }
 
 TEST_F(login_limits_test, signups_per_ip_count_every_admitted_attempt) {
-  auto limits = make({{}, {}, {2, 3600}});
+  auto s = none();
+  s.signup_per_ip = {2, 3600};
+  auto limits = make(s);
   limits.admit_signup(ip, t0);
   limits.admit_signup(ip, t0 + 1);
   EXPECT_TRUE(refused_for([&] { limits.admit_signup(ip, t0 + 600); }, 3000));
@@ -137,10 +195,10 @@ TEST_F(login_limits_test, signups_per_ip_count_every_admitted_attempt) {
 }
 
 TEST_F(login_limits_test, a_limit_of_zero_is_off_and_writes_nothing) {
-  auto limits = make({{}, {}, {}});
+  auto limits = make(none());
   for (int i = 0; i < 50; ++i) {
     const auto hits = limits.admit_login(ada, ip, t0);
-    EXPECT_FALSE(hits.email || hits.ip);
+    for (const auto& h : hits.hits) EXPECT_FALSE(h);
     limits.admit_signup(ip, t0);
   }
   auto conn = db_->acquire();
@@ -150,7 +208,7 @@ TEST_F(login_limits_test, a_limit_of_zero_is_off_and_writes_nothing) {
 }
 
 TEST_F(login_limits_test, stored_keys_are_keyed_hashes_without_the_email_or_ip) {
-  auto limits = make({{5, 900}, {30, 300}, {30, 3600}});
+  auto limits = make({});
   (void)limits.admit_login(ada, ip, t0);
   limits.admit_signup(ip, t0);
 
@@ -159,16 +217,18 @@ TEST_F(login_limits_test, stored_keys_are_keyed_hashes_without_the_email_or_ip) 
   auto st = conn->prepare("SELECT key FROM rate_limits");
   int seen = 0;
   while (st.step()) {
-    const std::string key = st.column_text(0);
-    EXPECT_TRUE(std::regex_match(key, hex64)) << key;
-    EXPECT_EQ(key.find("ada"), std::string::npos);
-    EXPECT_EQ(key.find("198.51"), std::string::npos);
+    const std::string stored = st.column_text(0);
+    EXPECT_TRUE(std::regex_match(stored, hex64)) << stored;
+    EXPECT_EQ(stored.find("ada"), std::string::npos);
+    EXPECT_EQ(stored.find("198.51"), std::string::npos);
     ++seen;
   }
-  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(seen, 5) << "four login keys and one sign-up key";
 
   // One value of each kind is its own key; another service key, other keys.
   EXPECT_NE(limits.key_for("login-ip", ip), limits.key_for("signup-ip", ip));
+  EXPECT_NE(limits.login_key_for(key::ip_failures, ada, ip), limits.login_key_for(key::ip_logins, ada, ip));
+  EXPECT_NE(limits.login_key_for(key::email_ip, ada, ip), limits.login_key_for(key::email_ip, ada, "203.0.113.9"));
   EXPECT_NE(limits.key_for("login-email", ada), limits.key_for("login-email", "grace@example.com"));
   login_limits other(*limiter_, std::string(32, 'x'), {});
   EXPECT_NE(limits.key_for("login-email", ada), other.key_for("login-email", ada));

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <latch>
@@ -69,8 +70,16 @@ class refresh_tokens_test : public ::testing::Test {
 
   std::unique_ptr<refresh_token_service> make_service(std::int64_t grace_seconds,
                                                       const std::string& with_key = key) {
-    return std::make_unique<refresh_token_service>(*store_, with_key, refresh_settings{ttl, grace_seconds},
-                                                   [this] { return now_.load(); });
+    return make_service(refresh_settings{ttl, grace_seconds}, with_key, *store_);
+  }
+  std::unique_ptr<refresh_token_service> make_service(const refresh_settings& settings,
+                                                      const std::string& with_key, refresh_token_store& store) {
+    return std::make_unique<refresh_token_service>(store, with_key, settings, [this] {
+      return std::chrono::seconds(now_.load()) + std::chrono::milliseconds(ms_.load());
+    });
+  }
+  std::unique_ptr<refresh_token_service> make_service(const refresh_settings& settings) {
+    return make_service(settings, key, *store_);
   }
 
   // A refresh whose user exists.
@@ -99,6 +108,7 @@ class refresh_tokens_test : public ::testing::Test {
 
   fs::path dir_;
   std::atomic<std::int64_t> now_{start_time};
+  std::atomic<std::int64_t> ms_{0};  // milliseconds within now_'s second
   std::shared_ptr<sqlite::database> db_;
   std::unique_ptr<sqlite::sqlite_token_store> store_;
   std::unique_ptr<refresh_token_service> service_;
@@ -403,6 +413,154 @@ TEST_F(refresh_tokens_test, without_a_grace_exactly_one_of_twenty_concurrent_ref
   EXPECT_EQ(won, 1) << "the conditional mark lets one request rotate";
   EXPECT_EQ(refused, 19);
   EXPECT_TRUE(family_revoked(issued.family_id)) << "the others were reuse";
+}
+
+// ---- SESSION_MAX_AGE --------------------------------------------------------
+
+TEST_F(refresh_tokens_test, a_session_ends_at_its_max_age_however_often_it_is_refreshed) {
+  const auto service = make_service(refresh_settings{ttl, grace, 100, 50});
+  const auto issued = service->issue(user_id);
+  const auto first = store_->find_token(hash_refresh_token(issued.token));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->expires_at, start_time + 100) << "no token outlives its session";
+
+  std::string token = issued.token;
+  for (int i = 0; i < 3; ++i) {
+    now_ += 30;  // t0 + 30, 60, 90
+    token = refresh(token, service.get());
+    const auto record = store_->find_token(hash_refresh_token(token));
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->expires_at, start_time + 100) << i;
+  }
+  now_ = start_time + 100;
+  EXPECT_TRUE(rejected([&] { (void)refresh(token, service.get()); }));
+}
+
+TEST_F(refresh_tokens_test, at_its_max_age_a_session_ends_although_its_token_is_fresh) {
+  const auto issued = service_->issue(user_id);  // the default: 90 days
+  now_ += 60;
+  const auto token = refresh(issued.token);
+  ASSERT_EQ(store_->find_token(hash_refresh_token(token))->expires_at, start_time + 60 + ttl);
+  // SESSION_MAX_AGE lowered to 2 minutes (a restart with another setting).
+  const auto lowered = make_service(refresh_settings{ttl, grace, 120, 50});
+  now_ = start_time + 120;
+  EXPECT_TRUE(rejected([&] { (void)refresh(token, lowered.get()); }));
+  EXPECT_FALSE(family_revoked(issued.family_id)) << "ended, not revoked: nothing is written";
+  EXPECT_NO_THROW((void)refresh(token)) << "under the 90-day setting it is live";
+}
+
+TEST_F(refresh_tokens_test, max_age_and_the_cap_must_be_positive) {
+  EXPECT_THROW(make_service(refresh_settings{ttl, grace, 0, 50}), std::invalid_argument);
+  EXPECT_THROW(make_service(refresh_settings{ttl, grace, 100, 0}), std::invalid_argument);
+}
+
+// ---- MAX_SESSIONS_PER_USER --------------------------------------------------
+
+TEST_F(refresh_tokens_test, six_logins_with_a_cap_of_three_leave_the_three_newest_sessions) {
+  const auto service = make_service(refresh_settings{ttl, grace, 90 * 86400, 3});
+  std::vector<issued_refresh_token> logins;
+  for (int i = 0; i < 6; ++i) {
+    logins.push_back(service->issue(user_id));
+    now_ += 1;
+  }
+  const auto other_user = service->issue("another-user");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(family_revoked(logins[i].family_id)) << i;
+    EXPECT_TRUE(rejected([&] { (void)refresh(logins[i].token, service.get()); })) << i;
+  }
+  for (int i = 3; i < 6; ++i) EXPECT_NO_THROW((void)refresh(logins[i].token, service.get())) << i;
+  const auto live = service->live_sessions(user_id);
+  ASSERT_EQ(live.size(), 3u);
+  EXPECT_EQ(live[0].family_id, logins[5].family_id) << "newest first";
+  EXPECT_EQ(live[2].family_id, logins[3].family_id);
+  EXPECT_FALSE(family_revoked(other_user.family_id)) << "another user's sessions are their own";
+}
+
+TEST_F(refresh_tokens_test, logins_within_one_second_are_ordered_by_their_milliseconds) {
+  const auto service = make_service(refresh_settings{ttl, grace, 90 * 86400, 2});
+  std::vector<issued_refresh_token> logins;
+  for (int i = 0; i < 4; ++i) {
+    ms_ = 100 * (i + 1);
+    logins.push_back(service->issue(user_id));
+  }
+  EXPECT_TRUE(family_revoked(logins[0].family_id));
+  EXPECT_TRUE(family_revoked(logins[1].family_id));
+  EXPECT_FALSE(family_revoked(logins[2].family_id));
+  EXPECT_FALSE(family_revoked(logins[3].family_id));
+}
+
+TEST_F(refresh_tokens_test, sessions_that_ended_do_not_take_a_place_under_the_cap) {
+  const auto service = make_service(refresh_settings{ttl, grace, 90 * 86400, 2});
+  const auto oldest = service->issue(user_id);
+  now_ += 1;
+  const auto logged_out = service->issue(user_id);
+  service->revoke(logged_out.token);
+  now_ += 1;
+  const auto newest = service->issue(user_id);
+  EXPECT_FALSE(family_revoked(oldest.family_id)) << "two live sessions: the cap is not exceeded";
+  EXPECT_EQ(service->live_sessions(user_id).size(), 2u);
+  (void)newest;
+}
+
+// The embedded store whose list_families fails, as a backend outage would.
+class failing_list_store final : public refresh_token_store {
+ public:
+  explicit failing_list_store(refresh_token_store& inner) : inner_(inner) {}
+  void create_family(const token_family& f, const refresh_token_record& r) override { inner_.create_family(f, r); }
+  std::optional<refresh_token_record> find_token(std::string_view h) override { return inner_.find_token(h); }
+  std::optional<token_family> find_family(std::string_view id) override { return inner_.find_family(id); }
+  bool rotate(std::string_view h, std::int64_t at, const refresh_token_record& s) override {
+    return inner_.rotate(h, at, s);
+  }
+  void put_token_if_absent(const refresh_token_record& r) override { inner_.put_token_if_absent(r); }
+  void revoke_family(std::string_view id, std::int64_t at) override { inner_.revoke_family(id, at); }
+  std::vector<token_family> list_families(std::string_view) override {
+    throw storage_unavailable("the index is unreachable");
+  }
+
+ private:
+  refresh_token_store& inner_;
+};
+
+TEST_F(refresh_tokens_test, a_failure_while_trimming_sessions_does_not_fail_the_login) {
+  failing_list_store failing(*store_);
+  const auto service = make_service(refresh_settings{ttl, grace, 90 * 86400, 1}, key, failing);
+  const auto first = service->issue(user_id);
+  const auto second = service->issue(user_id);
+  EXPECT_NO_THROW((void)refresh(second.token, service.get())) << "the session was made: the login stands";
+  EXPECT_FALSE(family_revoked(first.family_id));
+  // The next login on a working store trims.
+  now_ += 1;
+  const auto working = make_service(refresh_settings{ttl, grace, 90 * 86400, 1});
+  (void)working->issue(user_id);
+  EXPECT_TRUE(family_revoked(first.family_id));
+  EXPECT_TRUE(family_revoked(second.family_id));
+}
+
+TEST_F(refresh_tokens_test, after_a_burst_of_parallel_logins_one_more_leaves_at_most_the_cap) {
+  const auto service = make_service(refresh_settings{ttl, grace, 90 * 86400, 3});
+  constexpr int burst = 16;
+  std::latch go(burst);
+  std::vector<std::thread> pool;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < burst; ++i)
+    pool.emplace_back([&] {
+      go.arrive_and_wait();
+      try {
+        (void)service->issue(user_id);
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  for (auto& t : pool) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  now_ += 1;
+  const auto last = service->issue(user_id);
+  const auto live = service->live_sessions(user_id);
+  EXPECT_LE(live.size(), 3u);
+  ASSERT_FALSE(live.empty());
+  EXPECT_EQ(live.front().family_id, last.family_id);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM token_families WHERE revoked_at IS NULL"), static_cast<std::int64_t>(live.size()));
 }
 
 }  // namespace
