@@ -1,7 +1,8 @@
 #pragma once
 // images::object_inventory over the S3 bucket, for `gatehouse doctor` (run
-// with an operator's credentials: HeadBucket and ListObjectsV2 need
-// s3:ListBucket, which the Lambda's role does not have).
+// with an operator's credentials: HeadBucket and ListObjectsV2 of the whole
+// bucket need s3:ListBucket, which the Lambda's role has only for the
+// pending uploads' prefix).
 #include "images/object_inventory.hpp"
 #include "s3/s3_object_store.hpp"
 
