@@ -47,11 +47,13 @@ const std::string_view doctor_help = R"(Checks (one line each: ok|warn|fail <che
   images.*          no profile_image pointing at a missing object; no object
                     under profile-images/<userId>/ older than --min-age that its
                     user does not reference (a crash between put and the user
-                    update), or whose user does not exist
+                    update), or whose user does not exist; pending direct
+                    uploads (profile-images/uploads/) past their deadline
 --repair fixes what is safe: deletes stale claims (no user, older than
 min(--min-age, 120 s)), writes a missing claim when no other user has that
 e-mail (conflicts are reported, never resolved), deletes unreferenced objects
-older than --min-age, clears a profile_image that points at a missing object,
+older than --min-age and pending uploads past their deadline, clears a
+profile_image that points at a missing object,
 and (SQLite) deletes refresh tokens of users that are gone. Use --min-age 0
 only while no server is running.
 Exit codes:

@@ -32,7 +32,6 @@ class s3_inventory final : public images::object_inventory {
  private:
   aws::http_response send(const std::string& method, const std::string& encoded_path_in_bucket, std::string query);
 
-  aws::aws_client& aws_;
   bucket_settings settings_;
   s3_object_store objects_;  // key_of and HeadObject, exactly as the request path reads them
   std::size_t page_keys_;

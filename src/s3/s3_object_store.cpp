@@ -74,14 +74,16 @@ aws::http_response s3_object_store::send(const std::string& method, std::string_
   return aws_.send(ep, {settings_.region, "s3"}, req, opts, error_code_of);
 }
 
-aws::http_response s3_object_store::send_to_bucket(const std::string& method, std::string query) {
+aws::http_response s3_object_store::send_to_bucket(const std::string& method,
+                                                   const std::string& encoded_path_in_bucket, std::string query) {
+  // Path-style for a custom endpoint, virtual-hosted on AWS, as locate() does.
   aws::endpoint ep = settings_.service_endpoint;
   aws::http_request req;
   if (ep.is_custom) {
-    req.path = ep.base_path + "/" + settings_.bucket;
+    req.path = ep.base_path + "/" + settings_.bucket + encoded_path_in_bucket;
   } else {
     ep.host = settings_.bucket + "." + ep.host;
-    req.path = "/";
+    req.path = encoded_path_in_bucket.empty() ? "/" : encoded_path_in_bucket;
   }
   ep.base_path.clear();  // already in the path
   req.method = method;
@@ -231,7 +233,7 @@ bool s3_object_store::copy_if_unchanged(std::string_view from, std::string_view 
 
 std::vector<std::string> s3_object_store::list_keys(std::string_view prefix, std::size_t limit) {
   limit = std::clamp<std::size_t>(limit, 1, s3_inventory::max_page_keys);
-  const auto res = send_to_bucket("GET", "list-type=2&max-keys=" + std::to_string(limit) +
+  const auto res = send_to_bucket("GET", "", "list-type=2&max-keys=" + std::to_string(limit) +
                                              "&prefix=" + aws::sigv4::uri_encode(prefix, false));
   if (res.status != 200) failed("ListObjectsV2", res);
   std::vector<std::string> keys;

@@ -63,12 +63,15 @@ class s3_object_store final : public images::object_store {
   // stored it (virtual-hosted or path-style). nullopt for anything else.
   std::optional<std::string> key_of(std::string_view stored) const;
 
+  // A request on the bucket itself (`encoded_path_in_bucket` empty) or on
+  // a path in it, with `query`: ListObjectsV2 here, and doctor's calls.
+  aws::http_response send_to_bucket(const std::string& method, const std::string& encoded_path_in_bucket,
+                                    std::string query);
+
  private:
   // Where `key` lives: the endpoint (bucket host or service host) and wire path.
   std::pair<aws::endpoint, std::string> locate(std::string_view key) const;
   aws::http_response send(const std::string& method, std::string_view key, aws::http_request req);
-  // A request on the bucket itself (no key), with `query`.
-  aws::http_response send_to_bucket(const std::string& method, std::string query);
 
   aws::aws_client& aws_;
   bucket_settings settings_;
