@@ -59,16 +59,7 @@ std::int64_t parse_iso(const std::string& text) {
 // Content-Type, then the file.
 http_result post_form(const form& f, const std::string& bytes, const std::string& content_type = "image/png",
                       bool with_content_type = true) {
-  std::vector<form_part> parts;
-  for (const auto& [name, value] : f.fields) parts.push_back({name, "", "", value});
-  if (with_content_type) parts.push_back({"Content-Type", "", "", content_type});
-  parts.push_back({"file", "picture.bin", "application/octet-stream", bytes});
-  const std::string prefix = "http://127.0.0.1:";
-  if (f.url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + f.url);
-  const auto slash = f.url.find('/', prefix.size());
-  http_client c(static_cast<unsigned short>(std::stoi(f.url.substr(prefix.size(), slash - prefix.size()))));
-  return c.send("POST", path_of_url(f.url), multipart_body(parts),
-                {{"content-type", "multipart/form-data; boundary=" + test_boundary}});
+  return post_upload_form(f.url, f.fields, bytes, with_content_type ? content_type : "");
 }
 
 // Objects under the user's upload prefix: uploaded bytes, or (`markers`) form markers.

@@ -165,16 +165,7 @@ upload_form ask_form(http_client& c, const std::string& token) {
 // Posts `bytes` with the form straight to storage (the server's
 // /files/upload, or S3), fields in order, as a browser does.
 http_result post_form(const upload_form& f, const std::string& bytes) {
-  std::vector<form_part> parts;
-  for (const auto& [name, value] : f.fields) parts.push_back({name, "", "", value});
-  parts.push_back({"Content-Type", "", "", "image/png"});
-  parts.push_back({"file", "me.png", "image/png", bytes});
-  const std::string prefix = "http://127.0.0.1:";
-  if (f.url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + f.url);
-  const auto slash = f.url.find('/', prefix.size());
-  http_client c(static_cast<unsigned short>(std::stoi(f.url.substr(prefix.size(), slash - prefix.size()))));
-  return c.send("POST", path_of_url(f.url), multipart_body(parts),
-                {{"content-type", "multipart/form-data; boundary=" + test_boundary}});
+  return post_upload_form(f.url, f.fields, bytes);
 }
 
 http_result confirm(http_client& c, const std::string& token, const std::string& key) {
