@@ -41,6 +41,7 @@
 #include "base/log.hpp"
 #include "http/multipart.hpp"
 #include "http/pipeline.hpp"
+#include "images/pending_uploads.hpp"
 #include "lambda/runtime_loop.hpp"
 #include "s3/s3_object_store.hpp"
 
@@ -156,6 +157,9 @@ struct application_under_test {
   const app::config defaults{};
   fixed_user_store users;
   s3_images images;
+  images::pending_uploads uploads{images.store,
+                                  images::upload_settings{defaults.max_pending_uploads, defaults.upload_form_ttl_seconds},
+                                  system_now};
   unreachable_token_store token_store;
   unreachable_rate_limiter limiter;
   auth::password_hasher passwords{defaults.bcrypt_cost};
@@ -167,6 +171,7 @@ struct application_under_test {
   auth::login_limits limits{limiter, std::string(32, 'l'), defaults.rate_limits};
   api::services services{users,
                          images.store,
+                         uploads,
                          passwords,
                          tokens,
                          refresh_tokens,

@@ -19,9 +19,6 @@ namespace {
 
 // Room for the multipart framing and a few small text fields around the image.
 constexpr std::size_t multipart_overhead = 64 * 1024;
-// How long an upload form works: long enough for a slow phone connection
-// to send MAX_IMAGE_BYTES, short enough that a leaked form is soon useless.
-constexpr std::int64_t upload_form_seconds = 5 * 60;
 // Every signature sniff_image_type knows fits in this many bytes.
 constexpr std::size_t sniff_bytes = 32;
 
@@ -33,6 +30,12 @@ const http::multipart_part* find_image_part(const std::vector<http::multipart_pa
 
 // require_bearer loaded the caller already (a deleted user's token is 401 there).
 users::user current_user(const bearer_caller& caller, const services&) { return caller.user; }
+
+// The object is no longer the version that was checked (written again
+// through its still-valid form, or deleted): nothing is recorded.
+error upload_changed() {
+  return error(error_kind::already_exists, "upload_changed", "the upload changed while it was checked; confirm again");
+}
 
 // Deletes an object nobody will use; a failure only leaves it behind, so
 // it is logged rather than allowed to replace the answer the client needs.
@@ -89,8 +92,10 @@ http::response upload_profile_pic(http::request& req, const services& s) {
 http::response upload_url(http::request& req, const services& s) {
   const auto claims = require_bearer(req, s);
   const auto u = current_user(claims, s);
-  const std::string key = images::new_upload_key(u.user_id);
-  const auto form = s.images.presign_upload(key, s.settings.max_image_bytes, upload_form_seconds);
+  // At most MAX_PENDING_UPLOADS at once (429 beyond): images/pending_uploads.
+  const auto slot = s.uploads.reserve(u.user_id);
+  const std::string& key = slot.key;
+  const auto form = s.images.presign_upload(key, s.settings.max_image_bytes, slot.form_seconds);
   boost::json::object fields;
   for (const auto& [name, value] : form.fields) fields[name] = value;  // in order
   return http::json_response(200, {{"upload",
@@ -113,6 +118,11 @@ http::response confirm_upload(http::request& req, const services& s) {
   if (owner != claims.user_id)
     throw error(error_kind::permission_denied, "forbidden", "this upload key belongs to another user");
   auto u = current_user(claims, s);
+  // Past its deadline an upload is dead, whether or not a sweep has deleted it yet.
+  if (!s.uploads.is_live(key)) {
+    s.uploads.release(key, true);
+    throw error(error_kind::not_found, "not_found", "this upload expired before it was confirmed");
+  }
 
   const auto head = s.images.head(key);
   if (!head)
@@ -127,8 +137,9 @@ http::response confirm_upload(http::request& req, const services& s) {
     throw error(error_kind::payload_too_large, "payload_too_large",
                 "the image is larger than " + std::to_string(s.settings.max_image_bytes) + " bytes");
   }
-  const auto prefix = s.images.read_prefix(key, sniff_bytes);
-  if (!prefix) throw error(error_kind::not_found, "not_found", "the upload was deleted while it was checked");
+  // Pinned to the version head measured, as the copy below is.
+  const auto prefix = s.images.read_prefix_if_unchanged(key, sniff_bytes, head->etag);
+  if (!prefix) throw upload_changed();
   const auto type = images::sniff_image_type(*prefix);
   if (!type) {
     discard(req, s, key, "upload not an image");
@@ -141,9 +152,13 @@ http::response confirm_upload(http::request& req, const services& s) {
   // reach the recorded image.
   const std::string image_key = images::new_image_key(u.user_id, *type);
   if (!s.images.copy_if_unchanged(key, image_key, images::content_type_of(*type), head->etag))
-    throw error(error_kind::already_exists, "upload_changed",
-                "the upload changed while it was checked; confirm again");
-  discard(req, s, key, "confirmed upload");
+    throw upload_changed();
+  // The slot is free again: the marker goes with the upload.
+  try {
+    s.uploads.release(key, true);
+  } catch (const error&) {
+    log::warn("could not delete a confirmed upload", {{"request_id", req.request_id}});
+  }
   return record_image(req, s, std::move(u), image_key);
 }
 

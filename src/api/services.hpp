@@ -6,6 +6,7 @@
 #include "auth/password.hpp"
 #include "auth/refresh_tokens.hpp"
 #include "images/object_store.hpp"
+#include "images/pending_uploads.hpp"
 #include "users/user_store.hpp"
 
 #include <cstddef>
@@ -23,6 +24,7 @@ struct api_settings {
 struct services {
   users::user_store& users;
   images::object_store& images;
+  images::pending_uploads& uploads;  // direct uploads' slots: limit and clean-up
   const auth::password_hasher& passwords;
   const auth::jwt_codec& tokens;
   auth::refresh_token_service& refresh_tokens;

@@ -3,6 +3,7 @@
 #include "app/store_settings.hpp"
 
 #include "api/routes.hpp"
+#include "auth/bcrypt_gate.hpp"
 #include "auth/jwt.hpp"
 #include "auth/login_limits.hpp"
 #include "auth/password.hpp"
@@ -16,6 +17,7 @@
 #include "dynamodb/dynamodb_token_store.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
 #include "files/file_object_store.hpp"
+#include "images/pending_uploads.hpp"
 #include "s3/s3_object_store.hpp"
 #include "secrets/jwt_secret.hpp"
 #include "sqlite/database.hpp"
@@ -27,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -34,6 +37,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace gatehouse::app {
@@ -84,7 +88,11 @@ std::string load_or_create_jwt_secret(const config& cfg) {
 }
 
 struct application::parts {
-  parts(const config& cfg, const env_lookup& env) : passwords(cfg.bcrypt_cost) {
+  parts(const config& cfg, const env_lookup& env)
+      // bcrypt is CPU-bound: more at once than cores only slows each one.
+      : bcrypt(cfg.bcrypt_concurrency ? cfg.bcrypt_concurrency : std::max(1u, std::thread::hardware_concurrency()),
+               cfg.bcrypt_queue_depth),
+        passwords(cfg.bcrypt_cost, &bcrypt) {
     if (cfg.aws.any()) build_aws(cfg, env);
     std::vector<std::string> previous_secrets;
     if (cfg.aws.jwt_secret_arn) {
@@ -97,6 +105,9 @@ struct application::parts {
     tokens = std::make_unique<auth::jwt_codec>(jwt_secret, std::move(previous_secrets), cfg.jwt_issuer);
     build_user_store(cfg);
     build_object_store(cfg);
+    uploads = std::make_unique<images::pending_uploads>(
+        *images, images::upload_settings{cfg.max_pending_uploads, cfg.upload_form_ttl_seconds}, system_now);
+    if (local_files) upload_sweep_every = std::chrono::seconds(cfg.upload_sweep_interval_seconds);
     refresh_tokens = std::make_unique<auth::refresh_token_service>(
         *token_store,
         derived_key("gatehouse refresh tokens v1"),
@@ -110,7 +121,7 @@ struct application::parts {
         derived_key("gatehouse rate limits v1"),
         cfg.rate_limits);
     services = std::make_unique<api::services>(api::services{
-        *users, *images, passwords, *tokens, *refresh_tokens, *limits, system_now,
+        *users, *images, *uploads, passwords, *tokens, *refresh_tokens, *limits, system_now,
         api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes, cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
@@ -178,6 +189,7 @@ struct application::parts {
   // rate-limit keys are derived from it alone, so a rotation changes them
   // too (README, "Secrets Manager").
   std::string jwt_secret;
+  auth::bcrypt_gate bcrypt;  // every hash and verify of `passwords`
   auth::password_hasher passwords;
   std::unique_ptr<auth::jwt_codec> tokens;  // signs with jwt_secret; also verifies with AWSPREVIOUS
 
@@ -191,6 +203,9 @@ struct application::parts {
   std::unique_ptr<auth::rate_limiter> limiter;              // likewise
   std::unique_ptr<images::object_store> images;
   files::file_object_store* local_files = nullptr;  // serves GET /files when images are local
+  std::unique_ptr<images::pending_uploads> uploads;
+  // Local images only: S3's lifecycle rule expires the upload prefix there.
+  std::optional<std::chrono::seconds> upload_sweep_every;
 
   std::unique_ptr<auth::refresh_token_service> refresh_tokens;
   std::unique_ptr<auth::login_limits> limits;
@@ -203,6 +218,20 @@ application::application(const config& cfg, const env_lookup& env)
 application::~application() = default;
 
 const http::pipeline& application::pipeline() const { return *parts_->pipeline; }
+
+std::size_t application::bcrypt_threads() const { return parts_->bcrypt.capacity(); }
+
+std::vector<application::periodic_job> application::periodic_jobs() const {
+  std::vector<periodic_job> jobs;
+  if (parts_->upload_sweep_every) {
+    auto* uploads = parts_->uploads.get();
+    jobs.push_back({"sweep dead uploads", *parts_->upload_sweep_every, [uploads] {
+                      if (const auto deleted = uploads->sweep())
+                        log::info("swept dead direct uploads", {{"objects_deleted", deleted}});
+                    }});
+  }
+  return jobs;
+}
 
 void application::migrate(bool create_tables, const std::function<void(std::string_view)>& progress) {
   auto& p = *parts_;

@@ -6,9 +6,12 @@
 #include "app/config.hpp"
 #include "http/pipeline.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse::app {
 
@@ -22,6 +25,20 @@ class application {
   ~application();
 
   const http::pipeline& pipeline() const;
+
+  // Threads the bcrypt gate can hold at once (one running per core, plus
+  // BCRYPT_QUEUE_DEPTH waiting): the local server adds that many workers to
+  // its own, so waiting hashes never take a thread other routes need.
+  std::size_t bcrypt_threads() const;
+
+  // Work the local server repeats on a timer (Lambda never runs it): the
+  // sweep of dead direct uploads when images are local files.
+  struct periodic_job {
+    std::string name;
+    std::chrono::seconds every;
+    std::function<void()> run;
+  };
+  std::vector<periodic_job> periodic_jobs() const;
 
   // Brings the configured stores to this version's layout. SQLite: its
   // migrations (also applied on every start). DynamoDB: with

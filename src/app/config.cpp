@@ -272,6 +272,21 @@ config load_config(const env_lookup& env) {
     c.max_sessions_per_user = parse_integer("MAX_SESSIONS_PER_USER", *v, 1, 10000, "an integer 1..10000");
   if (auto v = env("BCRYPT_COST"))
     c.bcrypt_cost = static_cast<int>(parse_integer("BCRYPT_COST", *v, 4, 14, "an integer 4..14"));
+  if (auto v = env("BCRYPT_CONCURRENCY"))
+    c.bcrypt_concurrency =
+        static_cast<std::size_t>(parse_integer("BCRYPT_CONCURRENCY", *v, 1, 256, "an integer 1..256"));
+  if (auto v = env("BCRYPT_QUEUE_DEPTH"))
+    c.bcrypt_queue_depth = static_cast<std::size_t>(
+        parse_integer("BCRYPT_QUEUE_DEPTH", *v, 0, 1024, "an integer 0..1024 (0: no hash waits)"));
+  if (auto v = env("MAX_PENDING_UPLOADS"))
+    c.max_pending_uploads =
+        static_cast<std::size_t>(parse_integer("MAX_PENDING_UPLOADS", *v, 1, 100, "an integer 1..100"));
+  if (auto v = env("UPLOAD_FORM_TTL"))
+    c.upload_form_ttl_seconds =
+        parse_duration("UPLOAD_FORM_TTL", *v, 1, 3600, "a duration from 1s to 1h, e.g. 300 or 5m");
+  if (auto v = env("UPLOAD_SWEEP_INTERVAL"))
+    c.upload_sweep_interval_seconds =
+        parse_duration("UPLOAD_SWEEP_INTERVAL", *v, 1, 86400, "a duration from 1s to 1d, e.g. 600 or 10m");
   if (auto v = env("MAX_IMAGE_BYTES"))
     c.max_image_bytes = static_cast<std::size_t>(parse_integer(
         "MAX_IMAGE_BYTES", *v, 1024, 50 * 1024 * 1024, "a byte count from 1024 to 52428800 (50 MiB)"));

@@ -34,8 +34,18 @@ struct config {
   std::int64_t session_max_age_seconds = 90 * 86400;  // SESSION_MAX_AGE: a session ends then after its login
   std::int64_t max_sessions_per_user = 50;            // MAX_SESSIONS_PER_USER: a login revokes the oldest beyond
   int bcrypt_cost = 10;
+  // BCRYPT_CONCURRENCY hashes at once (0: one per core) and
+  // BCRYPT_QUEUE_DEPTH waiting; beyond, 503 server_busy (auth/bcrypt_gate).
+  std::size_t bcrypt_concurrency = 0;
+  std::size_t bcrypt_queue_depth = 32;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
   std::int64_t image_url_ttl_seconds = 900;
+  // Direct uploads (images/pending_uploads): MAX_PENDING_UPLOADS forms per
+  // user at once, each working UPLOAD_FORM_TTL; the local server deletes
+  // dead ones every UPLOAD_SWEEP_INTERVAL.
+  std::size_t max_pending_uploads = 3;
+  std::int64_t upload_form_ttl_seconds = 300;
+  std::int64_t upload_sweep_interval_seconds = 600;
   std::vector<std::string> cors_origins{"*"};
   log::level log_level = log::level::info;
   std::string public_url;  // default http://<host>:<port>

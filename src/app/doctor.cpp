@@ -47,11 +47,13 @@ const std::string_view doctor_help = R"(Checks (one line each: ok|warn|fail <che
   images.*          no profile_image pointing at a missing object; no object
                     under profile-images/<userId>/ older than --min-age that its
                     user does not reference (a crash between put and the user
-                    update), or whose user does not exist
+                    update), or whose user does not exist; pending direct
+                    uploads (profile-images/uploads/) past their deadline
 --repair fixes what is safe: deletes stale claims (no user, older than
 min(--min-age, 120 s)), writes a missing claim when no other user has that
 e-mail (conflicts are reported, never resolved), deletes unreferenced objects
-older than --min-age, clears a profile_image that points at a missing object,
+older than --min-age and pending uploads past their deadline, clears a
+profile_image that points at a missing object,
 and (SQLite) deletes refresh tokens of users that are gone. Use --min-age 0
 only while no server is running.
 Exit codes:
@@ -205,9 +207,24 @@ void audit_images(users::user_integrity& users, images::object_inventory& object
   const std::int64_t now = system_now();
   std::vector<images::inventory_entry> unreferenced;
   std::size_t listed = 0, young = 0;
+  std::vector<images::inventory_entry> dead_uploads;
+  std::size_t pending = 0;
   objects.list(images::image_key_prefix, [&](const images::inventory_entry& e) {
     if (++listed % every == 0) p.progress("objects listed", listed);
     if (referenced.count(e.key)) return;
+    // Pending direct uploads: their deadline, in the key, says when they
+    // are dead (images/pending_uploads); the sweep and S3's lifecycle rule
+    // delete them, doctor only reports what is overdue.
+    if (e.key.starts_with(images::upload_key_prefix)) {
+      const auto deadline = images::upload_deadline_of(e.key);
+      if (deadline && *deadline > now) ++pending;
+      else if (deadline) dead_uploads.push_back(e);
+      else p.line(check_status::warn, "images.unknown", e.key + " is no pending upload Gatehouse writes; left alone");
+      return;
+    }
+    // Anything else that is not referenced: an upload key of the shape
+    // before pending uploads had their own prefix (profile-images/<id>/<hex>)
+    // is a stray like any other.
     if (now - e.modified_at < o.min_age_seconds) {
       ++young;  // an upload in flight, or a direct upload not confirmed yet
       return;
@@ -240,6 +257,16 @@ void audit_images(users::user_integrity& users, images::object_inventory& object
     objects.remove(e.key);
     p.line(check_status::ok, check, std::string(users::repaired_prefix) + "deleted " + what);
   }
+  for (const auto& e : dead_uploads) {
+    const std::string what = "pending upload " + e.key + " is past its deadline";
+    if (!o.repair) {
+      p.line(check_status::warn, "images.upload_dead", what + " (the sweep or the bucket's lifecycle rule deletes it)");
+      continue;
+    }
+    objects.remove(e.key);
+    p.line(check_status::ok, "images.upload_dead", std::string(users::repaired_prefix) + "deleted " + what);
+  }
+  p.line(check_status::ok, "images.uploads", std::to_string(pending) + " pending direct upload object(s) in time");
   p.line(check_status::ok, "images.listed",
          std::to_string(listed) + " object(s) under " + std::string(images::image_key_prefix) + ", " +
              std::to_string(referenced.size()) + " referenced, " + std::to_string(young) + " younger than " +

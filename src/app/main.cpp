@@ -37,7 +37,12 @@ int serve(const app::config& cfg) {
   options.host = cfg.host;
   options.port = cfg.port;
   options.io_threads = cfg.io_threads ? cfg.io_threads : std::max(1u, std::thread::hardware_concurrency());
-  options.worker_threads = cfg.worker_threads ? cfg.worker_threads : default_worker_threads();
+  // The bcrypt gate's threads come on top, so a flood of logins can never
+  // hold the workers every other route needs (auth/bcrypt_gate).
+  options.worker_threads =
+      (cfg.worker_threads ? cfg.worker_threads : default_worker_threads()) + application.bcrypt_threads();
+  for (auto& job : application.periodic_jobs())
+    options.periodic_tasks.push_back({std::move(job.name), job.every, std::move(job.run)});
   server::server srv(application.pipeline(), options);
   const unsigned short port = srv.listen();
   log::info("listening", {{"address", cfg.host},

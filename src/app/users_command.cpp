@@ -90,10 +90,11 @@ const std::string_view users_get_help =
     "  1  no user with that id or e-mail\n" GATEHOUSE_USERS_EXIT_2_3 GATEHOUSE_USERS_EXIT_USAGE;
 
 const std::string_view users_delete_help =
-    "Deletes, in this order: every object under profile-images/<userId>/ (and the one\n"
-    "the user's profile_image names), every refresh token of the user (each login's\n"
-    "family revoked, then deleted), the user record, its e-mail claim (DynamoDB), and\n"
-    "then once more any object or refresh token a running server stored meanwhile.\n"
+    "Deletes, in this order: every object under profile-images/<userId>/ and\n"
+    "profile-images/uploads/<userId>/ (and the one the user's profile_image names),\n"
+    "every refresh token of the user (each login's family revoked, then deleted),\n"
+    "the user record, its e-mail claim (DynamoDB), and then once more any object or\n"
+    "refresh token a running server stored meanwhile.\n"
     "Stopped before the record, run it again to finish; stopped after it,\n"
     "`gatehouse doctor --repair` removes what is left. Asks first on a terminal (type\n"
     "yes); without a terminal on stdin it refuses unless --yes is given.\n"
@@ -336,13 +337,19 @@ bool confirmed(const users_console& c, const users::user& u, const std::string& 
   return answer == "yes";
 }
 
-// Deletes every object under `prefix` ("" for none) and, when `referenced`
-// names one of this store's profile images elsewhere, that one too.
-// Listed first, deleted after: nothing is deleted while a listing runs.
+// Deletes every object under `prefix` ("" for none) and the user's pending
+// uploads and, when `referenced` names one of this store's profile images
+// elsewhere, that one too. Listed first, deleted after: nothing is deleted
+// while a listing runs.
 std::size_t delete_images(images::object_inventory& objects, const std::string& prefix,
                           const std::optional<std::string>& referenced, progress_line& progress) {
   std::vector<std::string> keys;
-  if (!prefix.empty()) objects.list(prefix, [&](const images::inventory_entry& e) { keys.push_back(e.key); });
+  if (!prefix.empty()) {
+    const auto collect = [&](const images::inventory_entry& e) { keys.push_back(e.key); };
+    objects.list(prefix, collect);
+    // profile-images/<id>/ -> profile-images/uploads/<id>/
+    objects.list(std::string(images::upload_key_prefix) + prefix.substr(images::image_key_prefix.size()), collect);
+  }
   if (referenced) {
     // A key of the Node.js version's layout, or a URL into this bucket.
     auto key = objects.key_of(*referenced);
@@ -420,7 +427,7 @@ int delete_user(stores& s, const users_delete_options& o, const users_console& c
   try {
     const std::size_t objects = delete_images(*s.objects, prefix, u.profile_image_key, progress);
     std::fprintf(c.out, "images: deleted %s%s\n", plural(objects, "object", "objects").c_str(),
-                 prefix.empty() ? "" : (" under " + prefix).c_str());
+                 prefix.empty() ? "" : (" under " + prefix + " and " + images::upload_prefix_of(u.user_id)).c_str());
     std::fflush(c.out);
 
     const auto tokens = delete_tokens(*s.admin, u.user_id, progress);

@@ -63,36 +63,11 @@ bool well_formed_bcrypt(std::string_view hash) {
   return true;
 }
 
-// A real hash of a random password per cost, made on first use only (no
-// start-up work) and shared by every thread.
-const std::string& dummy_hash(const password_hasher& hasher) {
-  constexpr std::size_t cost_count = max_bcrypt_cost - min_bcrypt_cost + 1;
-  static std::array<std::once_flag, cost_count> once;
-  static std::array<std::string, cost_count> hashes;
-  const auto slot = static_cast<std::size_t>(hasher.cost() - min_bcrypt_cost);
-  std::call_once(once[slot], [&] {
-    // 54 random bytes -> 72 base64url characters: a full-length password.
-    hashes[slot] = hasher.hash(crypto::base64url_encode(crypto::random_bytes(54)));
-  });
-  return hashes[slot];
-}
-
-}  // namespace
-
-password_hasher::password_hasher(int cost) : cost_(cost) {
-  if (cost < min_bcrypt_cost || cost > max_bcrypt_cost)
-    throw std::invalid_argument("bcrypt cost must be between 4 and 14");
-}
-
-std::string password_hasher::hash(std::string_view password) const {
-  // Hashing a truncated password would make "abc\0def" log in as "abc":
-  // refuse instead, even though callers are expected to have validated.
-  if (!acceptable_password(password))
-    throw validation_failed("password", "password must be at most 72 bytes without NUL");
-
+// A new `$2b$` hash of `password` at `cost`, ungated.
+std::string bcrypt_hash(int cost, std::string_view password) {
   const std::string entropy = crypto::random_bytes(16);
   std::array<char, CRYPT_GENSALT_OUTPUT_SIZE> setting{};
-  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost_), entropy.data(),
+  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), entropy.data(),
                        static_cast<int>(entropy.size()), setting.data(),
                        static_cast<int>(setting.size())) == nullptr ||
       setting[0] == '*')
@@ -110,8 +85,8 @@ std::string password_hasher::hash(std::string_view password) const {
   return result;
 }
 
-bool password_hasher::verify(std::string_view password, std::string_view hash) const {
-  if (!acceptable_password(password) || !well_formed_bcrypt(hash)) return false;
+// Whether `password` matches the well-formed `hash`, ungated.
+bool bcrypt_matches(std::string_view password, std::string_view hash) {
   const secret_string phrase(password);
   const std::string setting(hash);
   crypt_scratch scratch;
@@ -121,6 +96,41 @@ bool password_hasher::verify(std::string_view password, std::string_view hash) c
   return crypto::constant_time_equal(out, hash);
 }
 
+// A real hash of a random password per cost, made on first use only (no
+// start-up work) and shared by every thread. Called inside the gate's turn
+// of the verify_dummy that needs it.
+const std::string& dummy_hash(int cost) {
+  constexpr std::size_t cost_count = max_bcrypt_cost - min_bcrypt_cost + 1;
+  static std::array<std::once_flag, cost_count> once;
+  static std::array<std::string, cost_count> hashes;
+  const auto slot = static_cast<std::size_t>(cost - min_bcrypt_cost);
+  std::call_once(once[slot], [&] {
+    // 54 random bytes -> 72 base64url characters: a full-length password.
+    hashes[slot] = bcrypt_hash(cost, crypto::base64url_encode(crypto::random_bytes(54)));
+  });
+  return hashes[slot];
+}
+
+}  // namespace
+
+password_hasher::password_hasher(int cost, bcrypt_gate* gate) : cost_(cost), gate_(gate) {
+  if (cost < min_bcrypt_cost || cost > max_bcrypt_cost)
+    throw std::invalid_argument("bcrypt cost must be between 4 and 14");
+}
+
+std::string password_hasher::hash(std::string_view password) const {
+  // Hashing a truncated password would make "abc\0def" log in as "abc":
+  // refuse instead, even though callers are expected to have validated.
+  if (!acceptable_password(password))
+    throw validation_failed("password", "password must be at most 72 bytes without NUL");
+  return gated([&] { return bcrypt_hash(cost_, password); });
+}
+
+bool password_hasher::verify(std::string_view password, std::string_view hash) const {
+  if (!acceptable_password(password) || !well_formed_bcrypt(hash)) return false;
+  return gated([&] { return bcrypt_matches(password, hash); });
+}
+
 bool password_hasher::needs_rehash(std::string_view hash) const {
   if (!well_formed_bcrypt(hash) || hash[2] != 'b') return true;
   const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
@@ -128,8 +138,11 @@ bool password_hasher::needs_rehash(std::string_view hash) const {
 }
 
 void password_hasher::verify_dummy(std::string_view password) const {
-  // The result is meaningless (the password is random); only the time spent matters.
-  [[maybe_unused]] const bool ignored = verify(password, dummy_hash(*this));
+  // The result is meaningless (the password is random); only the time spent
+  // matters, so it spends what verify would: nothing for a password verify
+  // refuses unhashed.
+  if (!acceptable_password(password)) return;
+  gated([&] { [[maybe_unused]] const bool ignored = bcrypt_matches(password, dummy_hash(cost_)); });
 }
 
 }  // namespace gatehouse::auth

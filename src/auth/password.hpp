@@ -1,8 +1,13 @@
 #pragma once
 // bcrypt through libxcrypt: hashes are `$2b$`, verification accepts the
-// `$2a$`, `$2b$` and `$2y$` hashes bcryptjs and others write.
+// `$2a$`, `$2b$` and `$2y$` hashes bcryptjs and others write. With a gate,
+// every hash and verify (the dummy one too) waits its turn there, and a
+// full gate is 503 `server_busy` before any hashing (auth/bcrypt_gate).
+#include "auth/bcrypt_gate.hpp"
+
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace gatehouse::auth {
 
@@ -12,7 +17,9 @@ inline constexpr std::size_t max_password_bytes = 72;  // bcrypt's limit
 
 class password_hasher {
  public:
-  explicit password_hasher(int cost);  // 4..14, else std::invalid_argument
+  // `cost` 4..14, else std::invalid_argument. `gate` (may be null: no
+  // limit) must outlive the hasher.
+  explicit password_hasher(int cost, bcrypt_gate* gate = nullptr);
 
   // A new `$2b$` hash with a fresh random salt. The caller has validated
   // the password (no NUL byte, at most 72 bytes).
@@ -36,7 +43,13 @@ class password_hasher {
   int cost() const { return cost_; }
 
  private:
+  template <typename Work>
+  decltype(auto) gated(Work&& work) const {
+    return gate_ ? gate_->run(std::forward<Work>(work)) : work();
+  }
+
   int cost_;
+  bcrypt_gate* gate_;
 };
 
 }  // namespace gatehouse::auth

@@ -84,7 +84,7 @@ void file_inventory::list(std::string_view prefix, const std::function<void(cons
 std::optional<std::string> file_inventory::key_of(std::string_view stored) const { return std::string(stored); }
 
 bool file_inventory::exists(std::string_view key) {
-  if (!images::is_valid_image_key(key) && !images::is_valid_upload_key(key)) return false;
+  if (!images::is_valid_image_key(key) && images::upload_key_of(key).empty()) return false;
   struct stat st {};
   const fs::path path = root_ / std::string(key);
   if (::lstat(path.c_str(), &st) != 0) {

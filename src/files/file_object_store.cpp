@@ -1,5 +1,7 @@
 #include "files/file_object_store.hpp"
 
+#include "files/file_inventory.hpp"
+
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
@@ -172,7 +174,7 @@ file_object_store::file_object_store(fs::path root, std::string url_signing_key,
 }
 
 fs::path file_object_store::path_of(std::string_view key) const {
-  if (!images::is_valid_image_key(key) && !images::is_valid_upload_key(key)) not_found();
+  if (!images::is_valid_image_key(key) && images::upload_key_of(key).empty()) not_found();
   // The key's shape already rules out "..", absolute paths and empty
   // segments; checked again so a future change to the key format cannot
   // silently open the file system.
@@ -300,10 +302,20 @@ std::optional<images::object_head> file_object_store::head(std::string_view key)
   return images::object_head{static_cast<std::uint64_t>(file->st.st_size), etag_of(file->st)};
 }
 
-std::optional<std::string> file_object_store::read_prefix(std::string_view key, std::size_t n) {
+std::optional<std::string> file_object_store::read_prefix_if_unchanged(std::string_view key, std::size_t n,
+                                                                       std::string_view etag) {
   const auto file = open_object(path_of(key), key);
-  if (!file) return std::nullopt;
+  if (!file || etag_of(file->st) != etag) return std::nullopt;
   return read_up_to(*file, std::min<std::size_t>(n, static_cast<std::size_t>(file->st.st_size)), key);
+}
+
+std::vector<std::string> file_object_store::list_keys(std::string_view prefix, std::size_t limit) {
+  std::vector<std::string> keys;
+  file_inventory(root_).list(prefix, [&](const images::inventory_entry& e) {
+    // Temporary files of a put in progress and anything else are not keys.
+    if (keys.size() < limit && !images::upload_key_of(e.key).empty()) keys.push_back(e.key);
+  });
+  return keys;
 }
 
 bool file_object_store::copy_if_unchanged(std::string_view from, std::string_view to,

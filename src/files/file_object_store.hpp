@@ -4,8 +4,9 @@
 // and written directly by clients through HMAC-signed upload forms
 // (POST /files/upload), whose policy this store enforces itself.
 // Keys must have the exact shape images::new_image_key or
-// images::new_upload_key produces; any other key is not_found, so no path
-// outside the root can ever be named. Only image keys are ever served.
+// images::new_upload_key produces (or an upload's form marker); any other
+// key is not_found, so no path outside the root can ever be named. Only
+// image keys are ever served.
 #include "files/url_signer.hpp"
 #include "images/object_store.hpp"
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse::files {
 
@@ -53,7 +55,12 @@ class file_object_store final : public images::object_store, public images::loca
                                      std::int64_t expires_seconds) override;
   // The etag names the file's inode, size and modification time.
   std::optional<images::object_head> head(std::string_view key) override;
-  std::optional<std::string> read_prefix(std::string_view key, std::size_t n) override;
+  // The etag is checked on the descriptor that is read, as copy_if_unchanged does.
+  std::optional<std::string> read_prefix_if_unchanged(std::string_view key, std::size_t n,
+                                                      std::string_view etag) override;
+  // A walk of the prefix's directory (file_inventory's, never following
+  // links) keeping upload keys and form markers only.
+  std::vector<std::string> list_keys(std::string_view prefix, std::size_t limit) override;
   bool copy_if_unchanged(std::string_view from, std::string_view to, std::string_view content_type,
                          std::string_view etag) override;
 

@@ -3,7 +3,8 @@
 // listing what is stored and deleting what nothing references. Operator
 // tooling, never on a request path: implementations (s3_inventory,
 // file_inventory) live in files of their own, so the Lambda's IAM grants,
-// derived from the request-path files, never include listing the bucket.
+// derived from the request-path files, never include listing the bucket
+// beyond the pending uploads' prefix (object_store::list_keys).
 #include <cstdint>
 #include <functional>
 #include <optional>

@@ -51,9 +51,17 @@ class object_store {
   // Size and version of the object, or nullopt when there is none.
   virtual std::optional<object_head> head(std::string_view key) = 0;
 
-  // The first `n` bytes (fewer when the object is shorter), or nullopt
-  // when there is no object.
-  virtual std::optional<std::string> read_prefix(std::string_view key, std::size_t n) = 0;
+  // The first `n` bytes (fewer when the object is shorter) of the version
+  // `etag` (from head) names; nullopt when the object has gone or changed
+  // since, so what is sniffed is exactly what head measured (S3: If-Match).
+  virtual std::optional<std::string> read_prefix_if_unchanged(std::string_view key, std::size_t n,
+                                                              std::string_view etag) = 0;
+
+  // The keys that start with `prefix` (images::upload_prefix_of a user, or
+  // images::upload_key_prefix), at most `limit` of them, in no promised
+  // order. Only pending uploads are ever listed: images::pending_uploads
+  // counts them.
+  virtual std::vector<std::string> list_keys(std::string_view prefix, std::size_t limit) = 0;
 
   // Copies `from` to `to` (an image key), stored with `content_type`, but
   // only while `from` is still the version `etag` named; false when it has

@@ -140,8 +140,7 @@ list_page parse_list_page(std::string_view xml) {
 
 s3_inventory::s3_inventory(aws::aws_client& aws, bucket_settings settings, std::function<std::int64_t()> now_seconds,
                            std::size_t page_keys)
-    : aws_(aws),
-      settings_(settings),
+    : settings_(settings),
       objects_(aws, std::move(settings), std::move(now_seconds)),
       page_keys_(std::clamp<std::size_t>(page_keys, 1, max_page_keys)) {}
 
@@ -151,22 +150,7 @@ std::string s3_inventory::location() const {
 
 aws::http_response s3_inventory::send(const std::string& method, const std::string& encoded_path_in_bucket,
                                       std::string query) {
-  // Path-style for a custom endpoint, virtual-hosted on AWS, as s3_object_store does.
-  aws::endpoint ep = settings_.service_endpoint;
-  aws::http_request req;
-  if (ep.is_custom) {
-    req.path = ep.base_path + "/" + settings_.bucket + encoded_path_in_bucket;
-  } else {
-    ep.host = settings_.bucket + "." + ep.host;
-    req.path = encoded_path_in_bucket.empty() ? "/" : encoded_path_in_bucket;
-  }
-  ep.base_path.clear();  // already in the path
-  req.method = method;
-  req.query = std::move(query);
-  aws::sigv4::options opts;
-  opts.s3_paths = true;
-  opts.content_sha256_header = true;
-  return aws_.send(ep, {settings_.region, "s3"}, req, opts, error_code_of);
+  return objects_.send_to_bucket(method, encoded_path_in_bucket, std::move(query));
 }
 
 std::optional<std::string> s3_inventory::check_location() {

@@ -1,7 +1,8 @@
 #pragma once
 // images::object_inventory over the S3 bucket, for `gatehouse doctor` (run
-// with an operator's credentials: HeadBucket and ListObjectsV2 need
-// s3:ListBucket, which the Lambda's role does not have).
+// with an operator's credentials: HeadBucket and ListObjectsV2 of the whole
+// bucket need s3:ListBucket, which the Lambda's role has only for the
+// pending uploads' prefix).
 #include "images/object_inventory.hpp"
 #include "s3/s3_object_store.hpp"
 
@@ -31,7 +32,6 @@ class s3_inventory final : public images::object_inventory {
  private:
   aws::http_response send(const std::string& method, const std::string& encoded_path_in_bucket, std::string query);
 
-  aws::aws_client& aws_;
   bucket_settings settings_;
   s3_object_store objects_;  // key_of and HeadObject, exactly as the request path reads them
   std::size_t page_keys_;

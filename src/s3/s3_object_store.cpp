@@ -1,5 +1,7 @@
 #include "s3/s3_object_store.hpp"
 
+#include "s3/s3_inventory.hpp"
+
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/utc_time.hpp"
@@ -9,7 +11,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 namespace gatehouse::s3 {
 namespace {
@@ -64,6 +68,26 @@ aws::http_response s3_object_store::send(const std::string& method, std::string_
   // The client prefixes the endpoint's base path; locate() already did.
   ep.base_path.clear();
   req.path = std::move(path);
+  aws::sigv4::options opts;
+  opts.s3_paths = true;
+  opts.content_sha256_header = true;
+  return aws_.send(ep, {settings_.region, "s3"}, req, opts, error_code_of);
+}
+
+aws::http_response s3_object_store::send_to_bucket(const std::string& method,
+                                                   const std::string& encoded_path_in_bucket, std::string query) {
+  // Path-style for a custom endpoint, virtual-hosted on AWS, as locate() does.
+  aws::endpoint ep = settings_.service_endpoint;
+  aws::http_request req;
+  if (ep.is_custom) {
+    req.path = ep.base_path + "/" + settings_.bucket + encoded_path_in_bucket;
+  } else {
+    ep.host = settings_.bucket + "." + ep.host;
+    req.path = encoded_path_in_bucket.empty() ? "/" : encoded_path_in_bucket;
+  }
+  ep.base_path.clear();  // already in the path
+  req.method = method;
+  req.query = std::move(query);
   aws::sigv4::options opts;
   opts.s3_paths = true;
   opts.content_sha256_header = true;
@@ -170,13 +194,19 @@ std::optional<images::object_head> s3_object_store::head(std::string_view key) {
   return h;
 }
 
-std::optional<std::string> s3_object_store::read_prefix(std::string_view key, std::size_t n) {
+std::optional<std::string> s3_object_store::read_prefix_if_unchanged(std::string_view key, std::size_t n,
+                                                                     std::string_view etag) {
   if (!is_usable_key(key)) return std::nullopt;
-  if (n == 0) return head(key) ? std::optional<std::string>("") : std::nullopt;
+  if (n == 0) {
+    const auto h = head(key);
+    return h && h->etag == etag ? std::optional<std::string>("") : std::nullopt;
+  }
   aws::http_request req;
-  req.headers = {{"range", "bytes=0-" + std::to_string(n - 1)}};
+  // Without If-Match the bytes sniffed could be another version than the
+  // one HeadObject measured and CopyObject copies (the form still works).
+  req.headers = {{"range", "bytes=0-" + std::to_string(n - 1)}, {"if-match", std::string(etag)}};
   const auto res = send("GET", key, std::move(req));
-  if (res.status == 404) return std::nullopt;
+  if (res.status == 404 || res.status == 412) return std::nullopt;
   if (res.status == 416) return std::string();  // an empty object has no byte 0
   // 200: a server that ignored the range sent it all.
   if (res.status != 206 && res.status != 200) failed("GetObject", res);
@@ -199,6 +229,23 @@ bool s3_object_store::copy_if_unchanged(std::string_view from, std::string_view 
   // A copy can fail after S3 has sent 200: the error is then in the body.
   if (res.status != 200 || res.body.find("<Error>") != std::string::npos) failed("CopyObject", res);
   return true;
+}
+
+std::vector<std::string> s3_object_store::list_keys(std::string_view prefix, std::size_t limit) {
+  limit = std::clamp<std::size_t>(limit, 1, s3_inventory::max_page_keys);
+  const auto res = send_to_bucket("GET", "", "list-type=2&max-keys=" + std::to_string(limit) +
+                                             "&prefix=" + aws::sigv4::uri_encode(prefix, false));
+  if (res.status != 200) failed("ListObjectsV2", res);
+  std::vector<std::string> keys;
+  try {
+    // One page: a user holds a few keys, and a sweep lists again.
+    for (auto& e : parse_list_page(res.body).entries)
+      if (e.key.starts_with(prefix) && keys.size() < limit) keys.push_back(std::move(e.key));
+  } catch (const std::invalid_argument& e) {
+    log::error("s3: unreadable ListObjectsV2 response", {{"what", e.what()}});
+    throw storage_unavailable("S3 ListObjectsV2: unreadable response");
+  }
+  return keys;
 }
 
 std::optional<images::stored_object> s3_object_store::get(std::string_view key) {

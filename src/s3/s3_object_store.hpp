@@ -2,8 +2,8 @@
 // Profile images in a private S3 bucket: PutObject with the sniffed
 // Content-Type and server-side encryption, DeleteObject, HeadObject,
 // GetObject (whole or a ranged prefix), CopyObject (pinned to the ETag
-// that was checked), pre-signed GET URLs for `profile_image`, and
-// pre-signed POST policies for direct uploads.
+// that was checked), ListObjectsV2 of the pending uploads' prefix, pre-signed
+// GET URLs for `profile_image`, and pre-signed POST policies for direct uploads.
 //
 // Addressing: virtual-hosted (https://<bucket>.s3.<region>.amazonaws.com/<key>)
 // on AWS; path-style (<endpoint>/<bucket>/<key>) for a custom endpoint
@@ -43,8 +43,14 @@ class s3_object_store final : public images::object_store {
                                      std::int64_t expires_seconds) override;
   // HeadObject; the etag is S3's ETag header as sent (quotes included).
   std::optional<images::object_head> head(std::string_view key) override;
-  // GetObject with Range: bytes=0-(n-1).
-  std::optional<std::string> read_prefix(std::string_view key, std::size_t n) override;
+  // GetObject with Range: bytes=0-(n-1) and If-Match: etag; S3's 412
+  // (another version now) and 404 are nullopt.
+  std::optional<std::string> read_prefix_if_unchanged(std::string_view key, std::size_t n,
+                                                      std::string_view etag) override;
+  // One ListObjectsV2 page (max-keys = limit, at most 1000) of `prefix`.
+  // The role may list only images::upload_key_prefix (s3:ListBucket with
+  // an s3:prefix condition, deploy/serverless.yml).
+  std::vector<std::string> list_keys(std::string_view prefix, std::size_t limit) override;
   // CopyObject with x-amz-copy-source-if-match and the metadata replaced,
   // so `to` gets `content_type` whatever the uploader declared.
   bool copy_if_unchanged(std::string_view from, std::string_view to, std::string_view content_type,
@@ -56,6 +62,11 @@ class s3_object_store final : public images::object_store {
   // stores it, or a full https URL into this bucket as the Node.js version
   // stored it (virtual-hosted or path-style). nullopt for anything else.
   std::optional<std::string> key_of(std::string_view stored) const;
+
+  // A request on the bucket itself (`encoded_path_in_bucket` empty) or on
+  // a path in it, with `query`: ListObjectsV2 here, and doctor's calls.
+  aws::http_response send_to_bucket(const std::string& method, const std::string& encoded_path_in_bucket,
+                                    std::string query);
 
  private:
   // Where `key` lives: the endpoint (bucket host or service host) and wire path.

@@ -5,6 +5,7 @@
 #include "server/session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -62,9 +63,41 @@ struct server::impl {
     });
   }
 
+  // Each task on a timer of its own strand, so a re-arm from the worker
+  // that ran it and the cancel at shutdown never touch the timer at once.
+  void start_periodic_tasks() {
+    for (std::size_t i = 0; i < state->options.periodic_tasks.size(); ++i)
+      timers.push_back(std::make_unique<asio::steady_timer>(asio::make_strand(io)));
+    for (std::size_t i = 0; i < timers.size(); ++i) arm(i);
+  }
+
+  void arm(std::size_t i) {
+    if (state->stopping) return;
+    auto& timer = *timers[i];
+    timer.expires_after(state->options.periodic_tasks[i].every);
+    timer.async_wait([this, i](boost::system::error_code ec) {
+      if (ec || state->stopping) return;
+      asio::post(state->workers, [this, i] {
+        const auto& task = state->options.periodic_tasks[i];
+        try {
+          task.run();
+        } catch (const std::exception& e) {
+          log::warn("periodic task failed", {{"task", task.name}, {"what", e.what()}});
+        }
+        asio::post(timers[i]->get_executor(), [this, i] { arm(i); });
+      });
+    });
+  }
+
+  void stop_periodic_tasks() {
+    for (auto& t : timers)
+      asio::dispatch(t->get_executor(), [timer = t.get()] { timer->cancel(); });
+  }
+
   void begin_shutdown() {
     log::info("shutting down: finishing in-flight requests");
     state->stopping = true;
+    stop_periodic_tasks();
     boost::system::error_code ec;
     acceptor.close(ec);
     {
@@ -101,6 +134,7 @@ struct server::impl {
   asio::signal_set signals;
   asio::steady_timer shutdown_timer;
   std::chrono::steady_clock::time_point deadline;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers;  // one per periodic task
 };
 
 server::server(const http::pipeline& app, server_options options)
@@ -128,6 +162,7 @@ void server::run() {
     if (!ec) asio::dispatch(impl_->acceptor.get_executor(), [this] { impl_->begin_shutdown(); });
   });
   impl_->do_accept();
+  impl_->start_periodic_tasks();
   std::vector<std::thread> more_io_threads;
   for (std::size_t i = 1; i < impl_->state->options.io_threads; ++i)
     more_io_threads.emplace_back([this] { impl_->io.run(); });

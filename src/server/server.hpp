@@ -12,8 +12,19 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gatehouse::server {
+
+// Work repeated every `every` on the worker pool while the server runs
+// (the first run one interval after start); stopped at shutdown, a run in
+// progress finishing first. A run that throws is logged and tried again
+// next time.
+struct periodic_task {
+  std::string name;
+  std::chrono::seconds every{60};
+  std::function<void()> run;
+};
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -26,6 +37,7 @@ struct server_options {
   std::chrono::seconds body_timeout{60};
   std::chrono::seconds write_timeout{30};
   std::chrono::seconds shutdown_grace{30};    // in-flight requests get this long
+  std::vector<periodic_task> periodic_tasks;
 };
 
 class server {

@@ -17,5 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)images::is_valid_image_key(bytes);
   (void)images::is_valid_upload_key(bytes);
   (void)images::owner_of_upload_key(bytes);
+  // Keys a listing returns (pending uploads and their form markers).
+  (void)images::upload_key_of(bytes);
+  (void)images::upload_deadline_of(bytes);
   return 0;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <set>
 #include <sstream>
@@ -499,8 +500,14 @@ TEST_F(cli, delete_removes_the_user_its_images_its_refresh_tokens_and_its_claim)
   const std::string victim_prefix = "profile-images/" + victim.user_id + "/";
   const std::string survivor_prefix = "profile-images/" + survivor.user_id + "/";
   put_object(victim_prefix + random_hex(32) + ".png", sample_png());
+  // A pending direct upload, with its form marker.
+  const std::string victim_uploads = "profile-images/uploads/" + victim.user_id + "/";
+  const std::string pending = victim_uploads + std::to_string(std::time(nullptr) + 300) + "-" + random_hex(32);
+  put_object(pending, sample_png());
+  put_object(pending + ".form", "");
   ASSERT_EQ(upload(c, survivor.token, sample_jpeg()).status, 200);
   ASSERT_EQ(objects_under(victim_prefix), 2u);
+  ASSERT_EQ(objects_under(victim_uploads), 2u);
   ASSERT_EQ(objects_under(survivor_prefix), 1u);
   ASSERT_GT(stored_tokens_of(victim.user_id), 0u);
   if (is_aws()) {
@@ -510,7 +517,7 @@ TEST_F(cli, delete_removes_the_user_its_images_its_refresh_tokens_and_its_claim)
   const auto r = users({"delete", victim.user_id, "--yes"});
   ASSERT_EQ(r.code, 0) << r.text();
   EXPECT_EQ(r.lines(), (std::vector<std::string>{
-                           "images: deleted 2 objects under " + victim_prefix,
+                           "images: deleted 4 objects under " + victim_prefix + " and " + victim_uploads,
                            "tokens: deleted 4 refresh tokens of 3 logins",
                            "user: deleted " + victim.user_id + " (victim@example.com)",
                        }))
@@ -528,6 +535,7 @@ TEST_F(cli, delete_removes_the_user_its_images_its_refresh_tokens_and_its_claim)
   }
   // And gone from the stores, not only refused.
   EXPECT_EQ(objects_under(victim_prefix), 0u);
+  EXPECT_EQ(objects_under(victim_uploads), 0u);
   EXPECT_EQ(stored_tokens_of(victim.user_id), 0u);
   if (is_aws()) {
     EXPECT_FALSE(claim_exists(victim.email));

@@ -3,6 +3,7 @@
 // /files/upload, or S3: s3rver behind the SigV4 proxy, which checks the
 // policy's signature and expiry), and POST /profile_pic/confirm checks the
 // object and records it. Runs on both backends, like upload_test.
+#include "support/aws_peers.hpp"
 #include "support/backend.hpp"
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
@@ -11,8 +12,11 @@
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 
+#include <chrono>
 #include <ctime>
+#include <future>
 #include <regex>
+#include <thread>
 
 namespace gatehouse::testing {
 namespace {
@@ -51,6 +55,22 @@ std::int64_t parse_iso(const std::string& text) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
+// What a browser does with the form: its fields in order, its own
+// Content-Type, then the file.
+http_result post_form(const form& f, const std::string& bytes, const std::string& content_type = "image/png",
+                      bool with_content_type = true) {
+  return post_upload_form(f.url, f.fields, bytes, with_content_type ? content_type : "");
+}
+
+// Objects under the user's upload prefix: uploaded bytes, or (`markers`) form markers.
+std::size_t pending_of(const gatehouse_process& server, const signed_in_user& u, bool markers) {
+  std::size_t n = 0;
+  for (const auto& name :
+       object_names((server.data_dir() / "data").string(), "profile-images/uploads/" + u.user_id + "/"))
+    n += name.ends_with(".form") == markers ? 1 : 0;
+  return n;
+}
+
 class direct_upload : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -78,32 +98,21 @@ class direct_upload : public ::testing::Test {
   }
   form ask_form() { return ask_form(user_); }
 
-  // What a browser does with the form: its fields in order, its own
-  // Content-Type, then the file.
-  static http_result post_form(const form& f, const std::string& bytes, const std::string& content_type = "image/png",
-                               bool with_content_type = true) {
-    std::vector<form_part> parts;
-    for (const auto& [name, value] : f.fields) parts.push_back({name, "", "", value});
-    if (with_content_type) parts.push_back({"Content-Type", "", "", content_type});
-    parts.push_back({"file", "picture.bin", "application/octet-stream", bytes});
-    const std::string prefix = "http://127.0.0.1:";
-    if (f.url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + f.url);
-    const auto slash = f.url.find('/', prefix.size());
-    http_client c(static_cast<unsigned short>(std::stoi(f.url.substr(prefix.size(), slash - prefix.size()))));
-    return c.send("POST", path_of_url(f.url), multipart_body(parts),
-                  {{"content-type", "multipart/form-data; boundary=" + test_boundary}});
-  }
-
   http_result confirm(const std::string& key, const signed_in_user& u) {
     boost::json::object body{{"key", key}};
     return client_.post_json("/profile_pic/confirm", boost::json::serialize(body), auth(u));
   }
   http_result confirm(const std::string& key) { return confirm(key, user_); }
 
+  // Images: objects under the user's own prefix.
   std::size_t stored_objects(const signed_in_user& u) const {
     return count_objects((server_->data_dir() / "data").string(), "profile-images/" + u.user_id + "/");
   }
   std::size_t stored_objects() const { return stored_objects(user_); }
+  // Uploaded bytes waiting under the user's upload prefix (not the form markers).
+  std::size_t pending_uploads(const signed_in_user& u) const { return pending_of(*server_, u, false); }
+  std::size_t pending_uploads() const { return pending_uploads(user_); }
+  std::size_t form_markers(const signed_in_user& u) const { return pending_of(*server_, u, true); }
 
   boost::json::value profile_image() {
     const auto me = client_.get("/users/me", auth(user_));
@@ -119,12 +128,21 @@ class direct_upload : public ::testing::Test {
 TEST_F(direct_upload, upload_url_returns_a_five_minute_form_for_a_fresh_key_under_the_users_prefix) {
   const auto before = static_cast<std::int64_t>(std::time(nullptr));
   const form f = ask_form();
-  EXPECT_TRUE(std::regex_match(f.key, std::regex("profile-images/" + user_.user_id + "/[0-9a-f]{32}"))) << f.key;
+  // Under the upload prefix (which the S3 lifecycle rule expires), with the
+  // slot's deadline (the form's expiry + 60 s to confirm) in the key.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      f.key, m, std::regex("profile-images/uploads/" + user_.user_id + "/([0-9]{10})-[0-9a-f]{32}")))
+      << f.key;
   EXPECT_EQ(f.field("key"), f.key);
   EXPECT_EQ(f.max_bytes, static_cast<std::int64_t>(max_image_bytes));
   const auto expires = parse_iso(f.expires_at);
   EXPECT_GE(expires, before + 300 - 1) << f.expires_at;
   EXPECT_LE(expires, before + 300 + 5) << f.expires_at;
+  const auto deadline = std::stoll(m[1].str());
+  EXPECT_GE(deadline, expires + 60 - 1) << f.key;
+  EXPECT_LE(deadline, expires + 60 + 1) << f.key;
+  EXPECT_EQ(form_markers(user_), 1u) << "the issued form is recorded before anything is uploaded";
   EXPECT_NE(ask_form().key, f.key) << "each form gets its own key";
 
   std::vector<std::string> names;
@@ -148,7 +166,8 @@ TEST_F(direct_upload, the_full_flow_records_the_image_under_its_sniffed_type_and
   const form first = ask_form();
   const auto posted = post_form(first, sample_png(), "image/gif");
   ASSERT_EQ(posted.status, 204) << posted.body;
-  EXPECT_EQ(stored_objects(), 1u);
+  EXPECT_EQ(pending_uploads(), 1u);
+  EXPECT_EQ(stored_objects(), 0u) << "an unchecked upload never lies beside the images";
 
   const auto r = confirm(first.key);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -161,8 +180,10 @@ TEST_F(direct_upload, the_full_flow_records_the_image_under_its_sniffed_type_and
   ASSERT_EQ(image.status, 200) << image.body;
   EXPECT_EQ(image.body, sample_png());
   EXPECT_EQ(image.header("content-type"), "image/png");
-  // The upload object itself is gone: only the recorded image is left.
+  // The upload object and its form marker are gone: only the recorded image is left.
   EXPECT_EQ(stored_objects(), 1u);
+  EXPECT_EQ(pending_uploads(), 0u);
+  EXPECT_EQ(form_markers(user_), 0u);
   const std::string current(profile_image().as_string());
   EXPECT_EQ(current.substr(0, current.find('?')), url.substr(0, url.find('?')));
 
@@ -192,7 +213,7 @@ TEST_F(direct_upload, an_object_over_max_image_bytes_never_becomes_the_image) {
     // The local server enforces the form's size range itself.
     EXPECT_EQ(posted.status, 413);
     EXPECT_EQ(error_code_of(posted), "payload_too_large");
-    EXPECT_EQ(stored_objects(), 0u);
+    EXPECT_EQ(pending_uploads(), 0u);
     EXPECT_EQ(confirm(f.key).status, 404);
     // Far over: refused before the body is read, and the server still answers.
     EXPECT_EQ(post_form(f, std::string(4 * 1024 * 1024, 'x')).status, 413);
@@ -201,11 +222,11 @@ TEST_F(direct_upload, an_object_over_max_image_bytes_never_becomes_the_image) {
     // s3rver does not enforce the policy's content-length-range (S3 would):
     // confirm is what stops it.
     ASSERT_EQ(posted.status, 204) << posted.body;
-    EXPECT_EQ(stored_objects(), 1u);
+    EXPECT_EQ(pending_uploads(), 1u);
     const auto r = confirm(f.key);
     EXPECT_EQ(r.status, 413);
     EXPECT_EQ(error_code_of(r), "payload_too_large");
-    EXPECT_EQ(stored_objects(), 0u) << "the refused object is deleted";
+    EXPECT_EQ(pending_uploads(), 0u) << "the refused object is deleted";
   }
   EXPECT_TRUE(profile_image().is_null());
 }
@@ -213,10 +234,11 @@ TEST_F(direct_upload, an_object_over_max_image_bytes_never_becomes_the_image) {
 TEST_F(direct_upload, a_file_that_is_not_an_image_is_415_at_confirm_and_deleted) {
   const form f = ask_form();
   ASSERT_EQ(post_form(f, "<html><script>alert(1)</script></html>", "image/png").status, 204);
-  EXPECT_EQ(stored_objects(), 1u);
+  EXPECT_EQ(pending_uploads(), 1u);
   const auto r = confirm(f.key);
   EXPECT_EQ(r.status, 415);
   EXPECT_EQ(error_code_of(r), "unsupported_media_type");
+  EXPECT_EQ(pending_uploads(), 0u);
   EXPECT_EQ(stored_objects(), 0u);
   EXPECT_TRUE(profile_image().is_null());
   EXPECT_EQ(confirm(f.key).status, 404);
@@ -228,13 +250,13 @@ TEST_F(direct_upload, an_empty_file_is_missing_file) {
   if (current_backend() == backend_kind::embedded) {
     EXPECT_EQ(posted.status, 400);
     EXPECT_EQ(error_code_of(posted), "missing_file");
-    EXPECT_EQ(stored_objects(), 0u);
+    EXPECT_EQ(pending_uploads(), 0u);
   } else {
     ASSERT_EQ(posted.status, 204) << posted.body;
     const auto r = confirm(f.key);
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(error_code_of(r), "missing_file");
-    EXPECT_EQ(stored_objects(), 0u);
+    EXPECT_EQ(pending_uploads(), 0u);
   }
 }
 
@@ -246,7 +268,7 @@ TEST_F(direct_upload, another_users_key_is_403_forbidden_and_leaves_their_upload
   const auto r = confirm(theirs.key);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(error_code_of(r), "forbidden");
-  EXPECT_EQ(stored_objects(other), 1u);
+  EXPECT_EQ(pending_uploads(other), 1u);
   EXPECT_TRUE(profile_image().is_null());
 
   const auto own = confirm(theirs.key, other);
@@ -258,19 +280,27 @@ TEST_F(direct_upload, another_users_key_is_403_forbidden_and_leaves_their_upload
 TEST_F(direct_upload, keys_of_any_other_shape_are_400_validation_failed_on_key) {
   const form f = ask_form();
   ASSERT_EQ(post_form(f, sample_png()).status, 204);
-  const std::string own = "profile-images/" + user_.user_id + "/";
-  const std::string hex32 = f.key.substr(own.size());
+  const std::string own = "profile-images/uploads/" + user_.user_id + "/";
+  const std::string tail = f.key.substr(own.size());  // "<deadline>-<32 hex>"
+  const std::string deadline = tail.substr(0, 10);
+  const std::string hex32 = tail.substr(11);
   const std::string keys[] = {
       "",
-      f.key + ".png",  // an image key: never confirmable
-      own + "../" + hex32,
-      own + hex32 + "/",
+      f.key + ".png",   // an image key's ending: never confirmable
+      f.key + ".form",  // the form marker
+      own + "../" + tail,
+      own + tail + "/",
       "/" + f.key,
       f.key.substr(0, f.key.size() - 1),
-      own + "0123456789ABCDEF0123456789ABCDEF",
-      hex32,
-      "uploads/" + user_.user_id + "/" + hex32,
-      "profile-images/../profile-images/" + user_.user_id + "/" + hex32,
+      own + deadline + "-0123456789ABCDEF0123456789ABCDEF",
+      own + "0" + deadline.substr(1) + "-" + hex32,
+      own + deadline + hex32,
+      own + hex32,
+      tail,
+      // The upload key of before pending uploads had a prefix of their own.
+      "profile-images/" + user_.user_id + "/" + hex32,
+      "uploads/" + user_.user_id + "/" + tail,
+      "profile-images/../profile-images/uploads/" + user_.user_id + "/" + tail,
   };
   for (const auto& key : keys) {
     const auto r = confirm(key);
@@ -284,9 +314,9 @@ TEST_F(direct_upload, keys_of_any_other_shape_are_400_validation_failed_on_key) 
     EXPECT_EQ(error_field_of(r), "key") << body;
   }
   // Nothing refused above touched the real upload.
-  EXPECT_EQ(stored_objects(), 1u);
+  EXPECT_EQ(pending_uploads(), 1u);
   // A well-formed key of one's own that was never uploaded to.
-  const auto missing = confirm(own + "0123456789abcdef0123456789abcdef");
+  const auto missing = confirm(own + deadline + "-0123456789abcdef0123456789abcdef");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(error_code_of(missing), "not_found");
 }
@@ -311,7 +341,7 @@ TEST_F(direct_upload, local_form_past_its_expiry_is_403_upload_expired) {
   const auto expired = post_form(f, sample_png());
   EXPECT_EQ(expired.status, 403);
   EXPECT_EQ(error_code_of(expired), "upload_expired");
-  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_EQ(pending_uploads(), 0u);
 
   const std::string future = std::to_string(std::time(nullptr) + 60);
   f.set_field("expires", future);
@@ -350,7 +380,7 @@ TEST_F(direct_upload, local_form_with_any_field_changed_is_403_invalid_signature
   form unsigned_form = good;
   unsigned_form.fields.erase(unsigned_form.fields.begin() + 3);  // no signature field
   EXPECT_EQ(error_code_of(post_form(unsigned_form, sample_png())), "invalid_signature");
-  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_EQ(pending_uploads(), 0u);
   // The genuine form still works, and only for its own key.
   EXPECT_EQ(post_form(good, sample_png()).status, 204);
   EXPECT_EQ(confirm(other.key).status, 404);
@@ -378,7 +408,7 @@ TEST_F(direct_upload, s3_form_with_its_policy_or_signature_changed_is_refused_by
     EXPECT_EQ(r.status, 403) << what;
     EXPECT_NE(r.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << what << ": " << r.body;
   }
-  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_EQ(pending_uploads(), 0u);
   EXPECT_EQ(post_form(good, sample_png()).status, 204);
 }
 
@@ -390,7 +420,7 @@ TEST_F(direct_upload, local_form_requires_an_image_content_type_field) {
     EXPECT_EQ(r.status, 415) << type;
     EXPECT_EQ(error_code_of(r), "unsupported_media_type") << type;
   }
-  EXPECT_EQ(stored_objects(), 0u);
+  EXPECT_EQ(pending_uploads(), 0u);
   EXPECT_EQ(post_form(f, sample_png(), "image/webp").status, 204);
 }
 
@@ -404,6 +434,181 @@ TEST_F(direct_upload, local_upload_objects_are_never_served) {
   const auto r = client_.get("/files/" + f.key + "?expires=" + future + "&sig=" + hex_of(hmac_sha256(url_key, "v1\n" + f.key + "\n" + future)));
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body, sample_png());
+}
+
+// Finding 6 of issue 12: every form reserves room for MAX_IMAGE_BYTES, so a
+// user holds at most MAX_PENDING_UPLOADS (3) at once, used or not.
+TEST_F(direct_upload, a_fourth_outstanding_form_is_429_until_one_is_confirmed) {
+  const form first = ask_form();
+  const form second = ask_form();
+  ASSERT_EQ(post_form(first, sample_png()).status, 204);  // used or unused, each counts
+  (void)ask_form();
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  const auto refused = client_.send("POST", "/profile_pic/upload_url", "", auth(user_));
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(error_code_of(refused), "rate_limited");
+  // Until the oldest form's slot ends: its expiry (5 min) + 60 s to confirm.
+  const auto retry_after = std::stoll(refused.header("retry-after"));
+  EXPECT_GE(retry_after, parse_iso(first.expires_at) + 60 - now - 2) << refused.header("retry-after");
+  EXPECT_LE(retry_after, 360) << refused.header("retry-after");
+  EXPECT_EQ(form_markers(user_), 3u) << "a refused request records no form";
+
+  // Another user is not affected.
+  EXPECT_EQ(client_.send("POST", "/profile_pic/upload_url", "", auth(new_user())).status, 200);
+
+  // A confirmed upload frees its slot: one more form, and then no more.
+  ASSERT_EQ(confirm(first.key).status, 200);
+  (void)ask_form();
+  EXPECT_EQ(client_.send("POST", "/profile_pic/upload_url", "", auth(user_)).status, 429);
+  // A refused confirm leaves the form usable, so its slot stays taken.
+  ASSERT_EQ(post_form(second, "not an image").status, 204);
+  EXPECT_EQ(confirm(second.key).status, 415);
+  EXPECT_EQ(client_.send("POST", "/profile_pic/upload_url", "", auth(user_)).status, 429);
+}
+
+// The attack: many form requests at once, hoping to pass the count together.
+TEST_F(direct_upload, forms_asked_for_in_parallel_never_exceed_the_limit) {
+  const std::string token = user_.token;
+  const auto results = all_at_once(12, server_->port(), [&](http_client& c, int) {
+    return c.send("POST", "/profile_pic/upload_url", "", {{"authorization", "Bearer " + token}});
+  });
+  int issued = 0;
+  for (const auto& r : results) {
+    if (r.status == 200) {
+      ++issued;
+    } else {
+      EXPECT_EQ(r.status, 429) << r.body;
+      EXPECT_EQ(error_code_of(r), "rate_limited");
+      EXPECT_TRUE(r.has_header("retry-after"));
+    }
+  }
+  // Never more than the limit (requests that all see each other may all be refused).
+  EXPECT_LE(issued, 3);
+  EXPECT_GE(static_cast<int>(results.size()) - issued, 9);
+  EXPECT_EQ(form_markers(user_), static_cast<std::size_t>(issued)) << "withdrawn reservations leave nothing";
+}
+
+// Finding 7 of issue 12, on S3: the ranged GET that sniffs the bytes is
+// pinned with If-Match to the ETag HeadObject returned. s3rver ignores
+// If-Match, so the SigV4 proxy in front of it answers S3's 412 itself
+// (tests/peers/sigv4-proxy.mjs); it also holds the read, so the bytes can
+// be swapped through the still-valid form exactly between HEAD and GET.
+TEST_F(direct_upload, s3_bytes_swapped_between_head_and_the_sniffing_read_are_409_upload_changed) {
+  if (current_backend() != backend_kind::aws) GTEST_SKIP() << "S3's conditional GET";
+  auto& peers = shared_aws_peers();
+  const form f = ask_form();
+  ASSERT_EQ(post_form(f, sample_png()).status, 204);
+  const auto before = peers.stats(aws_service::s3);
+  peers.hold_next_reads(1);
+  auto confirming = std::async(std::launch::async, [&] {
+    http_client c(server_->port());
+    return c.post_json("/profile_pic/confirm", boost::json::serialize(boost::json::object{{"key", f.key}}), auth(user_));
+  });
+  // HeadObject has answered and the sniffing read is waiting at the proxy.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (peers.stats(aws_service::s3).held == before.held && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool held = peers.stats(aws_service::s3).held == before.held + 1;
+  // The attacker's swap: other bytes through the same form.
+  const auto swapped = post_form(f, "<html><script>alert(1)</script></html>");
+  peers.release_reads();
+  ASSERT_TRUE(held) << "the read was never held";
+  ASSERT_EQ(swapped.status, 204) << swapped.body;
+  const auto r = confirming.get();
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(error_code_of(r), "upload_changed");
+  const auto after = peers.stats(aws_service::s3);
+  EXPECT_EQ(after.precondition_failed, before.precondition_failed + 1) << "the GET carried If-Match";
+  EXPECT_GE(after.if_match_signed, before.if_match_signed + 1) << "If-Match is among the signed headers";
+  EXPECT_TRUE(profile_image().is_null());
+  // Confirmed again, the swapped bytes are checked as they are now.
+  EXPECT_EQ(confirm(f.key).status, 415);
+}
+
+// Forms that live 2 s, a slot 2 s more to confirm, and the local sweep every second.
+class direct_upload_expiry : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    short_lived_ = std::make_unique<gatehouse_process>(std::map<std::string, std::string>{
+        {"UPLOAD_FORM_TTL", "2s"}, {"UPLOAD_SWEEP_INTERVAL", "1s"}});
+  }
+  static void TearDownTestSuite() { short_lived_.reset(); }
+
+  http_result ask(const signed_in_user& u) {
+    return client_.send("POST", "/profile_pic/upload_url", "", auth(u));
+  }
+  form form_of(const http_result& r) {
+    const auto upload = parse_json(r.body).at("upload");
+    form f;
+    for (const auto& [name, value] : upload.at("fields").as_object())
+      f.fields.emplace_back(std::string(name), std::string(value.as_string()));
+    f.url = std::string(upload.at("url").as_string());
+    f.key = std::string(upload.at("key").as_string());
+    return f;
+  }
+  static std::int64_t deadline_of(const form& f) {
+    return std::stoll(f.key.substr(f.key.rfind('/') + 1, 10));
+  }
+  // Polls `done` for up to 30 s (a bound against hangs, not a speed check).
+  template <typename Done>
+  static bool eventually(Done done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
+  }
+
+  header_list auth(const signed_in_user& u) const { return {{"authorization", "Bearer " + u.token}}; }
+
+  static inline std::unique_ptr<gatehouse_process> short_lived_;
+  http_client client_{short_lived_->port()};
+};
+
+TEST_F(direct_upload_expiry, after_the_oldest_slot_ends_a_new_form_is_allowed_and_dead_uploads_are_gone) {
+  const auto u = sign_up_and_log_in(client_, "expiry@example.com");
+  std::vector<form> forms;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = ask(u);
+    ASSERT_EQ(r.status, 200) << r.body;
+    forms.push_back(form_of(r));
+  }
+  ASSERT_EQ(post_form(forms[0], sample_png()).status, 204);
+  const auto refused = ask(u);
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_LE(std::stoll(refused.header("retry-after")), 4);
+  EXPECT_EQ(pending_of(*short_lived_, u, false), 1u);
+
+  // Past the deadlines, the uploads are dead: confirming one is 404, and it is deleted.
+  ASSERT_TRUE(eventually([&] { return std::time(nullptr) > deadline_of(forms[2]); }));
+  const auto late = client_.post_json("/profile_pic/confirm",
+                                      boost::json::serialize(boost::json::object{{"key", forms[0].key}}), auth(u));
+  EXPECT_EQ(late.status, 404) << late.body;
+  EXPECT_EQ(error_code_of(late), "not_found");
+  EXPECT_EQ(pending_of(*short_lived_, u, false), 0u);
+  const auto again = ask(u);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(pending_of(*short_lived_, u, true), 1u) << "the dead slots were deleted before the new form";
+}
+
+TEST_F(direct_upload_expiry, the_local_sweep_deletes_dead_uploads_of_users_who_never_come_back) {
+  if (current_backend() != backend_kind::embedded) GTEST_SKIP() << "on S3 the bucket's lifecycle rule does it";
+  const auto u = sign_up_and_log_in(client_, "gone@example.com");
+  for (int i = 0; i < 3; ++i) {
+    const auto r = ask(u);
+    ASSERT_EQ(r.status, 200) << r.body;
+    if (i < 2) {
+      ASSERT_EQ(post_form(form_of(r), sample_png()).status, 204);
+    }
+  }
+  ASSERT_EQ(pending_of(*short_lived_, u, false), 2u);
+  ASSERT_EQ(pending_of(*short_lived_, u, true), 3u);
+  // Nobody asks for anything: only the sweep can delete them.
+  EXPECT_TRUE(eventually([&] {
+    return pending_of(*short_lived_, u, false) == 0 && pending_of(*short_lived_, u, true) == 0;
+  })) << short_lived_->log_text();
+  EXPECT_NE(short_lived_->log_text().find("swept dead direct uploads"), std::string::npos);
 }
 
 }  // namespace

@@ -348,6 +348,38 @@ TEST_F(doctor, planted_damage_is_named_then_repaired_and_healthy_users_keep_work
   }
 }
 
+// Pending direct uploads live under profile-images/uploads/ with their
+// deadline in the key: in time they are left alone, past it doctor names
+// them (a warning: the sweep or S3's lifecycle rule deletes them) and
+// --repair deletes them; an upload key of the shape before that prefix
+// existed is an unreferenced object like any other.
+TEST_F(doctor, pending_uploads_past_their_deadline_are_reported_and_repaired_and_old_upload_keys_are_strays) {
+  auto server = start_server();
+  http_client c(server->port());
+  const auto ada = sign_up_and_log_in(c, "ada@example.com", password);
+  server.reset();
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  const std::string prefix = "profile-images/uploads/" + ada.user_id + "/";
+  const std::string dead = prefix + std::to_string(now - 10) + "-" + random_hex(32);
+  const std::string live = prefix + std::to_string(now + 3600) + "-" + random_hex(32);
+  const std::string old_shape = "profile-images/" + ada.user_id + "/" + random_hex(32);
+  put_object(dead, sample_png());
+  put_object(dead + ".form", "");
+  put_object(live + ".form", "");
+  put_object(old_shape, sample_png());
+
+  const auto report = doctor_run({"--min-age", "0"});
+  EXPECT_TRUE(report.has("warn", "images.upload_dead", dead + " is past its deadline")) << report.text();
+  EXPECT_TRUE(report.has("warn", "images.upload_dead", dead + ".form is past its deadline")) << report.text();
+  EXPECT_TRUE(report.has("ok", "images.uploads", "1 pending direct upload object(s) in time")) << report.text();
+  EXPECT_TRUE(report.has("fail", "images.stray", old_shape)) << report.text();
+  EXPECT_EQ(object_keys().size(), 4u);
+
+  const auto repaired = doctor_run({"--repair", "--min-age", "0"});
+  EXPECT_EQ(repaired.code, 0) << repaired.text();
+  EXPECT_EQ(object_keys(), (std::set<std::string>{live + ".form"})) << repaired.text();
+}
+
 TEST_F(doctor, what_cannot_be_repaired_is_reported_and_keeps_exit_1) {
   auto server = start_server();
   http_client c(server->port());

@@ -165,16 +165,7 @@ upload_form ask_form(http_client& c, const std::string& token) {
 // Posts `bytes` with the form straight to storage (the server's
 // /files/upload, or S3), fields in order, as a browser does.
 http_result post_form(const upload_form& f, const std::string& bytes) {
-  std::vector<form_part> parts;
-  for (const auto& [name, value] : f.fields) parts.push_back({name, "", "", value});
-  parts.push_back({"Content-Type", "", "", "image/png"});
-  parts.push_back({"file", "me.png", "image/png", bytes});
-  const std::string prefix = "http://127.0.0.1:";
-  if (f.url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + f.url);
-  const auto slash = f.url.find('/', prefix.size());
-  http_client c(static_cast<unsigned short>(std::stoi(f.url.substr(prefix.size(), slash - prefix.size()))));
-  return c.send("POST", path_of_url(f.url), multipart_body(parts),
-                {{"content-type", "multipart/form-data; boundary=" + test_boundary}});
+  return post_upload_form(f.url, f.fields, bytes);
 }
 
 http_result confirm(http_client& c, const std::string& token, const std::string& key) {
@@ -200,6 +191,7 @@ class integrity : public ::testing::Test {
   // A server of its own for every test, on a store of its own: counts are exact.
   void SetUp() override {
     env_ = backend_env();
+    env_["MAX_PENDING_UPLOADS"] = "10";  // the race below holds ten forms at once
     server_ = std::make_unique<gatehouse_process>(env_);
   }
   void TearDown() override { server_.reset(); }
@@ -207,6 +199,10 @@ class integrity : public ::testing::Test {
   unsigned short port() const { return server_->port(); }
   std::size_t objects_of(const std::string& user_id) const {
     return count_objects((server_->data_dir() / "data").string(), "profile-images/" + user_id + "/");
+  }
+  // Pending direct uploads and their form markers.
+  std::size_t pending_of(const std::string& user_id) const {
+    return count_objects((server_->data_dir() / "data").string(), "profile-images/uploads/" + user_id + "/");
   }
 
   // After a race of uploads by `u`: the current image is one that a 200
@@ -361,8 +357,9 @@ TEST_F(integrity, direct_uploads_confirmed_in_parallel_with_uploads_leave_one_cu
     const auto posted = post_form(forms.back(), pngs[static_cast<std::size_t>(i)]);
     ASSERT_EQ(posted.status, 204) << posted.body;
   }
-  // The uploads wait under the user's prefix beside the current image.
-  ASSERT_EQ(objects_of(u.user_id), static_cast<std::size_t>(direct + 1));
+  // The uploads wait under the user's upload prefix, each beside its form marker.
+  ASSERT_EQ(objects_of(u.user_id), 1u);
+  ASSERT_EQ(pending_of(u.user_id), static_cast<std::size_t>(2 * direct));
 
   const auto results = all_at_once(direct + through_server, port(), [&](http_client& uc, int i) {
     const auto n = static_cast<std::size_t>(i);
@@ -371,7 +368,8 @@ TEST_F(integrity, direct_uploads_confirmed_in_parallel_with_uploads_leave_one_cu
   // Distinct keys, unchanged uploads: no confirm has a reason to answer 409 upload_changed.
   for (const auto& r : results) EXPECT_EQ(r.status, 200) << r.body;
   expect_one_current_image(u, results, pngs);
-  // Each upload key was used up by its confirm.
+  // Each upload key was used up by its confirm, its marker with it.
+  EXPECT_EQ(pending_of(u.user_id), 0u);
   for (const auto& f : forms) EXPECT_EQ(confirm(c, u.token, f.key).status, 404) << f.key;
 }
 

@@ -186,6 +186,9 @@ const std::string limits_table_arn = R"({"Fn::GetAtt":["RateLimitsTable","Arn"]}
 const std::string tokens_index_arn = R"({"Fn::Sub":"${RefreshTokensTable.Arn}/index/user-sessions"})";
 const std::string images_arn = R"({"Fn::Sub":"${ProfileImagesBucket.Arn}/profile-images/*"})";
 const std::string jwt_secret_arn = R"({"Ref":"JwtSecret"})";  // Ref of a secret is its full ARN
+const std::string bucket_arn = R"({"Fn::GetAtt":["ProfileImagesBucket","Arn"]})";
+// The prefix pending uploads live under (src/images/image_key.hpp).
+const std::string upload_prefix = "profile-images/uploads/";
 
 const std::set<std::string> framework_log_actions{"logs:CreateLogStream", "logs:CreateLogGroup", "logs:TagResource",
                                                   "logs:PutLogEvents"};
@@ -310,6 +313,7 @@ TEST_F(serverless_package_test, iam_grants_exactly_the_operations_each_table_and
       {"dynamodb:UpdateItem", limits_table_arn},  // rate limits: UpdateItem alone
       {"s3:PutObject", images_arn},             {"s3:GetObject", images_arn},
       {"s3:DeleteObject", images_arn},
+      {"s3:ListBucket", bucket_arn},  // counting pending uploads; the prefix condition is checked below
       {"secretsmanager:GetSecretValue", jwt_secret_arn},  // the JWT keys at cold start: that secret only
   };
   EXPECT_EQ(grants.ours, expected);
@@ -378,6 +382,12 @@ TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_c
   for (const auto& g : grants)
     if (g.resource == images_arn) s3_granted.insert(g.action);
   EXPECT_EQ(s3_granted, s3_used);
+  // ListObjectsV2 (a GET on the bucket with list-type=2) is s3:ListBucket on the bucket itself.
+  std::set<std::string> bucket_used, bucket_granted;
+  if (s3_source.find("list-type=2") != std::string::npos) bucket_used.insert("s3:ListBucket");
+  for (const auto& g : grants)
+    if (g.resource == bucket_arn) bucket_granted.insert(g.action);
+  EXPECT_EQ(bucket_granted, bucket_used);
 
   // Secrets Manager: the X-Amz-Target operations src/secrets sends, on the
   // stack's secret and nothing else.
@@ -530,6 +540,37 @@ TEST_F(serverless_package_test, prod_retains_and_protects_the_data_and_dev_does_
     // Rate-limit counters matter for one window: they go with the stack, in prod too.
     EXPECT_EQ(resource(stage, "RateLimitsTable").at("DeletionPolicy"), json::value("Delete")) << stage;
   }
+}
+
+// Finding 6 of issue 12: pending uploads that nobody confirmed disappear by
+// themselves on S3, and the role may list their prefix only.
+TEST_F(serverless_package_test, the_bucket_expires_pending_uploads_after_a_day_and_lists_only_their_prefix) {
+  ASSERT_NE(read_file(source_dir / "src/images/image_key.hpp").find("upload_key_prefix = \"" + upload_prefix + "\""),
+            std::string::npos)
+      << "src/images/image_key.hpp no longer puts pending uploads under " << upload_prefix;
+  for (const std::string stage : {"dev", "prod"}) {
+    const auto& rules = properties(stage, "ProfileImagesBucket").at("LifecycleConfiguration").at("Rules").as_array();
+    ASSERT_EQ(rules.size(), 1u) << stage;
+    const auto& rule = rules.front().as_object();
+    EXPECT_EQ(rule.at("Status"), json::value("Enabled")) << stage;
+    EXPECT_EQ(rule.at("Prefix"), json::value(upload_prefix)) << "only pending uploads, never an image: " << stage;
+    EXPECT_EQ(rule.at("ExpirationInDays").to_number<int>(), 1) << stage;
+  }
+  std::size_t listing = 0;
+  for (const auto& [name, r] : resources("dev")) {
+    if (r.as_object().at("Type") != json::value("AWS::IAM::Role")) continue;
+    for (const auto& policy : r.at("Properties").at("Policies").as_array())
+      for (const auto& st : policy.at("PolicyDocument").at("Statement").as_array()) {
+        const auto actions = items(st.at("Action"));
+        if (std::find(actions.begin(), actions.end(), json::value("s3:ListBucket")) == actions.end()) continue;
+        ++listing;
+        EXPECT_EQ(actions.size(), 1u) << json::serialize(st);
+        EXPECT_EQ(st.at("Condition"),
+                  json::parse(R"({"StringLike":{"s3:prefix":")" + upload_prefix + R"(*"}})"))
+            << json::serialize(st);
+      }
+  }
+  EXPECT_EQ(listing, 1u);
 }
 
 }  // namespace

@@ -19,8 +19,16 @@
 //     the next N verified requests answer a throttling error (dynamodb: 400
 //     ProvisionedThroughputExceededException, s3: 503 SlowDown), or a 500, or
 //     are held MS milliseconds before being forwarded.
-//   GET /__stats  counters: verified, rejected, forwarded, throttled, failed, delayed;
-//     for dynamodb also `operations`, forwarded requests by "<Operation> <TableName>".
+//   POST /__fault {"hold_reads":N}  (s3) the next N verified ranged GETs wait
+//     until POST /__fault {"release":1}, so a test can change the object
+//     between a HEAD and the read that follows it.
+//   GET /__stats  counters: verified, rejected, forwarded, throttled, failed,
+//     delayed, held, if_match_signed, precondition_failed; for dynamodb also
+//     `operations`, forwarded requests by "<Operation> <TableName>".
+// S3 semantics s3rver lacks, checked here (s3): a GET or HEAD with If-Match
+// whose value is not the object's current ETag is answered 412
+// PreconditionFailed, as S3 does (counted in precondition_failed; requests
+// whose If-Match was among the signed headers in if_match_signed).
 import http from "node:http";
 import crypto from "node:crypto";
 import { SignatureV4, getCanonicalHeaders, getPayloadHash } from "@smithy/signature-v4";
@@ -81,7 +89,8 @@ const signer = new SignatureV4({
   applyChecksum: false,
 });
 
-const stats = { verified: 0, rejected: 0, forwarded: 0, throttled: 0, failed: 0, delayed: 0 };
+const stats = { verified: 0, rejected: 0, forwarded: 0, throttled: 0, failed: 0, delayed: 0, held: 0,
+  if_match_signed: 0, precondition_failed: 0 };
 const operations = Object.create(null);
 
 // DynamoDB's "DynamoDB_20120810.GetItem" and the body's TableName, so a
@@ -97,7 +106,8 @@ function countOperation(req, body) {
   const key = `${op} ${table}`;
   operations[key] = (operations[key] ?? 0) + 1;
 }
-const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0 };
+const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0 };
+const heldReads = [];  // resolvers of the reads waiting for {"release":1}
 const agent = new http.Agent({ keepAlive: true });
 
 class Rejection extends Error {
@@ -590,13 +600,17 @@ async function admin(req, res, path) {
     return json(res, 400, { error: "body must be JSON" });
   }
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return json(res, 400, { error: "body must be a JSON object" });
-  const fields = { throttle: "throttle", fail: "fail", delay: "delay", delay_ms: "delayMs" };
+  const fields = { throttle: "throttle", fail: "fail", delay: "delay", delay_ms: "delayMs", hold_reads: "holdReads" };
   for (const k of Object.keys(spec)) {
     if (k === "clear") continue;
+    if (k === "release") {
+      heldReads.splice(0).forEach((resume) => resume());
+      continue;
+    }
     if (!(k in fields) || !Number.isSafeInteger(spec[k]) || spec[k] < 0)
       return json(res, 400, { error: `unknown field or not a non-negative integer: ${k}` });
   }
-  if (spec.clear) Object.assign(faults, { throttle: 0, fail: 0, delay: 0, delayMs: 0 });
+  if (spec.clear) Object.assign(faults, { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0 });
   for (const [k, f] of Object.entries(fields)) if (k in spec) faults[f] = spec[k];
   return json(res, 200, { pending: faults });
 }
@@ -637,7 +651,37 @@ async function handle(req, res) {
     await new Promise((r) => setTimeout(r, faults.delayMs));
     if (res.destroyed) return;
   }
+  if (isS3 && req.method === "GET" && req.headers.range !== undefined && faults.holdReads > 0) {
+    faults.holdReads--;
+    stats.held++;
+    await new Promise((resume) => heldReads.push(resume));
+    if (res.destroyed) return;
+  }
+  if (isS3 && (req.method === "GET" || req.method === "HEAD") && req.headers["if-match"] !== undefined) {
+    const signed = /SignedHeaders=([^,\s]+)/.exec(req.headers.authorization ?? "");
+    if (signed && signed[1].split(";").includes("if-match")) stats.if_match_signed++;
+    const current = await currentEtag(req.url);
+    if (current !== undefined && current !== req.headers["if-match"]) {
+      stats.precondition_failed++;
+      return sendError(req, res, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+        { Condition: "If-Match" });
+    }
+  }
   forward(req, res, body);
+}
+
+// The object's ETag as s3rver has it now (it needs no signature), or
+// undefined when there is none.
+function currentEtag(url) {
+  return new Promise((resolve) => {
+    const head = http.request({ host: "127.0.0.1", port: opts.targetPort, method: "HEAD", path: url.split("?")[0], agent },
+      (up) => {
+        up.resume();
+        resolve(up.statusCode === 200 ? up.headers.etag : undefined);
+      });
+    head.on("error", () => resolve(undefined));
+    head.end();
+  });
 }
 
 const server = http.createServer((req, res) => {

@@ -31,6 +31,9 @@ struct proxy_stats {
   long throttled = 0;  // answered a throttling error (throttle_next)
   long failed = 0;     // answered a 500 (fail_next)
   long delayed = 0;    // held before forwarding (delay_next)
+  long held = 0;       // ranged GETs held until release_reads (hold_next_reads)
+  long if_match_signed = 0;      // GET/HEAD with If-Match among the signed headers
+  long precondition_failed = 0;  // answered 412: If-Match is not the current ETag
 };
 
 class aws_peers {
@@ -84,6 +87,10 @@ class aws_peers {
   void fail_next(aws_service service, int n);
   // ... are held `delay_ms` before being forwarded (a slow or hung peer).
   void delay_next(aws_service service, int n, int delay_ms);
+  // S3: the next `n` ranged GETs (object reads) wait at the proxy until
+  // release_reads(), so a test can change the object in between.
+  void hold_next_reads(int n);
+  void release_reads();
   proxy_stats stats(aws_service service) const;
 
   // Runs `node <args...>` in tests/peers (so scripts there find the installed

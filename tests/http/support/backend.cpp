@@ -38,20 +38,29 @@ std::map<std::string, std::string> backend_env() {
 }
 
 std::size_t count_objects(const std::string& data_dir, const std::string& prefix) {
+  return object_names(data_dir, prefix).size();
+}
+
+std::vector<std::string> object_names(const std::string& data_dir, const std::string& prefix) {
   namespace fs = std::filesystem;
+  std::vector<std::string> names;
   if (current_backend() == backend_kind::embedded) {
     const fs::path dir = fs::path(data_dir) / "objects" / prefix;
-    if (!fs::exists(dir)) return 0;
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+    if (!fs::exists(dir)) return names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    return names;
   }
   // s3rver itself, bypassing the proxy: it does not check signatures.
   auto& peers = shared_peers();
   http_client c(peers.raw_s3_port());
   const auto r = c.get("/" + peers.bucket() + "?list-type=2&max-keys=1000&prefix=" + prefix);
   if (r.status != 200) throw std::runtime_error("listing the bucket failed: " + r.body);
-  std::size_t count = 0;
-  for (auto pos = r.body.find("<Key>"); pos != std::string::npos; pos = r.body.find("<Key>", pos + 5)) ++count;
-  return count;
+  for (auto pos = r.body.find("<Key>"); pos != std::string::npos; pos = r.body.find("<Key>", pos + 5)) {
+    const auto end = r.body.find("</Key>", pos);
+    if (end == std::string::npos) break;
+    names.push_back(r.body.substr(pos + 5 + prefix.size(), end - pos - 5 - prefix.size()));
+  }
+  return names;
 }
 
 }  // namespace gatehouse::testing

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace gatehouse::testing {
 
@@ -28,5 +29,8 @@ aws_peers& shared_aws_peers();
 // Objects stored under `prefix` ("profile-images/<userId>/"): files under
 // DATA_DIR/objects, or keys in the bucket.
 std::size_t count_objects(const std::string& data_dir, const std::string& prefix);
+
+// The names of those objects, relative to `prefix`.
+std::vector<std::string> object_names(const std::string& data_dir, const std::string& prefix);
 
 }  // namespace gatehouse::testing

@@ -99,6 +99,20 @@ std::string path_of_url(const std::string& url) {
 
 namespace gatehouse::testing {
 
+http_result post_upload_form(const std::string& url, const std::vector<std::pair<std::string, std::string>>& fields,
+                             const std::string& bytes, const std::string& content_type) {
+  std::vector<form_part> parts;
+  for (const auto& [name, value] : fields) parts.push_back({name, "", "", value});
+  if (!content_type.empty()) parts.push_back({"Content-Type", "", "", content_type});
+  parts.push_back({"file", "picture.bin", "application/octet-stream", bytes});
+  const std::string prefix = "http://127.0.0.1:";
+  if (url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + url);
+  const auto slash = url.find('/', prefix.size());
+  http_client c(static_cast<unsigned short>(std::stoi(url.substr(prefix.size(), slash - prefix.size()))));
+  return c.send("POST", path_of_url(url), multipart_body(parts),
+                {{"content-type", "multipart/form-data; boundary=" + test_boundary}});
+}
+
 http_result fetch_url(const std::string& url) {
   const std::string prefix = "http://127.0.0.1:";
   if (url.rfind(prefix, 0) != 0) throw std::runtime_error("not a loopback URL: " + url);

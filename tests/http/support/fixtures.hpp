@@ -43,6 +43,12 @@ signed_in_user sign_up_and_log_in(http_client& c, const std::string& email,
 // The path and query of an absolute http://host:port/... URL.
 std::string path_of_url(const std::string& url);
 
+// What a browser does with a direct-upload form (POST /profile_pic/upload_url):
+// posts its `fields` in order to `url` (http://127.0.0.1:<port>/...), then
+// a Content-Type field (none when `content_type` is empty), then the file.
+http_result post_upload_form(const std::string& url, const std::vector<std::pair<std::string, std::string>>& fields,
+                             const std::string& bytes, const std::string& content_type = "image/png");
+
 // GETs an absolute http://127.0.0.1:<port>/... URL (an image URL the API
 // returned: the server's own /files route, or the S3 peer's proxy).
 http_result fetch_url(const std::string& url);

@@ -31,8 +31,9 @@ inline const std::string unset_variable = "\x01unset";
 class gatehouse_process {
  public:
   // `env` adds to (or overrides) the defaults: PORT, DATA_DIR, JWT_SECRET,
-  // BCRYPT_COST=4, LOG_LEVEL=info, and every RATE_LIMIT_* at 0 (off: suites
-  // sign up many users from one address; unset_variable restores a default).
+  // BCRYPT_COST=4, LOG_LEVEL=info, every RATE_LIMIT_* at 0 (off: suites
+  // sign up many users from one address) and BCRYPT_QUEUE_DEPTH=256 (they
+  // race hundreds of them); unset_variable restores a default.
   explicit gatehouse_process(std::map<std::string, std::string> env = {});
   ~gatehouse_process();
 

@@ -421,6 +421,33 @@ TEST(load_config, refuses_an_invalid_value_even_when_the_others_are_valid) {
   EXPECT_TRUE(refused({{"PORT", "8080"}, {"BCRYPT_COST", "12"}, {"LOG_LEVEL", "loud"}}, "LOG_LEVEL"));
 }
 
+
+TEST(load_config, parses_the_bcrypt_gate_and_pending_upload_settings_within_their_ranges) {
+  const config d = load({});
+  EXPECT_EQ(d.bcrypt_concurrency, 0u) << "one per core";
+  EXPECT_EQ(d.bcrypt_queue_depth, 32u);
+  EXPECT_EQ(d.max_pending_uploads, 3u);
+  EXPECT_EQ(d.upload_form_ttl_seconds, 300);
+  EXPECT_EQ(d.upload_sweep_interval_seconds, 600);
+  EXPECT_EQ(load({{"BCRYPT_CONCURRENCY", "1"}}).bcrypt_concurrency, 1u);
+  EXPECT_EQ(load({{"BCRYPT_CONCURRENCY", "256"}}).bcrypt_concurrency, 256u);
+  EXPECT_EQ(load({{"BCRYPT_QUEUE_DEPTH", "0"}}).bcrypt_queue_depth, 0u);
+  EXPECT_EQ(load({{"BCRYPT_QUEUE_DEPTH", "1024"}}).bcrypt_queue_depth, 1024u);
+  EXPECT_EQ(load({{"MAX_PENDING_UPLOADS", "1"}}).max_pending_uploads, 1u);
+  EXPECT_EQ(load({{"MAX_PENDING_UPLOADS", "100"}}).max_pending_uploads, 100u);
+  EXPECT_EQ(load({{"UPLOAD_FORM_TTL", "1s"}}).upload_form_ttl_seconds, 1);
+  EXPECT_EQ(load({{"UPLOAD_FORM_TTL", "1h"}}).upload_form_ttl_seconds, 3600);
+  EXPECT_EQ(load({{"UPLOAD_SWEEP_INTERVAL", "1"}}).upload_sweep_interval_seconds, 1);
+  EXPECT_EQ(load({{"UPLOAD_SWEEP_INTERVAL", "1d"}}).upload_sweep_interval_seconds, 86400);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"BCRYPT_CONCURRENCY", "0"},  {"BCRYPT_CONCURRENCY", "257"}, {"BCRYPT_QUEUE_DEPTH", "-1"},
+      {"BCRYPT_QUEUE_DEPTH", "1025"}, {"BCRYPT_QUEUE_DEPTH", ""},   {"MAX_PENDING_UPLOADS", "0"},
+      {"MAX_PENDING_UPLOADS", "101"}, {"UPLOAD_FORM_TTL", "0"},    {"UPLOAD_FORM_TTL", "61m"},
+      {"UPLOAD_SWEEP_INTERVAL", "0s"}, {"UPLOAD_SWEEP_INTERVAL", "2d"},
+  };
+  for (const auto& [variable, value] : bad)
+    EXPECT_TRUE(refused({{variable, value}}, variable)) << variable << "='" << value << "'";
+}
 }  // namespace
 }  // namespace gatehouse::app
 

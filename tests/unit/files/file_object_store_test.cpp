@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -330,7 +331,7 @@ class file_upload_test : public file_object_store_test {
 };
 
 TEST_F(file_upload_test, presign_upload_signs_key_expiry_and_size_limit_for_the_upload_route) {
-  const auto key = images::new_upload_key(user_);
+  const auto key = images::new_upload_key(user_, start_time + 360);
   const auto form = store_->presign_upload(key, 1000, 300);
   EXPECT_EQ(form.url, "http://localhost:3000/files/upload");
   EXPECT_EQ(form.expires_at, start_time + 300);
@@ -346,10 +347,10 @@ TEST_F(file_upload_test, presign_upload_signs_key_expiry_and_size_limit_for_the_
 }
 
 TEST_F(file_upload_test, a_genuine_form_stores_the_file_at_its_key_only) {
-  const auto key = images::new_upload_key(user_);
+  const auto key = images::new_upload_key(user_, start_time + 360);
   store_->receive_signed_upload(form_for(store_->presign_upload(key, 1000, 300), "bytes"));
   EXPECT_EQ(all_files(), std::vector<fs::path>{root_ / key});
-  EXPECT_EQ(store_->read_prefix(key, 100), "bytes");
+  EXPECT_EQ(store_->read_prefix_if_unchanged(key, 100, store_->head(key)->etag), "bytes");
   EXPECT_EQ(store_->head(key)->size, 5u);
   // An upload key is never served, even with a correctly signed URL.
   const url_signer signer("signing-key");
@@ -359,7 +360,7 @@ TEST_F(file_upload_test, a_genuine_form_stores_the_file_at_its_key_only) {
 }
 
 TEST_F(file_upload_test, the_policy_is_enforced_size_type_expiry_and_signature) {
-  const auto key = images::new_upload_key(user_);
+  const auto key = images::new_upload_key(user_, start_time + 360);
   const auto form = store_->presign_upload(key, 10, 300);
   expect_error([&] { store_->receive_signed_upload(form_for(form, std::string(11, 'x'))); },
                error_kind::payload_too_large, "payload_too_large");
@@ -385,16 +386,47 @@ TEST_F(file_upload_test, the_policy_is_enforced_size_type_expiry_and_signature) 
 }
 
 TEST_F(file_upload_test, head_and_read_prefix_of_a_missing_object_are_nullopt) {
-  const auto key = images::new_upload_key(user_);
+  const auto key = images::new_upload_key(user_, start_time + 360);
   EXPECT_FALSE(store_->head(key));
-  EXPECT_FALSE(store_->read_prefix(key, 32));
+  EXPECT_FALSE(store_->read_prefix_if_unchanged(key, 32, "any"));
   store_->put(key, "0123456789", "image/png");
-  EXPECT_EQ(store_->read_prefix(key, 4), "0123");
-  EXPECT_EQ(store_->read_prefix(key, 0), "");
+  const auto etag = store_->head(key)->etag;
+  EXPECT_EQ(store_->read_prefix_if_unchanged(key, 4, etag), "0123");
+  EXPECT_EQ(store_->read_prefix_if_unchanged(key, 0, etag), "");
+}
+
+// The same guard as copy_if_unchanged: what is sniffed is the version head measured.
+TEST_F(file_upload_test, read_prefix_refuses_a_version_other_than_the_etag_names) {
+  const auto key = images::new_upload_key(user_, start_time + 360);
+  store_->put(key, "GIF89a....", "image/gif");
+  const auto measured = store_->head(key)->etag;
+  store_->put(key, "<html>....", "image/gif");  // same size, written again
+  EXPECT_FALSE(store_->read_prefix_if_unchanged(key, 6, measured));
+  EXPECT_EQ(store_->read_prefix_if_unchanged(key, 6, store_->head(key)->etag), "<html>");
+}
+
+TEST_F(file_upload_test, list_keys_names_pending_uploads_and_markers_only) {
+  const auto key = images::new_upload_key(user_, start_time + 360);
+  EXPECT_TRUE(store_->list_keys(images::upload_prefix_of(user_), 10).empty()) << "nothing yet: no directory";
+  store_->put(images::form_marker_of(key), "", "application/octet-stream");
+  store_->put(key, "bytes", "image/png");
+  store_->put(new_key(), "an image", "image/png");  // under the user's image prefix: never listed here
+  const auto other = images::new_upload_key(crypto::uuid_v4(), start_time + 360);
+  store_->put(other, "theirs", "image/png");
+  // A stray file of no shape of ours is not a key.
+  std::ofstream(root_ / images::upload_prefix_of(user_) / "junk") << "x";
+
+  auto mine = store_->list_keys(images::upload_prefix_of(user_), 10);
+  std::sort(mine.begin(), mine.end());
+  EXPECT_EQ(mine, (std::vector<std::string>{key, images::form_marker_of(key)}));
+  EXPECT_EQ(store_->list_keys(images::upload_prefix_of(user_), 1).size(), 1u) << "at most the limit";
+  EXPECT_EQ(store_->list_keys(images::upload_key_prefix, 10).size(), 3u) << "every user's";
+  store_->remove(images::form_marker_of(key));
+  EXPECT_EQ(store_->list_keys(images::upload_prefix_of(user_), 10), std::vector<std::string>{key});
 }
 
 TEST_F(file_upload_test, copy_if_unchanged_copies_the_checked_version_and_refuses_a_rewritten_one) {
-  const auto upload = images::new_upload_key(user_);
+  const auto upload = images::new_upload_key(user_, start_time + 360);
   store_->put(upload, "first", "image/png");
   const auto checked = store_->head(upload);
   ASSERT_TRUE(checked);
@@ -413,7 +445,7 @@ TEST_F(file_upload_test, copy_if_unchanged_copies_the_checked_version_and_refuse
   store_->remove(upload);
   EXPECT_FALSE(store_->copy_if_unchanged(upload, new_key(), "image/png", checked->etag));
   // The target must be an image key.
-  expect_error([&] { (void)store_->copy_if_unchanged(image, images::new_upload_key(user_), "image/png", "x"); },
+  expect_error([&] { (void)store_->copy_if_unchanged(image, images::new_upload_key(user_, start_time + 360), "image/png", "x"); },
                error_kind::not_found, "not_found");
 }
 

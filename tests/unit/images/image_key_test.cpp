@@ -95,41 +95,72 @@ TEST(image_key, belongs_only_to_its_own_user) {
   EXPECT_TRUE(image_key_belongs_to(theirs, other_user));
 }
 
+constexpr std::int64_t deadline = 1'764'000'360;
+
 TEST(upload_key, has_the_documented_shape_and_is_never_an_image_key) {
-  const std::regex shape("profile-images/" + user + "/[0-9a-f]{32}");
-  const std::string key = new_upload_key(user);
+  const std::regex shape("profile-images/uploads/" + user + "/1764000360-[0-9a-f]{32}");
+  const std::string key = new_upload_key(user, deadline);
   EXPECT_TRUE(std::regex_match(key, shape)) << key;
+  EXPECT_TRUE(key.starts_with(upload_prefix_of(user)));
+  EXPECT_TRUE(key.starts_with(upload_key_prefix));
   EXPECT_TRUE(is_valid_upload_key(key));
   EXPECT_FALSE(is_valid_image_key(key));
   EXPECT_FALSE(is_valid_upload_key(good));  // and an image key is never an upload key
   EXPECT_EQ(owner_of_upload_key(key), user);
-  EXPECT_NE(new_upload_key(user), key);
-  EXPECT_THROW((void)new_upload_key("../etc"), error);
+  EXPECT_EQ(upload_deadline_of(key), deadline);
+  EXPECT_NE(new_upload_key(user, deadline), key);
+  EXPECT_THROW((void)new_upload_key("../etc", deadline), error);
+  EXPECT_THROW((void)new_upload_key(user, 999'999'999), error);  // not ten digits
+  EXPECT_THROW((void)new_upload_key(user, 10'000'000'000), error);
+}
+
+TEST(upload_key, the_form_marker_names_its_upload_and_deadline_but_is_no_upload_key) {
+  const std::string key = new_upload_key(user, deadline);
+  const std::string marker = form_marker_of(key);
+  EXPECT_EQ(marker, key + ".form");
+  EXPECT_FALSE(is_valid_upload_key(marker));
+  EXPECT_FALSE(is_valid_image_key(marker));
+  EXPECT_EQ(owner_of_upload_key(marker), "");
+  EXPECT_EQ(upload_key_of(marker), key);
+  EXPECT_EQ(upload_key_of(key), key);
+  EXPECT_EQ(upload_deadline_of(marker), deadline);
+  for (const std::string& other : {good, key + ".png", key + ".form.form", marker + "/", std::string("x.form")}) {
+    EXPECT_EQ(upload_key_of(other), "") << other;
+    EXPECT_FALSE(upload_deadline_of(other)) << other;
+  }
+  EXPECT_THROW((void)form_marker_of(good), error);
 }
 
 TEST(upload_key, rejects_every_other_shape_and_names_no_owner_for_it) {
   const std::string hex = "0123456789abcdef0123456789abcdef";
+  const std::string own = "profile-images/uploads/" + user + "/";
   const std::string rejected[] = {
       "",
-      "profile-images/" + user + "/",
-      "profile-images/" + user + "/" + hex + ".png",
-      "profile-images/" + user + "/" + hex + "/",
-      "profile-images/" + user + "/" + hex.substr(1),
-      "profile-images/" + user + "/" + hex + "0",
-      "profile-images/" + user + "/0123456789ABCDEF0123456789abcdef",
-      "profile-images/" + user + "/../" + hex.substr(3),
-      "profile-images/7F0C2A4E-1B3D-4C5E-8F60-718293A4B5C6/" + hex,
-      "/profile-images/" + user + "/" + hex,
-      "profile-images//" + user + "/" + hex,
-      "profile-images/" + user + "/" + hex.substr(0, 31) + "\0"s,
-      " profile-images/" + user + "/" + hex,
-      "profile-images/" + user + "/" + hex + " ",
+      own,
+      own + "1764000360-" + hex + ".png",
+      own + "1764000360-" + hex + "/",
+      own + "1764000360-" + hex.substr(1),
+      own + "1764000360-" + hex + "0",
+      own + "1764000360-0123456789ABCDEF0123456789abcdef",
+      own + "0764000360-" + hex,
+      own + "176400036-" + hex + "0",
+      own + "1764000360" + hex,
+      own + "1764000360_" + hex,
+      own + "+764000360-" + hex,
+      own + "../" + hex.substr(3),
+      "profile-images/" + user + "/" + hex,  // the upload key of before pending uploads had their own prefix
+      "profile-images/uploads/7F0C2A4E-1B3D-4C5E-8F60-718293A4B5C6/1764000360-" + hex,
+      "/" + own + "1764000360-" + hex,
+      "profile-images/uploads//" + user + "/1764000360-" + hex,
+      own + "1764000360-" + hex.substr(0, 31) + "\0"s,
+      " " + own + "1764000360-" + hex,
+      own + "1764000360-" + hex + " ",
   };
   for (const std::string& key : rejected) {
     EXPECT_FALSE(is_valid_upload_key(key)) << key;
     EXPECT_EQ(owner_of_upload_key(key), "") << key;
   }
-  EXPECT_EQ(owner_of_upload_key("profile-images/" + other_user + "/" + hex), other_user);
+  EXPECT_EQ(owner_of_upload_key("profile-images/uploads/" + other_user + "/1764000360-" + hex), other_user);
 }
 
 }  // namespace
