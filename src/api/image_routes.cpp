@@ -28,9 +28,6 @@ const http::multipart_part* find_image_part(const std::vector<http::multipart_pa
   return it == parts.end() ? nullptr : &*it;
 }
 
-// require_bearer loaded the caller already (a deleted user's token is 401 there).
-users::user current_user(const bearer_caller& caller, const services&) { return caller.user; }
-
 // The object is no longer the version that was checked (written again
 // through its still-valid form, or deleted): nothing is recorded.
 error upload_changed() {
@@ -62,7 +59,7 @@ http::response record_image(const http::request& req, const services& s, users::
 }
 
 http::response upload_profile_pic(http::request& req, const services& s) {
-  const auto claims = require_bearer(req, s);
+  auto caller = require_bearer(req, s);
   const auto boundary = http::multipart_boundary(req.header("content-type").value_or(""));
   if (!boundary)
     throw error(error_kind::unsupported_media_type, "unsupported_media_type",
@@ -83,15 +80,15 @@ http::response upload_profile_pic(http::request& req, const services& s) {
     throw error(error_kind::unsupported_media_type, "unsupported_media_type",
                 "the file is not a JPEG, PNG, GIF or WebP image");
 
-  auto u = current_user(claims, s);
+  auto u = std::move(caller.user);
   const std::string key = images::new_image_key(u.user_id, *type);
   s.images.put(key, image->body, images::content_type_of(*type));
   return record_image(req, s, std::move(u), key);
 }
 
 http::response upload_url(http::request& req, const services& s) {
-  const auto claims = require_bearer(req, s);
-  const auto u = current_user(claims, s);
+  auto caller = require_bearer(req, s);
+  const auto u = std::move(caller.user);
   // At most MAX_PENDING_UPLOADS at once (429 beyond): images/pending_uploads.
   const auto slot = s.uploads.reserve(u.user_id);
   const std::string& key = slot.key;
@@ -107,7 +104,7 @@ http::response upload_url(http::request& req, const services& s) {
 }
 
 http::response confirm_upload(http::request& req, const services& s) {
-  const auto claims = require_bearer(req, s);
+  auto caller = require_bearer(req, s);
   const auto body = http::parse_json_object(req);
   const std::string key = http::required_string(body, "key");
   // Only the shape upload_url hands out: never an image key, a path, or junk.
@@ -115,9 +112,9 @@ http::response confirm_upload(http::request& req, const services& s) {
   if (owner.empty()) throw validation_failed("key", "key must be a key POST /profile_pic/upload_url returned");
   // Well-formed but someone else's: refused before the store is asked, so
   // the answer says nothing about whether that upload exists.
-  if (owner != claims.user_id)
+  if (owner != caller.user_id)
     throw error(error_kind::permission_denied, "forbidden", "this upload key belongs to another user");
-  auto u = current_user(claims, s);
+  auto u = std::move(caller.user);
   // Past its deadline an upload is dead, whether or not a sweep has deleted it yet.
   if (!s.uploads.is_live(key)) {
     s.uploads.release(key, true);
