@@ -2,7 +2,8 @@
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 GATEHOUSE := $(BUILD_DIR)/bin/gatehouse
-JOBS ?= 2
+# Compile jobs: one per core unless told.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # ccache keys on paths relative to here, so every clone shares its cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
@@ -31,8 +32,10 @@ $(WEB_VENDOR_STAMP): web-vendor/package-lock.json | deps
 build: configure $(WEB_VENDOR_STAMP)
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-# Serves http://127.0.0.1:3000 with embedded storage under ./data.
-run: build
+# Serves http://127.0.0.1:3000 with embedded storage under ./data. Builds
+# the one binary it runs, not the tests.
+run: configure $(WEB_VENDOR_STAMP)
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target gatehouse
 	DATA_DIR=$${DATA_DIR:-./data} $(GATEHOUSE) serve
 
 $(PEERS_STAMP): tests/peers/package-lock.json | deps

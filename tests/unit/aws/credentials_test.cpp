@@ -4,16 +4,10 @@
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
 #include "base/error.hpp"
+#include "support_test_server.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -38,8 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = net::ip::tcp;
 
 // ---- helpers ---------------------------------------------------------------
@@ -121,103 +113,42 @@ struct served {
   std::string body;
 };
 
+// Each answer is JSON; requests are those the shared test server recorded.
 class credentials_server {
  public:
-  using request = http::request<http::string_body>;
+  using request = testing::received_request;
   using responder = std::function<served(const request&)>;
 
   explicit credentials_server(responder respond, unsigned short port = 0)
-      : respond_(std::move(respond)), acceptor_(ioc_) {
-    const tcp::endpoint ep(net::ip::make_address_v4("127.0.0.1"), port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    net::co_spawn(ioc_, accept_loop(), net::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~credentials_server() { stop(); }
+      : server_(
+            [respond = std::move(respond)](const request& req) {
+              const served out = respond(req);
+              return testing::scripted_reply{out.status, {{"Content-Type", "application/json"}}, out.body};
+            },
+            std::nullopt, port) {}
 
   // Closes the listener and every connection: the endpoint is down.
-  void stop() {
-    if (!thread_.joinable()) return;
-    net::post(ioc_, [this] {
-      boost::system::error_code ec;
-      acceptor_.close(ec);
-      for (auto& weak : sockets_)
-        if (auto s = weak.lock()) {
-          s->shutdown(tcp::socket::shutdown_both, ec);
-          s->close(ec);
-        }
-    });
-    thread_.join();
-  }
+  void stop() { server_.stop(); }
 
-  unsigned short port() const { return port_; }
+  unsigned short port() const { return server_.port(); }
   std::string url(const std::string& path = "/v1/credentials") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return "http://127.0.0.1:" + std::to_string(port()) + path;
   }
-  int requests() const { return requests_.load(); }
-  int connections() const { return connections_.load(); }
+  int requests() const { return static_cast<int>(server_.requests().size()); }
+  int connections() const { return static_cast<int>(server_.connections()); }
   std::vector<std::string> authorizations() const {
-    std::lock_guard lock(mutex_);
-    return authorizations_;
+    std::vector<std::string> out;
+    for (const auto& r : server_.requests()) out.push_back(r.header("Authorization").value_or("<none>"));
+    return out;
   }
   std::vector<std::string> targets() const {
-    std::lock_guard lock(mutex_);
-    return targets_;
+    std::vector<std::string> out;
+    for (const auto& r : server_.requests()) out.push_back(r.target);
+    return out;
   }
 
  private:
-  net::awaitable<void> accept_loop() {
-    for (;;) {
-      boost::system::error_code ec;
-      auto sock = std::make_shared<tcp::socket>(
-          co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec)));
-      if (ec) co_return;
-      ++connections_;
-      sockets_.push_back(sock);
-      net::co_spawn(ioc_, session(sock), net::detached);
-    }
-  }
-
-  net::awaitable<void> session(std::shared_ptr<tcp::socket> sock) {
-    beast::flat_buffer buffer;
-    for (;;) {
-      request req;
-      boost::system::error_code ec;
-      co_await http::async_read(*sock, buffer, req, net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return;
-      {
-        std::lock_guard lock(mutex_);
-        const auto it = req.find(http::field::authorization);
-        authorizations_.push_back(it == req.end() ? "<none>" : std::string(it->value()));
-        targets_.emplace_back(req.target());
-      }
-      ++requests_;
-      const served out = respond_(req);
-      http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
-      res.set(http::field::content_type, "application/json");
-      res.body() = out.body;
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
-      co_await http::async_write(*sock, res, net::redirect_error(net::use_awaitable, ec));
-      if (ec || !res.keep_alive()) co_return;
-    }
-  }
-
-  responder respond_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::vector<std::weak_ptr<tcp::socket>> sockets_;  // io thread only
-  unsigned short port_ = 0;
-  std::atomic<int> requests_{0};
-  std::atomic<int> connections_{0};
-  mutable std::mutex mutex_;
-  std::vector<std::string> authorizations_;
-  std::vector<std::string> targets_;
-  std::thread thread_;
+  testing::test_server server_;
 };
 
 // Serves numbered credentials ("ASIAREQ<n>") expiring at `expiry`; with a
@@ -227,8 +158,7 @@ credentials_server::responder issuing(std::shared_ptr<std::atomic<std::int64_t>>
   auto count = std::make_shared<std::atomic<int>>(0);
   return [=](const credentials_server::request& req) -> served {
     if (!required_token.empty()) {
-      const auto it = req.find(http::field::authorization);
-      if (it == req.end() || it->value() != required_token) return {401, R"({"code":"denied"})"};
+      if (req.header("Authorization") != required_token) return {401, R"({"code":"denied"})"};
     }
     const auto n = std::to_string(++*count);
     return {200, creds_json(prefix + n, "secret" + n + "/Key+x", "token-" + n, iso(expiry->load()))};

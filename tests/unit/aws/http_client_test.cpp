@@ -339,7 +339,7 @@ testing::tls_files* http_client_tls::files_ = nullptr;
 
 TEST_F(http_client_tls, trusted_ca_and_matching_name_work_by_name_with_sni) {
   test_server server([](const received_request& r) { return ok(r.target); },
-                     testing::server_tls_context(files_->server_cert, files_->server_key));
+                     testing::server_tls{files_->server_cert, files_->server_key});
   http_client client(trusting_test_ca());
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(client.send(tls_endpoint(server.port(), "localhost"), get("/x")).body, "/x");
@@ -351,7 +351,7 @@ TEST_F(http_client_tls, trusted_ca_and_matching_name_work_by_name_with_sni) {
 
 TEST_F(http_client_tls, trusted_ca_and_matching_ip_work_without_sni) {
   test_server server([](const received_request& r) { return ok(r.target); },
-                     testing::server_tls_context(files_->server_cert, files_->server_key));
+                     testing::server_tls{files_->server_cert, files_->server_key});
   http_client client(trusting_test_ca());
   EXPECT_EQ(client.send(tls_endpoint(server.port(), "127.0.0.1"), get("/ip")).body, "/ip");
   const auto seen = server.requests();
@@ -361,7 +361,7 @@ TEST_F(http_client_tls, trusted_ca_and_matching_ip_work_without_sni) {
 
 TEST_F(http_client_tls, a_certificate_for_another_name_is_refused) {
   test_server server([](const received_request&) { return ok(); },
-                     testing::server_tls_context(files_->wrong_cert, files_->wrong_key));
+                     testing::server_tls{files_->wrong_cert, files_->wrong_key});
   http_client client(trusting_test_ca());
   const auto by_name =
       transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
@@ -375,7 +375,7 @@ TEST_F(http_client_tls, a_certificate_for_another_name_is_refused) {
 
 TEST_F(http_client_tls, an_untrusted_self_signed_certificate_is_refused) {
   test_server server([](const received_request&) { return ok(); },
-                     testing::server_tls_context(files_->self_cert, files_->self_key));
+                     testing::server_tls{files_->self_cert, files_->self_key});
   http_client client(trusting_test_ca());
   const auto message =
       transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
@@ -386,7 +386,7 @@ TEST_F(http_client_tls, an_untrusted_self_signed_certificate_is_refused) {
 
 TEST_F(http_client_tls, the_system_bundle_does_not_trust_the_test_ca) {
   test_server server([](const received_request&) { return ok(); },
-                     testing::server_tls_context(files_->server_cert, files_->server_key));
+                     testing::server_tls{files_->server_cert, files_->server_key});
   http_client client;  // CA bundle found at first TLS use
   const auto message =
       transport_error_of([&] { client.send(tls_endpoint(server.port(), "localhost"), get("/")); });
