@@ -169,16 +169,10 @@ struct application_under_test {
       auth::refresh_settings{defaults.refresh_token_ttl_seconds, defaults.refresh_reuse_grace_seconds},
       [] { return std::chrono::seconds(system_now()); }};
   auth::login_limits limits{limiter, std::string(32, 'l'), defaults.rate_limits};
-  api::services services{users,
-                         images.store,
-                         uploads,
-                         passwords,
-                         tokens,
-                         refresh_tokens,
-                         limits,
-                         system_now,
-                         api::api_settings{defaults.access_token_ttl_seconds, defaults.max_image_bytes,
-                                           defaults.trust_proxy}};
+  accounts::account_service accounts{users, passwords, tokens, refresh_tokens, limits, system_now,
+                                     accounts::account_settings{defaults.access_token_ttl_seconds}};
+  accounts::profile_pictures pictures{users, images.store, uploads, accounts::picture_settings{defaults.max_image_bytes}};
+  api::services services{accounts, pictures, images.store, api::api_settings{defaults.trust_proxy}};
   http::pipeline pipeline{api::make_router(services, nullptr), http::cors_policy{defaults.cors_origins}};
 
   std::string bearer_token() const {

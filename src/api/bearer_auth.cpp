@@ -20,20 +20,17 @@ error invalid_token(std::string_view why) {
 }
 }  // namespace
 
-bearer_caller require_bearer(http::request& req, const services& s) {
+accounts::caller require_bearer(http::request& req, const services& s) {
   const auto header = req.header("authorization");
   if (!header || !starts_with_bearer(*header))
     throw error(error_kind::unauthenticated, "unauthorized", "a bearer token is required")
         .with_header("www-authenticate", "Bearer");
   std::string_view token = header->substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  auto claims = s.tokens.verify(token, s.now_seconds());
-  if (!claims) throw invalid_token("the bearer token is invalid or expired");
-  auto user = s.users.find_by_id(claims->user_id);
-  // The same answer as for a bad token: the token names nobody any more.
-  if (!user) throw invalid_token("the bearer token is invalid or expired");
-  req.user_id = claims->user_id;
-  return bearer_caller{std::move(*claims), std::move(*user)};
+  auto caller = s.accounts.authenticate(token);
+  if (!caller) throw invalid_token("the bearer token is invalid or expired");
+  req.user_id = caller->user_id;
+  return std::move(*caller);
 }
 
 }  // namespace gatehouse::api

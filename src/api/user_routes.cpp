@@ -26,11 +26,8 @@ std::size_t parse_limit(const http::request& req) {
   return value;
 }
 
-// Sign-up is open, so a list with everyone's e-mail would be a directory
-// of targets for anyone: other users get the public view. The seam for
-// roles: an admin caller will get user_view::full here.
-user_view view_for(const bearer_caller& caller, const users::user& listed) {
-  return listed.user_id == caller.user_id ? user_view::full : user_view::public_profile;
+user_view view_for(const accounts::caller& caller, const users::user& listed) {
+  return accounts::account_service::sees_everything_of(caller, listed) ? user_view::full : user_view::public_profile;
 }
 
 http::response list_users(http::request& req, const services& s) {
@@ -39,7 +36,7 @@ http::response list_users(http::request& req, const services& s) {
   const auto cursor = req.query_param("cursor");
   if (cursor && (cursor->empty() || cursor->size() > max_cursor_chars))
     throw validation_failed("cursor", "cursor is malformed");
-  const auto page = s.users.list(limit, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
+  const auto page = s.accounts.list_users(limit, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
   boost::json::array users;
   users.reserve(page.users.size());
   for (const auto& u : page.users) users.push_back(user_json(u, s.images, view_for(caller, u)));

@@ -2,6 +2,8 @@
 
 #include "app/store_settings.hpp"
 
+#include "accounts/account_service.hpp"
+#include "accounts/profile_pictures.hpp"
 #include "api/routes.hpp"
 #include "auth/bcrypt_gate.hpp"
 #include "auth/jwt.hpp"
@@ -120,9 +122,13 @@ struct application::parts {
         // in a form a dictionary could undo.
         derived_key("gatehouse rate limits v1"),
         cfg.rate_limits);
-    services = std::make_unique<api::services>(api::services{
-        *users, *images, *uploads, passwords, *tokens, *refresh_tokens, *limits, system_now,
-        api::api_settings{cfg.access_token_ttl_seconds, cfg.max_image_bytes, cfg.trust_proxy}});
+    accounts = std::make_unique<accounts::account_service>(
+        *users, passwords, *tokens, *refresh_tokens, *limits, system_now,
+        accounts::account_settings{cfg.access_token_ttl_seconds});
+    pictures = std::make_unique<accounts::profile_pictures>(*users, *images, *uploads,
+                                                            accounts::picture_settings{cfg.max_image_bytes});
+    services = std::make_unique<api::services>(
+        api::services{*accounts, *pictures, *images, api::api_settings{cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
   }
@@ -209,6 +215,8 @@ struct application::parts {
 
   std::unique_ptr<auth::refresh_token_service> refresh_tokens;
   std::unique_ptr<auth::login_limits> limits;
+  std::unique_ptr<accounts::account_service> accounts;
+  std::unique_ptr<accounts::profile_pictures> pictures;
   std::unique_ptr<api::services> services;
   std::unique_ptr<http::pipeline> pipeline;
 };
