@@ -258,6 +258,7 @@ std::map<std::string, std::string> lambda_env(const spawn_spec& spec, const runt
   std::map<std::string, std::string> env{{"AWS_LAMBDA_RUNTIME_API", emu.address()},
                                          {"DATA_DIR", data_dir.string()},
                                          {"JWT_SECRET", gatehouse::testing::test_jwt_secret},
+                                         {"SERVER_SECRET", gatehouse::testing::test_server_secret},
                                          {"LOG_LEVEL", "info"},
                                          {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
   for (const auto& [k, v] : spec.extra_env) env[k] = v;

@@ -18,9 +18,9 @@ namespace gatehouse::app {
 class application {
  public:
   // Builds everything without network I/O (AWS clients connect and
-  // resolve credentials on first use), but for JWT_SECRET_ARN: its two
-  // GetSecretValue calls happen here, and their failure is a config_error
-  // naming JWT_SECRET_ARN. `env` feeds the AWS credential chain.
+  // resolve credentials on first use), but for JWT_SECRET_ARN and
+  // SERVER_SECRET_ARN: their GetSecretValue calls happen here, and their
+  // failure is a config_error naming the variable (app/server_keys). `env` feeds the AWS credential chain.
   application(const config& cfg, const env_lookup& env);
   ~application();
 
@@ -51,10 +51,5 @@ class application {
   struct parts;
   std::unique_ptr<parts> parts_;
 };
-
-// The JWT secret without JWT_SECRET_ARN: JWT_SECRET when set; otherwise
-// one generated once into DATA_DIR/jwt-secret (mode 0600) and reused on
-// later starts.
-std::string load_or_create_jwt_secret(const config& cfg);
 
 }  // namespace gatehouse::app

@@ -112,24 +112,24 @@ std::optional<std::string> region_of_arn(std::string_view id) {
   return std::nullopt;
 }
 
-void check_secret_id(std::string_view id) {
+void check_secret_id(std::string_view variable, std::string_view id) {
   constexpr std::string_view rule =
       "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or a secret name "
       "(1..512 of A-Z a-z 0-9 / _ + = . @ -)";
   if (id.rfind("arn:", 0) != 0) {
-    if (!is_secret_name(id)) reject("JWT_SECRET_ARN", rule);
+    if (!is_secret_name(id)) reject(variable, rule);
     return;
   }
   const auto arn = parse_secret_arn(id);
   if (!arn || arn->partition.empty() || arn->partition.size() > 32 || arn->region.empty() ||
       arn->region.size() > 64 || arn->account.size() != 12 || !is_secret_name(arn->name))
-    reject("JWT_SECRET_ARN", rule);
+    reject(variable, rule);
   for (char c : arn->partition)
-    if (!((c >= 'a' && c <= 'z') || c == '-')) reject("JWT_SECRET_ARN", rule);
+    if (!((c >= 'a' && c <= 'z') || c == '-')) reject(variable, rule);
   for (char c : arn->region)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) reject("JWT_SECRET_ARN", rule);
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) reject(variable, rule);
   for (char c : arn->account)
-    if (c < '0' || c > '9') reject("JWT_SECRET_ARN", rule);
+    if (c < '0' || c > '9') reject(variable, rule);
 }
 
 void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
@@ -166,8 +166,12 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     a.images_bucket = *v;
   }
   if (auto v = env("JWT_SECRET_ARN")) {
-    check_secret_id(*v);
+    check_secret_id("JWT_SECRET_ARN", *v);
     a.jwt_secret_arn = *v;
+  }
+  if (auto v = env("SERVER_SECRET_ARN")) {
+    check_secret_id("SERVER_SECRET_ARN", *v);
+    a.server_secret_arn = *v;
   }
   std::optional<std::string> region;
   if (a.any()) {
@@ -182,13 +186,17 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     a.region = *region;
   } else if (a.any()) {
     reject("AWS_REGION",
-           "a region (or AWS_DEFAULT_REGION) when USERS_TABLE, PROFILE_IMAGES_BUCKET or JWT_SECRET_ARN is set");
+           "a region (or AWS_DEFAULT_REGION) when USERS_TABLE, PROFILE_IMAGES_BUCKET, JWT_SECRET_ARN or "
+           "SERVER_SECRET_ARN is set");
   }
   // GetSecretValue goes to AWS_REGION's endpoint, which cannot find a
   // secret of another region: say so now rather than as a failed fetch.
-  if (a.jwt_secret_arn) {
-    if (const auto arn_region = region_of_arn(*a.jwt_secret_arn); arn_region && *arn_region != a.region)
-      throw config_error("JWT_SECRET_ARN: the ARN is in region " + *arn_region + ", but AWS_REGION is " + a.region);
+  for (const auto& [variable, id] : {std::pair{"JWT_SECRET_ARN", &a.jwt_secret_arn},
+                                      std::pair{"SERVER_SECRET_ARN", &a.server_secret_arn}}) {
+    if (!*id) continue;
+    if (const auto arn_region = region_of_arn(**id); arn_region && *arn_region != a.region)
+      throw config_error(std::string(variable) + ": the ARN is in region " + *arn_region + ", but AWS_REGION is " +
+                         a.region);
   }
   const auto endpoint = [&](std::string_view specific) -> std::optional<std::string> {
     std::string_view used = specific;
@@ -251,6 +259,12 @@ config load_config(const env_lookup& env) {
   if (auto v = env("JWT_SECRET")) {
     if (v->size() < 32) reject("JWT_SECRET", "at least 32 bytes");
     c.jwt_secret = *v;
+  }
+  if (env("SERVER_SECRET") && env("SERVER_SECRET_ARN"))
+    throw config_error("SERVER_SECRET_ARN: SERVER_SECRET is set too; set one of them, not both");
+  if (auto v = env("SERVER_SECRET")) {
+    if (v->size() < 32 || v->size() > 4096) reject("SERVER_SECRET", "32..4096 bytes");
+    c.server_secret = *v;
   }
   if (auto v = env("JWT_ISSUER")) {
     if (v->empty() || v->size() > 256) reject("JWT_ISSUER", "1..256 characters");
@@ -335,6 +349,12 @@ config load_config(const env_lookup& env) {
   // client sent must not override it.
   if (env("AWS_LAMBDA_RUNTIME_API")) c.trust_proxy = 0;
   load_aws_settings(env, c.aws);
+  // Every instance of a function must derive the same keys (a reset link
+  // minted by one is spent at another; rate-limit counters are shared), and
+  // a secret generated into one instance's /tmp is that instance's alone.
+  if (env("AWS_LAMBDA_RUNTIME_API") && !c.server_secret && !c.aws.server_secret_arn)
+    reject("SERVER_SECRET_ARN",
+           "a Secrets Manager secret on Lambda, where every instance must share the server secret (or SERVER_SECRET)");
   return c;
 }
 

@@ -27,6 +27,10 @@ struct config {
   unsigned short port = 3000;
   std::filesystem::path data_dir = "data";  // "/tmp/gatehouse" on Lambda
   std::optional<std::string> jwt_secret;  // never logged
+  // SERVER_SECRET (32..4096 bytes; excludes SERVER_SECRET_ARN): every keyed
+  // feature derives its key from it (crypto/server_secret). Unset, one is
+  // generated into DATA_DIR/server-secret; on Lambda it must be shared.
+  std::optional<std::string> server_secret;  // never logged
   std::string jwt_issuer = "gatehouse";
   std::int64_t access_token_ttl_seconds = 900;
   std::int64_t refresh_token_ttl_seconds = 30 * 86400;
@@ -76,6 +80,9 @@ struct config {
     // JWT_SECRET_ARN (an ARN or a secret name; excludes JWT_SECRET): the
     // JWT keys come from this Secrets Manager secret, fetched at start-up.
     std::optional<std::string> jwt_secret_arn;
+    // SERVER_SECRET_ARN (likewise; excludes SERVER_SECRET): the server
+    // secret, AWSCURRENT only, fetched at start-up.
+    std::optional<std::string> server_secret_arn;
     std::optional<std::string> secrets_manager_endpoint;  // AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL
     std::int64_t connect_timeout_ms = 2000;
     std::int64_t request_timeout_ms = 3000;  // one attempt
@@ -85,7 +92,7 @@ struct config {
     std::optional<std::string> ssl_cert_file;
     // Whether any AWS service is used: then a region is required and the
     // AWS client plumbing is built.
-    bool any() const { return users_table || images_bucket || jwt_secret_arn; }
+    bool any() const { return users_table || images_bucket || jwt_secret_arn || server_secret_arn; }
   } aws;
 };
 

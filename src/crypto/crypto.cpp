@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include <limits>
@@ -100,6 +101,28 @@ sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
       len != d.size())
     fail("hmac failed");
   return d;
+}
+
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, std::size_t length) {
+  constexpr std::size_t max_length = 255 * 32;  // RFC 5869 2.3: L <= 255 * HashLen
+  constexpr std::size_t max_input = 1 << 20;
+  if (length == 0 || length > max_length || key.size() > max_input || salt.size() > max_input ||
+      info.size() > 1024)
+    fail("hkdf: a length out of range");
+  std::string out(length, '\0');
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+  const auto bytes = [](std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+  std::size_t out_length = length;
+  const bool ok = ctx != nullptr && EVP_PKEY_derive_init(ctx) > 0 &&
+                  EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) > 0 &&
+                  EVP_PKEY_CTX_set1_hkdf_salt(ctx, bytes(salt), static_cast<int>(salt.size())) > 0 &&
+                  EVP_PKEY_CTX_set1_hkdf_key(ctx, bytes(key), static_cast<int>(key.size())) > 0 &&
+                  EVP_PKEY_CTX_add1_hkdf_info(ctx, bytes(info), static_cast<int>(info.size())) > 0 &&
+                  EVP_PKEY_derive(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_length) > 0 &&
+                  out_length == length;
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) fail("hkdf failed");
+  return out;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -17,6 +17,10 @@ std::string random_bytes(std::size_t count);
 sha256_digest sha256(std::string_view data);
 sha256_digest hmac_sha256(std::string_view key, std::string_view data);
 
+// RFC 5869 HKDF with SHA-256: `length` (1..8160) bytes of output keying
+// material from `key` (the input keying material), `salt` and `info`.
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, std::size_t length);
+
 // Compares in time independent of where the inputs differ (CRYPTO_memcmp).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

@@ -695,7 +695,7 @@ TEST(adversarial, traversal_keys_in_files_urls_never_serve_anything_outside_the_
       (root / "planted.png").string(), "%2f" + (root / "planted.png").string().substr(1),
       real_key + "%00", real_key + "%00.txt", "..%00/planted.png", "%00", real_key.substr(0, real_key.size() - 4) + "%2epng",
   };
-  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = derived_key("gatehouse/file-urls/v1");
   const std::string expires = std::to_string(std::time(nullptr) + 600);
   const auto fetch = [&](const std::string& target) {
     return exchange(server.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

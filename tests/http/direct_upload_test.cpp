@@ -44,7 +44,7 @@ struct form {
 // The local backend's upload-form signature, computed here from the
 // documented scheme and the server's derived file-URL key.
 std::string local_form_signature(const std::string& key, const std::string& expires, const std::string& max_bytes) {
-  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = derived_key("gatehouse/file-urls/v1");
   return hex_of(hmac_sha256(url_key, "upload v1\n" + key + "\n" + expires + "\n" + max_bytes));
 }
 
@@ -429,7 +429,7 @@ TEST_F(direct_upload, local_upload_objects_are_never_served) {
   const form f = ask_form();
   ASSERT_EQ(post_form(f, sample_png()).status, 204);
   // A correctly signed GET URL for the unchecked upload: still nothing.
-  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = derived_key("gatehouse/file-urls/v1");
   const std::string future = std::to_string(std::time(nullptr) + 600);
   const auto r = client_.get("/files/" + f.key + "?expires=" + future + "&sig=" + hex_of(hmac_sha256(url_key, "v1\n" + f.key + "\n" + future)));
   EXPECT_EQ(r.status, 404);

@@ -340,10 +340,11 @@ std::vector<std::string> lines_containing(const std::string& text, const std::st
 }
 
 // The process refused to start: exit code 2 and one line naming
-// JWT_SECRET_ARN with `reason`; none of `never` anywhere in its output.
-void expect_refused_start(const finished_run& r, const std::string& reason, const std::vector<std::string>& never) {
+// `variable` with `reason`; none of `never` anywhere in its output.
+void expect_refused_start(const finished_run& r, const std::string& reason, const std::vector<std::string>& never,
+                          const std::string& variable = "JWT_SECRET_ARN") {
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  const auto named = lines_containing(r.output, "JWT_SECRET_ARN");
+  const auto named = lines_containing(r.output, variable);
   ASSERT_EQ(named.size(), 1u) << r.output;
   EXPECT_EQ(named.front().rfind("gatehouse: ", 0), 0u) << named.front();
   EXPECT_NE(named.front().find(reason), std::string::npos) << named.front();
@@ -464,6 +465,34 @@ TEST(secrets_manager_serve, a_json_secret_string_by_secret_name_signs_with_its_j
   EXPECT_EQ(me_status(c, user.token), 200);
 }
 
+// One secret may hold both keys: SERVER_SECRET_ARN asks for AWSCURRENT
+// only (the derived keys follow it), and nothing is generated locally.
+TEST(secrets_manager_serve, the_server_secret_comes_from_its_member_and_only_awscurrent_is_asked) {
+  secrets_stub stub;
+  stub.write(R"({"jwt_secret":")" + key_a + R"(","server_secret":")" + key_b + "\"}", std::nullopt);
+  auto env = stub.gatehouse_env();
+  env["SERVER_SECRET"] = unset_variable;
+  env["SERVER_SECRET_ARN"] = secret_arn;
+  gatehouse_process server(env);
+  EXPECT_EQ(stub.calls(), (std::vector<stage_call>{{secret_arn, "AWSCURRENT"}, {secret_arn, "AWSPREVIOUS"},
+                                                   {secret_arn, "AWSCURRENT"}}));
+  http_client c(server.port());
+  const auto user = sign_up_and_log_in(c, "root@example.com");
+  EXPECT_TRUE(signed_with(user.token, key_a)) << "the JWT is signed with jwt_secret, never the server secret";
+  EXPECT_FALSE(fs::exists(server.data_dir() / "data" / "server-secret"));
+  EXPECT_EQ(server.log_text().find(key_b), std::string::npos);
+}
+
+TEST(secrets_manager_start, a_server_secret_without_its_member_exits_2_naming_server_secret_arn) {
+  secrets_stub stub;
+  stub.write(R"({"jwt_secret":")" + key_a + "\"}", std::nullopt);
+  auto env = stub.gatehouse_env();
+  env["SERVER_SECRET"] = unset_variable;
+  env["SERVER_SECRET_ARN"] = secret_arn;
+  const auto r = run_to_exit(env);
+  expect_refused_start(r, "\"server_secret\"", {key_a}, "SERVER_SECRET_ARN");
+}
+
 // ---- refusing to start ---------------------------------------------------------
 
 TEST(secrets_manager_start, a_wrong_credential_is_refused_by_the_stub_and_the_process_exits_2) {
@@ -518,6 +547,7 @@ std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const
   auto env = stub.gatehouse_env();
   env.erase("JWT_SECRET");
   env.insert({{"AWS_LAMBDA_RUNTIME_API", emu.address()},
+              {"SERVER_SECRET", test_server_secret},
               {"DATA_DIR", data_dir.string()},
               {"BCRYPT_COST", "4"},
               {"PATH", "/usr/bin:/bin"},

@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <csignal>
 #include <future>
 #include <thread>
@@ -165,7 +167,7 @@ TEST(server, invalid_configuration_refuses_to_start_naming_the_variable) {
   const std::pair<std::string, std::string> cases[] = {
       {"PORT", "abc"}, {"PORT", "70000"}, {"BCRYPT_COST", "3"}, {"BCRYPT_COST", "15"},
       {"JWT_SECRET", "tooshort-secret"}, {"MAX_IMAGE_BYTES", "-1"}, {"ACCESS_TOKEN_TTL", "forever"},
-      {"CORS_ORIGINS", "ftp://x"}, {"LOG_LEVEL", "loud"}};
+      {"CORS_ORIGINS", "ftp://x"}, {"LOG_LEVEL", "loud"}, {"SERVER_SECRET", "tooshort-server-secret"}};
   for (const auto& [name, value] : cases) {
     temp_dir dir;
     std::string out;
@@ -173,7 +175,7 @@ TEST(server, invalid_configuration_refuses_to_start_naming_the_variable) {
     EXPECT_EQ(code, 2) << name << "=" << value << ": " << out;
     EXPECT_NE(out.find(name), std::string::npos) << out;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "one line: " << out;
-    if (name == "JWT_SECRET") {
+    if (name == "JWT_SECRET" || name == "SERVER_SECRET") {
       EXPECT_EQ(out.find(value), std::string::npos) << "never echo a secret";
     }
   }
@@ -196,6 +198,39 @@ TEST(server, generates_a_private_jwt_secret_when_unset_and_keeps_it) {
   EXPECT_EQ(c.get("/users/me", {{"authorization", "Bearer " + token}}).status, 200) << "same secret after restart";
 }
 
+std::string file_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(server, generates_a_private_server_secret_when_unset_and_keeps_it) {
+  temp_dir dir;
+  const auto path = dir.path() / "server-secret";
+  const std::map<std::string, std::string> env{{"SERVER_SECRET", unset_variable}, {"DATA_DIR", dir.path().string()}};
+  std::string first;
+  {
+    gatehouse_process server(env);
+    ASSERT_TRUE(std::filesystem::exists(path));
+    const auto perms = std::filesystem::status(path).permissions();
+    EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    first = file_text(path);
+    EXPECT_GE(first.size(), 33u) << "at least 32 bytes and a newline";
+    EXPECT_NE(first, file_text(dir.path() / "jwt-secret")) << "not the JWT secret";
+    EXPECT_EQ(server.log_text().find(first.substr(0, first.size() - 1)), std::string::npos) << "never logged";
+  }
+  gatehouse_process again(env);
+  EXPECT_EQ(file_text(path), first) << "the same secret after a restart";
+}
+
+TEST(server, refuses_a_server_secret_file_that_holds_no_usable_secret) {
+  temp_dir dir;
+  std::ofstream(dir.path() / "server-secret") << "short\n";
+  std::string out;
+  const int code = run_gatehouse({{"SERVER_SECRET", unset_variable}, {"DATA_DIR", dir.path().string()}}, {"serve"}, out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("SERVER_SECRET"), std::string::npos) << out;
+}
+
 TEST(server, logs_one_json_line_per_request_and_never_a_secret) {
   gatehouse_process server;
   http_client c(server.port());
@@ -206,6 +241,7 @@ TEST(server, logs_one_json_line_per_request_and_never_a_secret) {
   EXPECT_EQ(log.find(user.token), std::string::npos);
   EXPECT_EQ(log.find("$2b$"), std::string::npos);
   EXPECT_EQ(log.find(test_jwt_secret), std::string::npos);
+  EXPECT_EQ(log.find(test_server_secret), std::string::npos);
   bool found = false;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {

@@ -127,7 +127,7 @@ TEST_F(upload, local_urls_expire_and_bind_their_key) {
 
   // A correctly signed URL whose time has passed: signed here with the
   // server's derived key, so only the expiry can fail it.
-  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = derived_key("gatehouse/file-urls/v1");
   const std::string past = std::to_string(std::time(nullptr) - 60);
   const std::string mac = hmac_sha256(url_key, "v1\n" + key + "\n" + past);
   const auto expired = client_.get("/files/" + key + "?expires=" + past + "&sig=" +
@@ -145,7 +145,7 @@ TEST_F(upload, local_urls_expire_and_bind_their_key) {
 }
 
 TEST_F(upload, traversal_keys_never_escape_the_store) {
-  const std::string url_key = hmac_sha256(test_jwt_secret, "gatehouse file urls v1");
+  const std::string url_key = derived_key("gatehouse/file-urls/v1");
   const std::string future = std::to_string(std::time(nullptr) + 600);
   for (const char* key : {"../jwt-secret", "profile-images/../../jwt-secret", "%2e%2e/jwt-secret",
                                 "profile-images/%2e%2e%2f%2e%2e%2fjwt-secret", "/etc/passwd", "..%2fjwt-secret"}) {

@@ -69,6 +69,7 @@ std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const
   return {{"AWS_LAMBDA_RUNTIME_API", emu.address()},
           {"DATA_DIR", data_dir.string()},
           {"JWT_SECRET", test_jwt_secret},
+          {"SERVER_SECRET", test_server_secret},
           {"BCRYPT_COST", "4"},
           {"LOG_LEVEL", "info"},
           {"PATH", "/usr/bin:/bin"},

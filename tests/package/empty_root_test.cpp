@@ -250,6 +250,7 @@ TEST_F(empty_root_test, bootstrap_answers_runtime_api_invocations_from_inside_th
                            {"_HANDLER", "bootstrap"},
                            {"DATA_DIR", "/tmp/gatehouse"},
                            {"JWT_SECRET", test_jwt_secret},
+                           {"SERVER_SECRET", test_server_secret},
                            {"BCRYPT_COST", "4"}},
                           "lambda.log");
 

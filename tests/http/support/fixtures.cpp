@@ -1,7 +1,10 @@
 #include "fixtures.hpp"
 
+#include "gatehouse_process.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 #include <latch>
 #include <thread>
@@ -148,6 +151,22 @@ std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
        data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string derived_key(const std::string& purpose) {
+  const std::string salt = "gatehouse server secret";
+  unsigned char out[32];
+  std::size_t len = sizeof out;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+  const auto u = [](const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+  const bool ok = ctx && EVP_PKEY_derive_init(ctx) > 0 && EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) > 0 &&
+                  EVP_PKEY_CTX_set1_hkdf_salt(ctx, u(salt), static_cast<int>(salt.size())) > 0 &&
+                  EVP_PKEY_CTX_set1_hkdf_key(ctx, u(test_server_secret), static_cast<int>(test_server_secret.size())) > 0 &&
+                  EVP_PKEY_CTX_add1_hkdf_info(ctx, u(purpose), static_cast<int>(purpose.size())) > 0 &&
+                  EVP_PKEY_derive(ctx, out, &len) > 0;
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) throw std::runtime_error("derived_key: OpenSSL HKDF failed");
   return std::string(reinterpret_cast<char*>(out), len);
 }
 

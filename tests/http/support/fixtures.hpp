@@ -65,4 +65,9 @@ std::vector<http_result> all_at_once(int count, unsigned short port,
 std::string hmac_sha256(const std::string& key, const std::string& data);
 std::string hex_of(const std::string& bytes);
 
+// The key the suites' servers derive for `purpose` from test_server_secret,
+// by the documented scheme (HKDF-SHA256, salt "gatehouse server secret",
+// info the purpose, 32 bytes) with OpenSSL's own HKDF, not Gatehouse's.
+std::string derived_key(const std::string& purpose);
+
 }  // namespace gatehouse::testing

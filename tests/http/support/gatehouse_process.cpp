@@ -102,6 +102,7 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
   std::map<std::string, std::string> full{{"PORT", std::to_string(port_)},
                                           {"DATA_DIR", (data_.path() / "data").string()},
                                           {"JWT_SECRET", test_jwt_secret},
+                                          {"SERVER_SECRET", test_server_secret},
                                           {"BCRYPT_COST", "4"},
                                           {"LOG_LEVEL", "info"},
                                           {"PATH", "/usr/bin:/bin"},

@@ -22,15 +22,17 @@ class temp_dir {
 
 unsigned short free_loopback_port();
 
-// The secret every suite server uses, so tests can sign URLs themselves.
+// The secrets every suite server uses, so tests can sign tokens and URLs
+// themselves (fixtures: derived_key).
 inline const std::string test_jwt_secret = "test-secret-0123456789abcdef0123456789abcdef";
+inline const std::string test_server_secret = "test-server-secret-0123456789abcdef0123456789";
 
 // As a value in a gatehouse_process env map: remove that default variable.
 inline const std::string unset_variable = "\x01unset";
 
 class gatehouse_process {
  public:
-  // `env` adds to (or overrides) the defaults: PORT, DATA_DIR, JWT_SECRET,
+  // `env` adds to (or overrides) the defaults: PORT, DATA_DIR, JWT_SECRET, SERVER_SECRET,
   // BCRYPT_COST=4, LOG_LEVEL=info, every RATE_LIMIT_* at 0 (off: suites
   // sign up many users from one address) and BCRYPT_QUEUE_DEPTH=256 (they
   // race hundreds of them); unset_variable restores a default.

@@ -85,7 +85,8 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
                            "REFRESH_TOKENS_TABLE", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_PER_IP",
                            "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE", "JWT_SECRET_ARN",
                            "AWS_ENDPOINT_URL_SECRETS_MANAGER", "RATE_LIMIT_LOGIN_PER_EMAIL_IP",
-                           "RATE_LIMIT_LOGINS_PER_IP", "SESSION_MAX_AGE", "MAX_SESSIONS_PER_USER"})
+                           "RATE_LIMIT_LOGINS_PER_IP", "SESSION_MAX_AGE", "MAX_SESSIONS_PER_USER", "SERVER_SECRET",
+                           "SERVER_SECRET_ARN"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -217,7 +218,9 @@ TEST(load_config, parses_trust_proxy_as_a_hop_count_and_ignores_it_on_lambda) {
   for (const char* bad : {"11", "-1", "yes", "", "1.5", "TRUE"})
     EXPECT_THROW(load({{"TRUST_PROXY", bad}}), config_error) << bad;
   // On Lambda the event's sourceIp is the client, whatever a header says.
-  EXPECT_EQ(load({{"TRUST_PROXY", "true"}, {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}).trust_proxy, 0u);
+  EXPECT_EQ(load({{"TRUST_PROXY", "true"}, {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET", std::string(32, 's')}})
+                .trust_proxy,
+            0u);
 }
 
 TEST(load_config, parses_image_url_ttl_with_a_unit) {
@@ -397,6 +400,45 @@ TEST(load_config, refuses_a_jwt_secret_arn_that_is_neither_an_arn_nor_a_name) {
     EXPECT_TRUE(refused({{"JWT_SECRET_ARN", id}, {"AWS_REGION", "eu-west-1"}}, "JWT_SECRET_ARN")) << id;
 }
 
+// --- the server secret ------------------------------------------------------
+
+TEST(load_config, reads_a_server_secret_of_32_to_4096_bytes_without_revealing_a_bad_one) {
+  EXPECT_EQ(load({}).server_secret, std::nullopt);
+  EXPECT_EQ(load({{"SERVER_SECRET", std::string(32, 's')}}).server_secret, std::string(32, 's'));
+  EXPECT_EQ(load({{"SERVER_SECRET", std::string(4096, 's')}}).server_secret, std::string(4096, 's'));
+  const std::string short_one = "Zq8-a-short-server-secret-31b!!";
+  ASSERT_EQ(short_one.size(), 31u);
+  std::string message;
+  ASSERT_TRUE(refused({{"SERVER_SECRET", short_one}}, "SERVER_SECRET", &message));
+  EXPECT_EQ(message.find(short_one), std::string::npos) << message;
+  EXPECT_TRUE(refused({{"SERVER_SECRET", std::string(4097, 's')}}, "SERVER_SECRET"));
+  EXPECT_TRUE(refused({{"SERVER_SECRET", ""}}, "SERVER_SECRET"));
+}
+
+TEST(load_config, reads_server_secret_arn_like_jwt_secret_arn) {
+  const config c = load({{"SERVER_SECRET_ARN", "gatehouse/dev/server-secret"}, {"AWS_REGION", "eu-west-1"}});
+  EXPECT_EQ(c.aws.server_secret_arn, "gatehouse/dev/server-secret");
+  EXPECT_TRUE(c.aws.any()) << "the secret alone needs the AWS plumbing";
+  EXPECT_TRUE(refused({{"SERVER_SECRET_ARN", "has space"}, {"AWS_REGION", "eu-west-1"}}, "SERVER_SECRET_ARN"));
+  EXPECT_TRUE(refused({{"SERVER_SECRET_ARN", "gatehouse/dev/server-secret"}}, "AWS_REGION"));
+  std::string message;
+  ASSERT_TRUE(refused({{"SERVER_SECRET_ARN", secret_arn}, {"AWS_REGION", "us-east-1"}}, "SERVER_SECRET_ARN", &message));
+  EXPECT_NE(message.find("eu-west-1"), std::string::npos) << message;
+  ASSERT_TRUE(refused({{"SERVER_SECRET", std::string(40, 's')}, {"SERVER_SECRET_ARN", "x"}, {"AWS_REGION", "eu-west-1"}},
+                      "SERVER_SECRET_ARN", &message));
+  EXPECT_NE(message.find("SERVER_SECRET is set too"), std::string::npos) << message;
+}
+
+// A secret generated into one instance's /tmp is that instance's alone.
+TEST(load_config, lambda_needs_a_shared_server_secret) {
+  std::string message;
+  ASSERT_TRUE(refused({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}, "SERVER_SECRET_ARN", &message));
+  EXPECT_NE(message.find("Lambda"), std::string::npos) << message;
+  EXPECT_NO_THROW(load({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET", std::string(32, 's')}}));
+  EXPECT_NO_THROW(load({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET_ARN", "gatehouse/s"},
+                        {"AWS_REGION", "eu-west-1"}}));
+}
+
 TEST(load_config, refuses_a_secret_arn_of_another_region_than_aws_region) {
   std::string message;
   ASSERT_TRUE(refused({{"JWT_SECRET_ARN", secret_arn}, {"AWS_REGION", "us-east-1"}}, "JWT_SECRET_ARN", &message));
@@ -456,6 +498,7 @@ namespace {
 TEST(load_config, keeps_embedded_data_under_tmp_on_lambda) {
   EXPECT_EQ(load_config([](std::string_view name) -> std::optional<std::string> {
               if (name == "AWS_LAMBDA_RUNTIME_API") return "127.0.0.1:9001";
+              if (name == "SERVER_SECRET") return std::string(32, 's');
               return std::nullopt;
             }).data_dir,
             "/tmp/gatehouse");

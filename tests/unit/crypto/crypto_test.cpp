@@ -38,6 +38,42 @@ TEST(hmac_sha256, rfc4231_case_6_long_key) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+// RFC 5869 appendix A.1: the basic case.
+TEST(hkdf_sha256, rfc5869_case_1) {
+  EXPECT_EQ(to_hex(hkdf_sha256(std::string(22, '\x0b'), from_hex("000102030405060708090a0b0c"),
+                               from_hex("f0f1f2f3f4f5f6f7f8f9"), 42)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+// RFC 5869 appendix A.2: long inputs and output.
+TEST(hkdf_sha256, rfc5869_case_2) {
+  std::string ikm, salt, info;
+  for (int i = 0x00; i <= 0x4f; ++i) ikm += static_cast<char>(i);
+  for (int i = 0x60; i <= 0xaf; ++i) salt += static_cast<char>(i);
+  for (int i = 0xb0; i <= 0xff; ++i) info += static_cast<char>(i);
+  EXPECT_EQ(to_hex(hkdf_sha256(ikm, salt, info, 82)),
+            "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09"
+            "da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+}
+
+// RFC 5869 appendix A.3: no salt and no info.
+TEST(hkdf_sha256, rfc5869_case_3_empty_salt_and_info) {
+  EXPECT_EQ(to_hex(hkdf_sha256(std::string(22, '\x0b'), "", "", 42)),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+TEST(hkdf_sha256, refuses_lengths_outside_rfc5869) {
+  EXPECT_ANY_THROW((void)hkdf_sha256("key", "salt", "info", 0));
+  EXPECT_ANY_THROW((void)hkdf_sha256("key", "salt", "info", 255 * 32 + 1));
+  EXPECT_EQ(hkdf_sha256("key", "salt", "info", 255 * 32).size(), 255u * 32);
+}
+
 TEST(to_hex, encodes_every_byte_value_in_lower_case) {
   EXPECT_EQ(to_hex("\x00\x0f\xa0\xff"s), "000fa0ff");
   EXPECT_EQ(to_hex(""), "");

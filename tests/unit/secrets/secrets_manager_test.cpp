@@ -3,7 +3,7 @@
 // loopback sockets; and the JWT keys read from what it returns. (The
 // signature itself is checked by @smithy/signature-v4 in
 // tests/http/secrets_test.cpp.)
-#include "secrets/jwt_secret.hpp"
+#include "secrets/secret_keys.hpp"
 #include "secrets/secrets_manager_client.hpp"
 
 #include "aws/credential_providers.hpp"
@@ -251,31 +251,43 @@ TEST(secrets_manager_error_code, refuses_codes_that_could_carry_anything_else) {
   }
 }
 
-// --- the JWT keys in a SecretString ---------------------------------------
+// --- the keys in a SecretString -------------------------------------------
 
-std::string refusal_of(std::string_view secret_string) {
+std::string jwt_key_from(std::string_view secret_string) { return key_from(secret_string, "jwt_secret"); }
+
+std::string refusal_of_member(std::string_view secret_string, std::string_view member) {
   try {
-    (void)jwt_secret_from(secret_string);
+    (void)key_from(secret_string, member);
   } catch (const secret_error& e) {
     return e.what();
   }
   return "accepted";
 }
 
-TEST(jwt_secret_from, plain_text_is_the_key_byte_for_byte) {
-  EXPECT_EQ(jwt_secret_from(current_key), current_key);
-  const std::string with_newline = " spaces, commas and a newline are kept: 0123456789\n";
-  EXPECT_EQ(jwt_secret_from(with_newline), with_newline);
+std::string refusal_of(std::string_view secret_string) { return refusal_of_member(secret_string, "jwt_secret"); }
+
+TEST(key_from, reads_the_member_it_is_asked_for) {
+  const std::string both = R"({"jwt_secret":")" + current_key + R"(","server_secret":")" + previous_key + "\"}";
+  EXPECT_EQ(key_from(both, "jwt_secret"), current_key);
+  EXPECT_EQ(key_from(both, "server_secret"), previous_key);
+  EXPECT_NE(refusal_of_member(R"({"jwt_secret":")" + current_key + "\"}", "server_secret").find("\"server_secret\""),
+            std::string::npos);
 }
 
-TEST(jwt_secret_from, a_json_object_gives_its_jwt_secret_member) {
-  EXPECT_EQ(jwt_secret_from(R"({"jwt_secret":")" + current_key + R"(","other":1})"), current_key);
+TEST(key_from, plain_text_is_the_key_byte_for_byte) {
+  EXPECT_EQ(jwt_key_from(current_key), current_key);
+  const std::string with_newline = " spaces, commas and a newline are kept: 0123456789\n";
+  EXPECT_EQ(jwt_key_from(with_newline), with_newline);
+}
+
+TEST(key_from, a_json_object_gives_its_jwt_secret_member) {
+  EXPECT_EQ(jwt_key_from(R"({"jwt_secret":")" + current_key + R"(","other":1})"), current_key);
   // What CloudFormation's GenerateSecretString writes with a template.
-  EXPECT_EQ(jwt_secret_from(R"({ "jwt_secret" : "a\"b\\c-0123456789abcdef0123456789" })"),
+  EXPECT_EQ(jwt_key_from(R"({ "jwt_secret" : "a\"b\\c-0123456789abcdef0123456789" })"),
             "a\"b\\c-0123456789abcdef0123456789");
 }
 
-TEST(jwt_secret_from, a_json_object_without_a_string_jwt_secret_is_refused_without_its_content) {
+TEST(key_from, a_json_object_without_a_string_jwt_secret_is_refused_without_its_content) {
   const std::string other = "some-other-value-that-must-not-be-echoed";
   for (const std::string& text :
        std::vector<std::string>{R"({"password":")" + other + "\"}", R"({"jwt_secret":12345678901234567890123456789012})",
@@ -286,16 +298,16 @@ TEST(jwt_secret_from, a_json_object_without_a_string_jwt_secret_is_refused_witho
   }
 }
 
-TEST(jwt_secret_from, text_that_is_not_a_json_object_is_plain_text) {
+TEST(key_from, text_that_is_not_a_json_object_is_plain_text) {
   for (const std::string& text :
        {std::string("{not json at all, but a long enough secret}"), std::string("\"a JSON string, 32 bytes or more\""),
         std::string("[\"an array that is long enough to be a key\"]")})
-    EXPECT_EQ(jwt_secret_from(text), text);
+    EXPECT_EQ(jwt_key_from(text), text);
 }
 
-TEST(jwt_secret_from, keys_of_32_to_4096_bytes_are_accepted_and_no_others) {
-  EXPECT_EQ(jwt_secret_from(std::string(32, 'k')), std::string(32, 'k'));
-  EXPECT_EQ(jwt_secret_from(std::string(4096, 'k')), std::string(4096, 'k'));
+TEST(key_from, keys_of_32_to_4096_bytes_are_accepted_and_no_others) {
+  EXPECT_EQ(jwt_key_from(std::string(32, 'k')), std::string(32, 'k'));
+  EXPECT_EQ(jwt_key_from(std::string(4096, 'k')), std::string(4096, 'k'));
   EXPECT_NE(refusal_of(std::string(31, 'k')).find("shorter than 32 bytes"), std::string::npos);
   EXPECT_NE(refusal_of(std::string(4097, 'k')).find("longer than 4096 bytes"), std::string::npos);
   EXPECT_NE(refusal_of("").find("shorter than 32 bytes"), std::string::npos);
@@ -306,9 +318,9 @@ TEST(jwt_secret_from, keys_of_32_to_4096_bytes_are_accepted_and_no_others) {
 
 // --- the two calls of a cold start ----------------------------------------
 
-TEST(fetch_jwt_secrets, asks_for_current_then_previous_and_returns_both) {
+TEST(fetch_keys, asks_for_current_then_previous_and_returns_both) {
   fixture f(serving({{"AWSCURRENT", current_key}, {"AWSPREVIOUS", R"({"jwt_secret":")" + previous_key + "\"}"}}));
-  const auto keys = fetch_jwt_secrets(f.client, secret_id);
+  const auto keys = fetch_keys(f.client, secret_id, "jwt_secret", stages::current_and_previous);
   EXPECT_EQ(keys.current, current_key);
   EXPECT_EQ(keys.previous, previous_key);
   const auto requests = f.server.requests();
@@ -317,18 +329,18 @@ TEST(fetch_jwt_secrets, asks_for_current_then_previous_and_returns_both) {
   EXPECT_EQ(stage_of(requests[1]), "AWSPREVIOUS");
 }
 
-TEST(fetch_jwt_secrets, a_never_rotated_secret_has_no_previous_key) {
+TEST(fetch_keys, a_never_rotated_secret_has_no_previous_key) {
   fixture f(serving({{"AWSCURRENT", current_key}}));
-  const auto keys = fetch_jwt_secrets(f.client, secret_id);
+  const auto keys = fetch_keys(f.client, secret_id, "jwt_secret", stages::current_and_previous);
   EXPECT_EQ(keys.current, current_key);
   EXPECT_EQ(keys.previous, std::nullopt);
   EXPECT_EQ(f.server.requests().size(), 2u);
 }
 
-TEST(fetch_jwt_secrets, a_missing_secret_is_an_error_and_previous_is_not_asked) {
+TEST(fetch_keys, a_missing_secret_is_an_error_and_previous_is_not_asked) {
   fixture f(serving({}));
   try {
-    (void)fetch_jwt_secrets(f.client, secret_id);
+    (void)fetch_keys(f.client, secret_id, "jwt_secret", stages::current_and_previous);
     FAIL() << "no exception";
   } catch (const secret_error& e) {
     EXPECT_NE(std::string(e.what()).find("ResourceNotFoundException"), std::string::npos) << e.what();
@@ -336,10 +348,10 @@ TEST(fetch_jwt_secrets, a_missing_secret_is_an_error_and_previous_is_not_asked) 
   EXPECT_EQ(f.server.requests().size(), 1u);
 }
 
-TEST(fetch_jwt_secrets, an_unusable_current_key_is_an_error_naming_the_stage) {
+TEST(fetch_keys, an_unusable_current_key_is_an_error_naming_the_stage) {
   fixture f(serving({{"AWSCURRENT", "too-short"}, {"AWSPREVIOUS", previous_key}}));
   try {
-    (void)fetch_jwt_secrets(f.client, secret_id);
+    (void)fetch_keys(f.client, secret_id, "jwt_secret", stages::current_and_previous);
     FAIL() << "no exception";
   } catch (const secret_error& e) {
     const std::string what = e.what();
@@ -349,19 +361,31 @@ TEST(fetch_jwt_secrets, an_unusable_current_key_is_an_error_naming_the_stage) {
 }
 
 // Gatehouse never signed with a key it could not have started with.
-TEST(fetch_jwt_secrets, an_unusable_previous_key_is_left_out) {
+TEST(fetch_keys, an_unusable_previous_key_is_left_out) {
   fixture f(serving({{"AWSCURRENT", current_key}, {"AWSPREVIOUS", "too-short"}}));
-  const auto keys = fetch_jwt_secrets(f.client, secret_id);
+  const auto keys = fetch_keys(f.client, secret_id, "jwt_secret", stages::current_and_previous);
   EXPECT_EQ(keys.current, current_key);
   EXPECT_EQ(keys.previous, std::nullopt);
 }
 
-TEST(fetch_jwt_secrets, a_refused_previous_stage_is_an_error) {
+// The server secret: its derived keys follow AWSCURRENT alone, so the
+// previous version is never fetched.
+TEST(fetch_keys, current_only_never_asks_for_previous) {
+  fixture f(serving({{"AWSCURRENT", R"({"server_secret":")" + current_key + "\"}"}, {"AWSPREVIOUS", previous_key}}));
+  const auto keys = fetch_keys(f.client, secret_id, "server_secret", stages::current_only);
+  EXPECT_EQ(keys.current, current_key);
+  EXPECT_EQ(keys.previous, std::nullopt);
+  const auto requests = f.server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(stage_of(requests[0]), "AWSCURRENT");
+}
+
+TEST(fetch_keys, a_refused_previous_stage_is_an_error) {
   fixture f([](const received_request& r) {
     if (stage_of(r) == "AWSCURRENT") return secret_reply(current_key, "AWSCURRENT");
     return error_reply(400, "DecryptionFailure");
   });
-  EXPECT_THROW((void)fetch_jwt_secrets(f.client, secret_id), secret_error);
+  EXPECT_THROW((void)fetch_keys(f.client, secret_id, "jwt_secret", stages::current_and_previous), secret_error);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "secrets/jwt_secret.hpp"
+#include "secrets/secret_keys.hpp"
 
 #include "base/log.hpp"
 
@@ -10,16 +10,14 @@ namespace gatehouse::secrets {
 namespace {
 
 std::string checked_length(std::string key, std::string_view what) {
-  if (key.size() < min_jwt_secret_bytes)
-    throw secret_error(std::string(what) + " is shorter than 32 bytes");
-  if (key.size() > max_jwt_secret_bytes)
-    throw secret_error(std::string(what) + " is longer than 4096 bytes");
+  if (key.size() < min_key_bytes) throw secret_error(std::string(what) + " is shorter than 32 bytes");
+  if (key.size() > max_key_bytes) throw secret_error(std::string(what) + " is longer than 4096 bytes");
   return key;
 }
 
 }  // namespace
 
-std::string jwt_secret_from(std::string_view secret_string) {
+std::string key_from(std::string_view secret_string, std::string_view member) {
   // A plain-text key that happens to start with '{' but is no JSON object
   // stays plain text: only a whole JSON object is read as one.
   if (secret_string.size() <= max_response_bytes) {
@@ -28,30 +26,32 @@ std::string jwt_secret_from(std::string_view secret_string) {
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(secret_string, ec, {}, options);
     if (!ec && v.is_object()) {
-      const auto* member = v.as_object().if_contains("jwt_secret");
-      if (member == nullptr || !member->is_string())
-        throw secret_error("the secret is a JSON object without a \"jwt_secret\" string");
-      return checked_length(std::string(member->as_string()), "its \"jwt_secret\"");
+      const auto* found = v.as_object().if_contains(member);
+      if (found == nullptr || !found->is_string())
+        throw secret_error("the secret is a JSON object without a \"" + std::string(member) + "\" string");
+      return checked_length(std::string(found->as_string()), "its \"" + std::string(member) + "\"");
     }
   }
   return checked_length(std::string(secret_string), "the secret");
 }
 
-jwt_secrets fetch_jwt_secrets(secrets_manager_client& client, std::string_view secret_id) {
-  jwt_secrets out;
+fetched_keys fetch_keys(secrets_manager_client& client, std::string_view secret_id, std::string_view member,
+                        stages wanted) {
+  fetched_keys out;
   auto current = client.get_secret_string(secret_id, current_stage);
   if (!current) throw secret_error("no such secret, or it has no AWSCURRENT version (ResourceNotFoundException)");
   try {
-    out.current = jwt_secret_from(*current);
+    out.current = key_from(*current, member);
   } catch (const secret_error& e) {
     throw secret_error(std::string("AWSCURRENT: ") + e.what());
   }
+  if (wanted == stages::current_only) return out;
   if (auto previous = client.get_secret_string(secret_id, previous_stage)) {
     try {
-      out.previous = jwt_secret_from(*previous);
+      out.previous = key_from(*previous, member);
     } catch (const secret_error& e) {
-      log::warn("JWT secret: AWSPREVIOUS holds no usable key; verifying with AWSCURRENT only",
-                {{"why", e.what()}});
+      log::warn("secret: AWSPREVIOUS holds no usable key; verifying with AWSCURRENT only",
+                {{"member", std::string(member)}, {"why", e.what()}});
     }
   }
   return out;
