@@ -34,7 +34,9 @@ class mailer {
   using sleeper = std::function<void(std::chrono::milliseconds)>;
   using clock = std::function<std::int64_t()>;  // unix seconds, for Date
 
-  // `sleep` and `now_ms` default to the real ones (tests pass their own).
+  // `now_seconds` and `sleep` default to the real ones when empty (tests
+  // pass their own). Time spent is measured on the steady clock whatever
+  // `sleep` does.
   mailer(transport& out, mailbox from, retry_policy policy, clock now_seconds, sleeper sleep = {});
 
   // Composes and delivers, retrying retryable failures within the policy.

@@ -3,6 +3,7 @@
 // text and an HTML part (RFC 2045/2046), every header encoded so that no
 // field a user controls (a name, an address) can add a header or break a
 // line (RFC 2047 encoded-words for anything outside printable ASCII).
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,7 +28,17 @@ bool is_safe_address(std::string_view address);
 
 // "Name <a@b.c>" or "a@b.c" (MAIL_FROM). nullopt when the address is not
 // safe or the name holds a control character.
+// (Also: the name may be a quoted-string, "\"Name\" <a@b.c>", whose quotes
+// and backslash escapes are removed; nullopt when the name is not valid
+// UTF-8 or is longer than max_header_text_bytes. Spaces around the name
+// and the whole text are dropped.)
 std::optional<mailbox> parse_mailbox(std::string_view text);
+
+// Bounds compose() enforces before it allocates anything (it throws
+// std::invalid_argument beyond them): a display name or the subject, and
+// the text or the HTML part. Gatehouse's own letters are far smaller.
+inline constexpr std::size_t max_header_text_bytes = 4096;
+inline constexpr std::size_t max_part_bytes = 2 * 1024 * 1024;
 
 struct message {
   mailbox from;
@@ -49,6 +60,16 @@ struct composed {
 // Auto-Submitted, then the two parts, each quoted-printable when it needs
 // to be (non-ASCII or long lines) and 7bit otherwise. Throws
 // std::invalid_argument when an address is not safe.
+// (Also throws std::invalid_argument beyond the bounds above, for a time
+// outside 1970..9999, and for an auto_submitted that is not 1..200 bytes
+// of printable ASCII.)
+//
+// What a reader sees of a name and the subject is
+// mime::sanitize_header_text of it (mail/mime_encoding.hpp): invalid UTF-8
+// becomes U+FFFD, control characters (CR and LF included) become spaces,
+// outer spaces go; the result is a quoted-string when it is short
+// printable ASCII without '"', '\\' or "=?", and RFC 2047 encoded-words
+// otherwise. Text and HTML: "\r\n" and a lone '\r' count as '\n'.
 composed compose(const message& m, std::int64_t unix_seconds);
 
 }  // namespace gatehouse::mail
