@@ -75,16 +75,22 @@ class SmtpTransport : public ::testing::Test {
     ASSERT_EQ(std::system("node --version > /dev/null 2>&1"), 0) << "the SMTP tests need node on PATH";
     ASSERT_TRUE(fs::exists(testing::peers_dir() / "node_modules" / "smtp-server" / "package.json"))
         << "run `npm ci` in tests/peers";
-    tls_ = aws::testing::make_tls_files().release();
   }
   static void TearDownTestSuite() {
     delete tls_;
     tls_ = nullptr;
   }
 
+  // Made at the first test that needs them: ctest runs each test in a
+  // process of its own, and most need no certificates.
+  static const aws::testing::tls_files& tls() {
+    if (!tls_) tls_ = aws::testing::make_tls_files().release();
+    return *tls_;
+  }
+
   static std::vector<std::string> tls_args(bool trusted = true) {
-    const auto& cert = trusted ? tls_->server_cert : tls_->self_cert;
-    const auto& key = trusted ? tls_->server_key : tls_->self_key;
+    const auto& cert = trusted ? tls().server_cert : tls().self_cert;
+    const auto& key = trusted ? tls().server_key : tls().self_key;
     return {"--tls-key", key.string(), "--tls-cert", cert.string()};
   }
   static std::vector<std::string> join(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -92,7 +98,7 @@ class SmtpTransport : public ::testing::Test {
     return a;
   }
   static smtp_settings trusting(smtp_settings s) {
-    s.ca_file = tls_->ca_cert.string();
+    s.ca_file = tls().ca_cert.string();
     return s;
   }
 
@@ -167,7 +173,7 @@ TEST_F(SmtpTransport, AnUntrustedCertificateIsAPermanentFailure) {
 }
 
 TEST_F(SmtpTransport, ACertificateForAnotherNameIsAPermanentFailure) {
-  smtp_peer peer({"--tls-key", tls_->wrong_key.string(), "--tls-cert", tls_->wrong_cert.string()});
+  smtp_peer peer({"--tls-key", tls().wrong_key.string(), "--tls-cert", tls().wrong_cert.string()});
   const auto e = failure_of(trusting(loopback(peer.port())), outgoing_of(sample_message()));
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->retryable());
