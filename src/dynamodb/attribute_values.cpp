@@ -28,4 +28,14 @@ std::optional<std::int64_t> get_number(const boost::json::object& item, std::str
   return value;
 }
 
+boost::json::object bool_value(bool b) { return {{"BOOL", b}}; }
+
+std::optional<bool> get_bool(const boost::json::object& item, std::string_view name) {
+  const auto* attr = item.if_contains(name);
+  if (!attr || !attr->is_object()) return std::nullopt;
+  const auto* b = attr->as_object().if_contains("BOOL");
+  if (!b || !b->is_bool()) return std::nullopt;
+  return b->as_bool();
+}
+
 }  // namespace gatehouse::dynamodb

@@ -36,6 +36,7 @@ std::optional<users::user> user_from_item(const json::object& item) {
   u.profile_image_key = get_string(item, "profile_image");
   if (u.profile_image_key && u.profile_image_key->empty()) u.profile_image_key.reset();
   u.created_at = get_string(item, "createdAt").value_or("");
+  u.email_verified = get_bool(item, "emailVerified").value_or(false);
   return u;
 }
 
@@ -46,6 +47,7 @@ json::object item_from_user(const users::user& u) {
                     {"password", string_value(u.password_hash)},
                     {"createdAt", string_value(u.created_at)}};
   if (u.profile_image_key) item["profile_image"] = string_value(*u.profile_image_key);
+  if (u.email_verified) item["emailVerified"] = bool_value(true);
   return item;
 }
 
@@ -122,7 +124,10 @@ dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::st
   const auto owner = get_string(item->as_object(), "userId");
   const auto claimed_at = get_number(item->as_object(), "claimedAt").value_or(0);
   if (!owner || now_seconds_() - claimed_at < claim_takeover_after_.count()) return claim_result::taken;
-  if (find_by_id(*owner)) return claim_result::taken;
+  // Live while its user exists with that e-mail; a claim whose user has
+  // moved to another address (an e-mail change that stopped half-way) is
+  // as stale as one whose user is gone.
+  if (const auto holder = find_by_id(*owner); holder && holder->email == email) return claim_result::taken;
 
   try {
     client_.call("PutItem", {{"TableName", tables_.emails},
@@ -199,6 +204,9 @@ std::optional<users::user> dynamodb_user_store::find_by_email(std::string_view e
     // account exists however evenly the password check is timed.
     auto found = find_by_id(owner ? *owner : crypto::uuid_v4());
     if (!owner) return std::nullopt;
+    // A claim taken for an e-mail change that has not (or never) finished
+    // names a user who still has the old address.
+    if (found && found->email != email) return std::nullopt;
     return found;
   } catch (const service_error& e) {
     missing_table(e);
@@ -273,6 +281,101 @@ bool dynamodb_user_store::replace_password_hash(std::string_view user_id, std::s
   } catch (const service_error& e) {
     if (is_condition_failure(e)) return false;
     missing_table(e);
+  }
+}
+
+// The stored spelling of the user's e-mail, when it normalises to `email`:
+// items the Node.js version wrote keep what the client typed, and the
+// conditions below must name the stored value.
+std::optional<std::string> dynamodb_user_store::stored_email_if(std::string_view user_id, std::string_view email) {
+  const auto res = client_.call("GetItem", {{"TableName", tables_.users},
+                                            {"Key", {{"userId", string_value(user_id)}}},
+                                            {"ConsistentRead", true}});
+  const auto* item = res.if_contains("Item");
+  if (!item || !item->is_object()) return std::nullopt;
+  auto stored = get_string(item->as_object(), "email");
+  const auto u = user_from_item(item->as_object());
+  if (!stored || !u || u->email != email) return std::nullopt;
+  return stored;
+}
+
+bool dynamodb_user_store::mark_email_verified(std::string_view user_id, std::string_view email) {
+  try {
+    const auto stored = stored_email_if(user_id, email);
+    if (!stored) return false;
+    client_.call("UpdateItem", {{"TableName", tables_.users},
+                                {"Key", {{"userId", string_value(user_id)}}},
+                                {"UpdateExpression", "SET #v = :yes"},
+                                {"ConditionExpression", "#e = :e"},
+                                {"ExpressionAttributeNames", {{"#v", "emailVerified"}, {"#e", "email"}}},
+                                {"ExpressionAttributeValues", {{":yes", bool_value(true)}, {":e", string_value(*stored)}}}});
+    return true;
+  } catch (const service_error& e) {
+    if (is_condition_failure(e)) return false;
+    missing_table(e);
+  }
+}
+
+bool dynamodb_user_store::rename(std::string_view user_id, std::string_view name) {
+  try {
+    client_.call("UpdateItem", {{"TableName", tables_.users},
+                                {"Key", {{"userId", string_value(user_id)}}},
+                                {"UpdateExpression", "SET #n = :n"},
+                                {"ConditionExpression", "attribute_exists(#id)"},
+                                {"ExpressionAttributeNames", {{"#n", "name"}, {"#id", "userId"}}},
+                                {"ExpressionAttributeValues", {{":n", string_value(name)}}}});
+    return true;
+  } catch (const service_error& e) {
+    if (is_condition_failure(e)) return false;
+    missing_table(e);
+  }
+}
+
+// Like sign-up, without transactions: claim the new e-mail, move the user
+// (conditioned on the old one), check that no takeover won the claim
+// meanwhile, then release the old claim. A crash between the steps leaves
+// a claim whose user has another address, which claim_email treats as
+// stale; the user keeps exactly one of the two addresses throughout.
+users::email_change dynamodb_user_store::change_email(std::string_view user_id, std::string_view old_email,
+                                                      std::string_view new_email) {
+  const std::string id(user_id), from(old_email), to(new_email);
+  try {
+    if (claim_email(to, id) == claim_result::taken) return users::email_change::taken;
+    const auto stored = stored_email_if(id, from);
+    if (!stored) {
+      release_claim(to, id);
+      return users::email_change::stale;
+    }
+    try {
+      client_.call("UpdateItem", {{"TableName", tables_.users},
+                                  {"Key", {{"userId", string_value(id)}}},
+                                  {"UpdateExpression", "SET #e = :to, #v = :yes"},
+                                  {"ConditionExpression", "#e = :from"},
+                                  {"ExpressionAttributeNames", {{"#e", "email"}, {"#v", "emailVerified"}}},
+                                  {"ExpressionAttributeValues", {{":to", string_value(to)},
+                                                                 {":yes", bool_value(true)},
+                                                                 {":from", string_value(*stored)}}}});
+    } catch (const service_error& e) {
+      release_claim(to, id);
+      if (is_condition_failure(e)) return users::email_change::stale;
+      throw;
+    }
+    if (claim_owner(to) != id) {
+      // A takeover judged our claim stale and won: give the address back.
+      client_.call("UpdateItem", {{"TableName", tables_.users},
+                                  {"Key", {{"userId", string_value(id)}}},
+                                  {"UpdateExpression", "SET #e = :from"},
+                                  {"ConditionExpression", "#e = :to"},
+                                  {"ExpressionAttributeNames", {{"#e", "email"}}},
+                                  {"ExpressionAttributeValues", {{":to", string_value(to)},
+                                                                 {":from", string_value(*stored)}}}});
+      return users::email_change::taken;
+    }
+    release_claim(from, id);
+    return users::email_change::changed;
+  } catch (const service_error& e) {
+    if (e.code() == "ResourceNotFoundException") missing_table(e);
+    throw storage_unavailable("DynamoDB rejected the e-mail change");
   }
 }
 

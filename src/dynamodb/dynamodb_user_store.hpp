@@ -20,6 +20,10 @@
 //      deleted and the sign-up reports the e-mail taken.
 // Login reads the claim then the user (two GetItems, never a Scan); an
 // unknown e-mail reads a random user id too, so it costs the same.
+// An e-mail change claims the new address the same way before moving the
+// user, and releases the old claim after (change_email).
+// `emailVerified` (BOOL) is written once the owner follows a mailed link;
+// items without it (the Node.js version's) are unverified.
 #include "dynamodb/dynamodb_client.hpp"
 #include "users/user_store.hpp"
 
@@ -50,12 +54,17 @@ class dynamodb_user_store final : public users::user_store {
   users::image_swap set_profile_image(std::string_view user_id, std::string_view key) override;
   bool replace_password_hash(std::string_view user_id, std::string_view old_hash,
                              std::string_view new_hash) override;
+  bool mark_email_verified(std::string_view user_id, std::string_view email) override;
+  bool rename(std::string_view user_id, std::string_view name) override;
+  users::email_change change_email(std::string_view user_id, std::string_view old_email,
+                                   std::string_view new_email) override;
 
  private:
   enum class claim_result { claimed, taken };
   claim_result claim_email(const std::string& email, const std::string& user_id);
   void release_claim(const std::string& email, const std::string& user_id);
   std::optional<std::string> claim_owner(const std::string& email);
+  std::optional<std::string> stored_email_if(std::string_view user_id, std::string_view email);
 
   dynamodb_client& client_;
   user_tables tables_;

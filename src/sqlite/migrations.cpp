@@ -67,6 +67,10 @@ const std::vector<std::string_view>& migrations() {
         DROP INDEX token_families_user_id;
         CREATE INDEX token_families_user_id_created ON token_families (user_id, created_at_ms);
       )sql",
+      // 5: whether the owner has followed a link mailed to the address.
+      R"sql(
+        ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return list;
 }

@@ -18,7 +18,7 @@ constexpr std::string_view cursor_prefix = "v1:";
 constexpr std::size_t max_cursor_chars = 32;
 
 const std::string select_columns =
-    "SELECT user_id, name, email, password_hash, profile_image_key, created_at FROM users ";
+    "SELECT user_id, name, email, password_hash, profile_image_key, created_at, email_verified FROM users ";
 
 // Reads the select_columns, the first of them at column `first`.
 users::user read_user(const statement& st, int first = 0) {
@@ -29,6 +29,7 @@ users::user read_user(const statement& st, int first = 0) {
   u.password_hash = st.column_text(first + 3);
   u.profile_image_key = st.column_optional_text(first + 4);
   u.created_at = st.column_text(first + 5);
+  u.email_verified = st.column_int64(first + 6) != 0;
   return u;
 }
 
@@ -62,14 +63,15 @@ sqlite_user_store::sqlite_user_store(std::shared_ptr<database> db) : db_(std::mo
 bool sqlite_user_store::create(const users::user& u) {
   auto conn = db_->acquire();
   auto st = conn->prepare(
-      "INSERT INTO users (user_id, name, email, password_hash, profile_image_key, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)");
+      "INSERT INTO users (user_id, name, email, password_hash, profile_image_key, created_at, email_verified) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, u.user_id)
       .bind(2, u.name)
       .bind(3, u.email)
       .bind(4, u.password_hash)
       .bind_optional(5, u.profile_image_key)
-      .bind(6, u.created_at);
+      .bind(6, u.created_at)
+      .bind(7, std::int64_t{u.email_verified ? 1 : 0});
   // One autocommit INSERT: the UNIQUE index decides the race, not a prior SELECT.
   if (st.step_or_conflict() != statement::step_result::unique_conflict) return true;
   if (st.error_message().find("users.email") != std::string::npos) return false;
@@ -104,7 +106,7 @@ users::user_page sqlite_user_store::list(std::size_t limit,
   auto conn = db_->acquire();
   // Keyset paging on the row id; one extra row tells whether a next page exists.
   auto st = conn->prepare("SELECT id, user_id, name, email, password_hash, profile_image_key, "
-                          "created_at FROM users WHERE id > ? ORDER BY id LIMIT ?");
+                          "created_at, email_verified FROM users WHERE id > ? ORDER BY id LIMIT ?");
   st.bind(1, after).bind(2, static_cast<std::int64_t>(limit + 1));
 
   users::user_page page;
@@ -146,6 +148,33 @@ bool sqlite_user_store::replace_password_hash(std::string_view user_id, std::str
   write.bind(1, new_hash).bind(2, user_id).bind(3, old_hash);
   write.step();
   return sqlite3_changes(conn->handle()) == 1;
+}
+
+bool sqlite_user_store::mark_email_verified(std::string_view user_id, std::string_view email) {
+  auto conn = db_->acquire();
+  auto write = conn->prepare("UPDATE users SET email_verified = 1 WHERE user_id = ? AND email = ?");
+  write.bind(1, user_id).bind(2, email);
+  write.step();
+  return sqlite3_changes(conn->handle()) == 1;
+}
+
+bool sqlite_user_store::rename(std::string_view user_id, std::string_view name) {
+  auto conn = db_->acquire();
+  auto write = conn->prepare("UPDATE users SET name = ? WHERE user_id = ?");
+  write.bind(1, name).bind(2, user_id);
+  write.step();
+  return sqlite3_changes(conn->handle()) == 1;
+}
+
+users::email_change sqlite_user_store::change_email(std::string_view user_id, std::string_view old_email,
+                                                    std::string_view new_email) {
+  auto conn = db_->acquire();
+  // One autocommit UPDATE: the UNIQUE index on email decides a race, as for
+  // create(), and the old address is free the moment it commits.
+  auto write = conn->prepare("UPDATE users SET email = ?, email_verified = 1 WHERE user_id = ? AND email = ?");
+  write.bind(1, new_email).bind(2, user_id).bind(3, old_email);
+  if (write.step_or_conflict() == statement::step_result::unique_conflict) return users::email_change::taken;
+  return sqlite3_changes(conn->handle()) == 1 ? users::email_change::changed : users::email_change::stale;
 }
 
 }  // namespace gatehouse::sqlite

@@ -26,6 +26,10 @@ class sqlite_user_store final : public users::user_store {
   users::image_swap set_profile_image(std::string_view user_id, std::string_view key) override;
   bool replace_password_hash(std::string_view user_id, std::string_view old_hash,
                              std::string_view new_hash) override;
+  bool mark_email_verified(std::string_view user_id, std::string_view email) override;
+  bool rename(std::string_view user_id, std::string_view name) override;
+  users::email_change change_email(std::string_view user_id, std::string_view old_email,
+                                   std::string_view new_email) override;
 
  private:
   std::shared_ptr<database> db_;

@@ -14,6 +14,7 @@ struct user {
   std::string password_hash;
   std::optional<std::string> profile_image_key;  // object key, not a URL
   std::string created_at;                       // ISO-8601 UTC with milliseconds
+  bool email_verified = false;                  // the owner followed a link mailed to `email`
 };
 
 struct user_page {
@@ -22,6 +23,13 @@ struct user_page {
 };
 
 // What replacing a user's profile image found.
+// What moving a user to another e-mail found (user_store::change_email).
+enum class email_change {
+  changed,  // the user now has the new e-mail, verified; the old one is free
+  taken,    // another account holds the new e-mail: nothing changed
+  stale,    // the user is gone or no longer has the old e-mail: nothing changed
+};
+
 struct image_swap {
   bool user_found = false;
   std::optional<std::string> previous_key;  // to delete once the new key is recorded

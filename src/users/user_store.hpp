@@ -35,6 +35,21 @@ class user_store {
   // change. False when the user is gone or the hash changed meanwhile.
   virtual bool replace_password_hash(std::string_view user_id, std::string_view old_hash,
                                      std::string_view new_hash) = 0;
+
+  // Marks the e-mail verified while the user's e-mail is still `email`, so
+  // a link mailed to an address the account has since left verifies
+  // nothing. False when the user is gone or has another e-mail.
+  virtual bool mark_email_verified(std::string_view user_id, std::string_view email) = 0;
+
+  // Sets the (normalised) name. False when the user is gone.
+  virtual bool rename(std::string_view user_id, std::string_view name) = 0;
+
+  // Moves the user from `old_email` to `new_email` (both normalised) and
+  // marks it verified. Uniqueness holds as for create(): of concurrent
+  // changes (and sign-ups) to one e-mail exactly one succeeds; the old
+  // e-mail can be signed up with again afterwards.
+  virtual email_change change_email(std::string_view user_id, std::string_view old_email,
+                                    std::string_view new_email) = 0;
 };
 
 }  // namespace gatehouse::users

@@ -132,13 +132,11 @@ std::string normalize_email(std::string_view raw) {
   return email;
 }
 
-void check_password(std::string_view password) {
-  if (password.size() < min_password_bytes)
-    throw validation_failed("password", "password must be at least 8 bytes");
-  if (password.size() > max_password_bytes)
-    throw validation_failed("password", "password must be at most 72 bytes");
-  if (password.find('\0') != std::string_view::npos)
-    throw validation_failed("password", "password must not contain a NUL byte");
+void check_password(std::string_view password, std::string_view field) {
+  const std::string f(field);
+  if (password.size() < min_password_bytes) throw validation_failed(f, f + " must be at least 8 bytes");
+  if (password.size() > max_password_bytes) throw validation_failed(f, f + " must be at most 72 bytes");
+  if (password.find('\0') != std::string_view::npos) throw validation_failed(f, f + " must not contain a NUL byte");
 }
 
 }  // namespace gatehouse::users

@@ -20,7 +20,8 @@ std::string normalize_name(std::string_view raw);
 // inside the domain and no spaces or control characters.
 std::string normalize_email(std::string_view raw);
 
-// 8..72 bytes, no NUL byte (bcrypt would silently stop there).
-void check_password(std::string_view password);
+// 8..72 bytes, no NUL byte (bcrypt would silently stop there). `field`
+// names the request field in the error ("password", "new_password").
+void check_password(std::string_view password, std::string_view field = "password");
 
 }  // namespace gatehouse::users

@@ -339,6 +339,75 @@ TEST_F(user_store_test, concurrent_image_swaps_each_learn_exactly_what_they_repl
   EXPECT_EQ(std::set<std::string>(replaced.begin(), replaced.end()).size(), replaced.size());
 }
 
+TEST_F(user_store_test, a_new_user_is_unverified_and_marking_needs_the_current_email) {
+  const auto u = make_user("verify@example.com");
+  ASSERT_TRUE(store_->create(u));
+  EXPECT_FALSE(store_->find_by_id(u.user_id)->email_verified);
+  EXPECT_FALSE(store_->mark_email_verified(u.user_id, "other@example.com")) << "an address the user does not have";
+  EXPECT_FALSE(store_->find_by_id(u.user_id)->email_verified);
+  EXPECT_TRUE(store_->mark_email_verified(u.user_id, u.email));
+  EXPECT_TRUE(store_->find_by_email(u.email)->email_verified);
+  EXPECT_FALSE(store_->mark_email_verified(crypto::uuid_v4(), u.email));
+}
+
+TEST_F(user_store_test, rename_sets_the_name_of_that_user_only) {
+  const auto a = make_user("a@example.com", "A");
+  const auto b = make_user("b@example.com", "B");
+  ASSERT_TRUE(store_->create(a));
+  ASSERT_TRUE(store_->create(b));
+  EXPECT_TRUE(store_->rename(a.user_id, "Ada 'Robert'); DROP TABLE users;--"));
+  EXPECT_EQ(store_->find_by_id(a.user_id)->name, "Ada 'Robert'); DROP TABLE users;--");
+  EXPECT_EQ(store_->find_by_id(b.user_id)->name, "B");
+  EXPECT_FALSE(store_->rename(crypto::uuid_v4(), "Nobody"));
+}
+
+TEST_F(user_store_test, change_email_moves_the_user_frees_the_old_address_and_refuses_a_taken_one) {
+  const auto a = make_user("old@example.com");
+  const auto b = make_user("taken@example.com");
+  ASSERT_TRUE(store_->create(a));
+  ASSERT_TRUE(store_->create(b));
+  EXPECT_EQ(store_->change_email(a.user_id, "old@example.com", "taken@example.com"), users::email_change::taken);
+  EXPECT_EQ(store_->find_by_id(a.user_id)->email, "old@example.com");
+  EXPECT_EQ(store_->change_email(a.user_id, "wrong@example.com", "new@example.com"), users::email_change::stale);
+  EXPECT_EQ(store_->change_email(a.user_id, "old@example.com", "new@example.com"), users::email_change::changed);
+  const auto moved = store_->find_by_email("new@example.com");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->user_id, a.user_id);
+  EXPECT_TRUE(moved->email_verified);
+  EXPECT_FALSE(store_->find_by_email("old@example.com"));
+  EXPECT_TRUE(store_->create(make_user("old@example.com"))) << "the old address is free again";
+  EXPECT_EQ(store_->change_email(crypto::uuid_v4(), "x@example.com", "y@example.com"), users::email_change::stale);
+}
+
+TEST_F(user_store_test, two_accounts_changing_to_one_address_at_once_give_exactly_one_change) {
+  constexpr int threads = 20;
+  std::vector<users::user> racers;
+  for (int i = 0; i < threads; ++i) {
+    racers.push_back(make_user("racer" + std::to_string(i) + "@example.com"));
+    ASSERT_TRUE(store_->create(racers.back()));
+  }
+  std::atomic<int> changed{0}, taken{0}, failures{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      try {
+        const auto r = store_->change_email(racers[i].user_id, racers[i].email, "prize@example.com");
+        if (r == users::email_change::changed) ++changed;
+        if (r == users::email_change::taken) ++taken;
+      } catch (...) {
+        ++failures;
+      }
+    });
+  }
+  go = true;
+  for (auto& t : pool) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(changed.load(), 1);
+  EXPECT_EQ(taken.load(), threads - 1);
+}
+
 TEST_F(user_store_test, migrate_is_idempotent_and_version_counts_the_migrations) {
   EXPECT_EQ(db_->schema_version(), static_cast<int>(migrations().size()));
   ASSERT_TRUE(store_->create(make_user("keep@example.com")));
