@@ -96,6 +96,11 @@ class fixed_user_store final : public users::user_store {
   users::user_page list(std::size_t, std::optional<std::string_view>) override { return {{user_}, std::nullopt}; }
   users::image_swap set_profile_image(std::string_view, std::string_view) override { return {}; }
   bool replace_password_hash(std::string_view, std::string_view, std::string_view) override { return false; }
+  bool mark_email_verified(std::string_view, std::string_view) override { return false; }
+  bool rename(std::string_view, std::string_view) override { return false; }
+  users::email_change change_email(std::string_view, std::string_view, std::string_view) override {
+    return users::email_change::stale;
+  }
 
  private:
   users::user user_;
@@ -169,10 +174,21 @@ struct application_under_test {
       auth::refresh_settings{defaults.refresh_token_ttl_seconds, defaults.refresh_reuse_grace_seconds},
       [] { return std::chrono::seconds(system_now()); }};
   auth::login_limits limits{limiter, std::string(32, 'l'), defaults.rate_limits};
-  accounts::account_service accounts{users, passwords, tokens, refresh_tokens, limits, system_now,
-                                     accounts::account_settings{defaults.access_token_ttl_seconds}};
+  // Mail off: none of the benchmarked routes sends any.
+  accounts::account_mail mail{nullptr, accounts::mail_settings{}};
+  accounts::one_time_tokens one_time{std::string(32, 'o'), system_now};
+  accounts::answer_pacing pacing;
+  accounts::password_check password{passwords, limits, system_now};
+  accounts::email_verification verification{users, one_time, mail, limits, pacing, defaults.email_verification,
+                                            system_now};
+  accounts::password_reset resets{users, passwords, one_time, mail, limits, refresh_tokens, pacing, system_now};
+  accounts::email_change email_changes{users, password, one_time, mail, limits, system_now};
+  accounts::account_service accounts{users,    passwords,    tokens, refresh_tokens,
+                                     limits,   password,     verification, mail,
+                                     system_now, accounts::account_settings{defaults.access_token_ttl_seconds}};
   accounts::profile_pictures pictures{users, images.store, uploads, accounts::picture_settings{defaults.max_image_bytes}};
-  api::services services{accounts, pictures, images.store, api::api_settings{defaults.trust_proxy}};
+  api::services services{accounts, pictures, verification, resets, email_changes, images.store,
+                         api::api_settings{defaults.trust_proxy}};
   http::pipeline pipeline{api::make_router(services, nullptr), http::cors_policy{defaults.cors_origins}};
 
   std::string bearer_token() const {

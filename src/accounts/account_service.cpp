@@ -10,23 +10,26 @@
 namespace gatehouse::accounts {
 namespace {
 
-// One body for every failure, so responses cannot tell an unknown e-mail
-// from a wrong password.
-error invalid_credentials() {
-  return error(error_kind::unauthenticated, "invalid_credentials", "invalid email or password");
+error email_not_verified() {
+  return error(error_kind::permission_denied, "email_not_verified",
+               "confirm your e-mail address first: follow the link we sent, or ask for a new one");
 }
 
 }  // namespace
 
 account_service::account_service(users::user_store& users, const auth::password_hasher& passwords,
                                  const auth::jwt_codec& tokens, auth::refresh_token_service& refresh_tokens,
-                                 auth::login_limits& limits, std::function<std::int64_t()> now_seconds,
-                                 account_settings settings)
+                                 auth::login_limits& limits, const password_check& password,
+                                 email_verification& verification, account_mail& mail,
+                                 std::function<std::int64_t()> now_seconds, account_settings settings)
     : users_(users),
       passwords_(passwords),
       tokens_(tokens),
       refresh_tokens_(refresh_tokens),
       limits_(limits),
+      password_(password),
+      verification_(verification),
+      mail_(mail),
       now_seconds_(std::move(now_seconds)),
       settings_(settings) {}
 
@@ -43,6 +46,7 @@ users::user account_service::sign_up(const signup_form& form, const request_orig
   u.created_at = log::utc_timestamp_now();
   if (!users_.create(u))
     throw error(error_kind::already_exists, "email_taken", "an account with this email already exists", "email");
+  verification_.after_sign_up(u, origin);
   return u;
 }
 
@@ -67,6 +71,7 @@ session account_service::log_in(std::string_view raw_email, std::string_view pas
   }
   if (!passwords_.verify(password, found->password_hash)) throw invalid_credentials();
   limits_.login_succeeded(limit_email, origin.source_ip, hits);
+  if (verification_.mode() == verification_mode::required && !found->email_verified) throw email_not_verified();
   upgrade_password_hash(*found, password, origin);
 
   auto refresh = refresh_tokens_.issue(found->user_id);
@@ -88,6 +93,28 @@ void account_service::upgrade_password_hash(const users::user& u, std::string_vi
   } catch (const std::exception& e) {
     log::warn("could not upgrade a password hash", {{"request_id", origin.request_id}, {"why", e.what()}});
   }
+}
+
+session account_service::change_password(const users::user& caller, std::string_view current_password,
+                                         std::string_view new_password, const request_origin& origin) {
+  users::check_password(new_password, "new_password");
+  password_.require(caller, current_password, origin);
+  const std::string new_hash = passwords_.hash(new_password);
+  // On the hash just checked: a reset racing this change wins or loses whole.
+  if (!users_.replace_password_hash(caller.user_id, caller.password_hash, new_hash)) throw invalid_credentials();
+  users::user u = caller;
+  u.password_hash = new_hash;
+  refresh_tokens_.revoke_all(u.user_id);
+  auto refresh = refresh_tokens_.issue(u.user_id);
+  (void)mail_.send(mail_kind::password_changed, u);
+  return session_for(u, std::move(refresh.token));
+}
+
+users::user account_service::rename(const users::user& caller, std::string_view name) {
+  users::user u = caller;
+  u.name = users::normalize_name(name);
+  if (!users_.rename(u.user_id, u.name)) throw error(error_kind::unauthenticated, "unauthorized", "the account no longer exists");
+  return u;
 }
 
 session account_service::refresh(std::string_view refresh_token) {

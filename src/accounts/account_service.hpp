@@ -2,6 +2,8 @@
 // The account flows every route calls: sign-up, login, refresh, logout,
 // and who a bearer token names. The rules live here; api/ only parses a
 // request, calls one function and renders what it returns.
+#include "accounts/email_verification.hpp"
+#include "accounts/password_check.hpp"
 #include "accounts/request_origin.hpp"
 #include "auth/jwt.hpp"
 #include "auth/login_limits.hpp"
@@ -49,15 +51,28 @@ class account_service {
   // Every reference must outlive the service. `now_seconds` is the clock.
   account_service(users::user_store& users, const auth::password_hasher& passwords, const auth::jwt_codec& tokens,
                   auth::refresh_token_service& refresh_tokens, auth::login_limits& limits,
+                  const password_check& password, email_verification& verification, account_mail& mail,
                   std::function<std::int64_t()> now_seconds, account_settings settings);
 
   // A new account. Throws validation_failed for a bad field, rate_limited
   // past the sign-up limit, already_exists "email_taken" for a taken e-mail.
+  // Then the verification mail (email_verification::after_sign_up).
   users::user sign_up(const signup_form& form, const request_origin& origin);
 
   // A session for a right e-mail and password. Every failure is one
   // unauthenticated "invalid_credentials", at the cost of a real check.
+  // With EMAIL_VERIFICATION=required, an unverified account gets 403
+  // email_not_verified, after a correct password only.
   session log_in(std::string_view email, std::string_view password, const request_origin& origin);
+
+  // /password/change: the current password (checked like a login), then
+  // the new one; every session ends and a new one is returned; a notice is
+  // mailed. validation_failed "new_password", invalid_credentials, rate_limited.
+  session change_password(const users::user& caller, std::string_view current_password,
+                          std::string_view new_password, const request_origin& origin);
+
+  // PATCH /users/me {"name"}: the caller with the new (normalised) name.
+  users::user rename(const users::user& caller, std::string_view name);
 
   // Rotates a refresh token (auth/refresh_tokens) into a new session.
   session refresh(std::string_view refresh_token);
@@ -86,6 +101,9 @@ class account_service {
   const auth::jwt_codec& tokens_;
   auth::refresh_token_service& refresh_tokens_;
   auth::login_limits& limits_;
+  const password_check& password_;
+  email_verification& verification_;
+  account_mail& mail_;
   std::function<std::int64_t()> now_seconds_;
   account_settings settings_;
 };

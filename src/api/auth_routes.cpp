@@ -1,5 +1,7 @@
-// POST /signup, POST /login, POST /token/refresh and POST /logout: parse,
+// POST /signup, POST /login, POST /token/refresh, POST /logout and POST
+// /password/change: parse,
 // call accounts::account_service, render.
+#include "api/bearer_auth.hpp"
 #include "api/request_origin.hpp"
 #include "api/routes.hpp"
 #include "api/user_json.hpp"
@@ -61,6 +63,16 @@ http::response logout(http::request& req, const services& s) {
   return http::empty_response(204);
 }
 
+// A new session for the caller; every other session ends.
+http::response change_password(http::request& req, const services& s) {
+  const auto caller = require_bearer(req, s);
+  const auto body = http::parse_json_object(req);
+  const std::string current = http::required_string(body, "current_password");
+  const std::string next = http::required_string(body, "new_password");
+  const auto session = s.accounts.change_password(caller.user, current, next, origin_of(req, s));
+  return session_response(session, s);
+}
+
 }  // namespace
 
 void bind_auth_routes(http::router& r, const services& s) {
@@ -68,6 +80,7 @@ void bind_auth_routes(http::router& r, const services& s) {
   r.add("POST", "/login", [&s](http::request& req) { return login(req, s); });
   r.add("POST", "/token/refresh", [&s](http::request& req) { return refresh(req, s); });
   r.add("POST", "/logout", [&s](http::request& req) { return logout(req, s); });
+  r.add("POST", "/password/change", [&s](http::request& req) { return change_password(req, s); });
 }
 
 }  // namespace gatehouse::api

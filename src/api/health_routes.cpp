@@ -13,6 +13,7 @@ http::router make_router(const services& s, images::local_object_server* local_f
   bind_health(r);
   bind_auth_routes(r, s);
   bind_user_routes(r, s);
+  bind_email_routes(r, s);
   bind_image_routes(r, s);
   if (local_files) bind_file_routes(r, *local_files, s.pictures.settings().max_image_bytes);
   bind_web_routes(r);

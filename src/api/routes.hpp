@@ -10,6 +10,7 @@ namespace gatehouse::api {
 void bind_health(http::router& r);
 void bind_auth_routes(http::router& r, const services& s);
 void bind_user_routes(http::router& r, const services& s);
+void bind_email_routes(http::router& r, const services& s);
 void bind_image_routes(http::router& r, const services& s);
 // GET /files/{key+} and POST /files/upload: only when images are stored
 // locally. Upload forms carry files of at most `max_upload_bytes`.

@@ -2,6 +2,9 @@
 // What the route handlers work with: the domain services the composition
 // root built, and the settings that shape requests and responses.
 #include "accounts/account_service.hpp"
+#include "accounts/email_change.hpp"
+#include "accounts/email_verification.hpp"
+#include "accounts/password_reset.hpp"
 #include "accounts/profile_pictures.hpp"
 #include "images/object_store.hpp"
 
@@ -16,6 +19,9 @@ struct api_settings {
 struct services {
   accounts::account_service& accounts;
   accounts::profile_pictures& pictures;
+  accounts::email_verification& verification;
+  accounts::password_reset& resets;
+  accounts::email_change& email_changes;
   images::object_store& images;  // renders image keys as URLs (user_json)
   api_settings settings;
 };

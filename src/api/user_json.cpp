@@ -6,7 +6,10 @@ boost::json::object user_json(const users::user& u, images::object_store& images
   boost::json::object o;
   o["userId"] = u.user_id;
   o["name"] = u.name;
-  if (view == user_view::full) o["email"] = u.email;
+  if (view == user_view::full) {
+    o["email"] = u.email;
+    o["email_verified"] = u.email_verified;
+  }
   if (u.profile_image_key)
     o["profile_image"] = images.url_for(*u.profile_image_key);
   else

@@ -1,8 +1,10 @@
-// GET /users (paged) and GET /users/me.
+// GET /users (paged), GET /users/me and PATCH /users/me.
 #include "api/bearer_auth.hpp"
+#include "api/request_origin.hpp"
 #include "api/routes.hpp"
 #include "api/user_json.hpp"
 #include "base/error.hpp"
+#include "http/json_body.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -50,11 +52,19 @@ http::response me(http::request& req, const services& s) {
   return http::json_response(200, {{"user", user_json(caller.user, s.images)}});
 }
 
+http::response update_me(http::request& req, const services& s) {
+  const auto caller = require_bearer(req, s);
+  const auto body = http::parse_json_object(req);
+  const auto renamed = s.accounts.rename(caller.user, http::required_string(body, "name"));
+  return http::json_response(200, {{"user", user_json(renamed, s.images)}});
+}
+
 }  // namespace
 
 void bind_user_routes(http::router& r, const services& s) {
   r.add("GET", "/users", [&s](http::request& req) { return list_users(req, s); });
   r.add("GET", "/users/me", [&s](http::request& req) { return me(req, s); });
+  r.add("PATCH", "/users/me", [&s](http::request& req) { return update_me(req, s); });
 }
 
 }  // namespace gatehouse::api

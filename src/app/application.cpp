@@ -1,9 +1,17 @@
 #include "app/application.hpp"
 
+#include "app/mail_setup.hpp"
 #include "app/server_keys.hpp"
 #include "app/store_settings.hpp"
 
+#include "accounts/account_mail.hpp"
 #include "accounts/account_service.hpp"
+#include "accounts/answer_pacing.hpp"
+#include "accounts/email_change.hpp"
+#include "accounts/email_verification.hpp"
+#include "accounts/one_time_tokens.hpp"
+#include "accounts/password_check.hpp"
+#include "accounts/password_reset.hpp"
 #include "accounts/profile_pictures.hpp"
 #include "api/routes.hpp"
 #include "auth/bcrypt_gate.hpp"
@@ -21,6 +29,7 @@
 #include "dynamodb/dynamodb_user_store.hpp"
 #include "files/file_object_store.hpp"
 #include "images/pending_uploads.hpp"
+#include "mail/mailer.hpp"
 #include "s3/s3_object_store.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/sqlite_rate_limiter.hpp"
@@ -70,18 +79,42 @@ struct application::parts {
         // in a form a dictionary could undo.
         keys->root.key_for(crypto::key_purpose::rate_limit_counters),
         cfg.rate_limits);
+    build_account_mail(cfg);
+    one_time = std::make_unique<accounts::one_time_tokens>(keys->root.key_for(crypto::key_purpose::one_time_tokens),
+                                                           system_now);
+    password = std::make_unique<accounts::password_check>(passwords, *limits, system_now);
+    verification = std::make_unique<accounts::email_verification>(*users, *one_time, *account_mail, *limits, pacing,
+                                                                  cfg.email_verification, system_now);
+    resets = std::make_unique<accounts::password_reset>(*users, passwords, *one_time, *account_mail, *limits,
+                                                        *refresh_tokens, pacing, system_now);
+    email_changes =
+        std::make_unique<accounts::email_change>(*users, *password, *one_time, *account_mail, *limits, system_now);
     accounts = std::make_unique<accounts::account_service>(
-        *users, passwords, *tokens, *refresh_tokens, *limits, system_now,
+        *users, passwords, *tokens, *refresh_tokens, *limits, *password, *verification, *account_mail, system_now,
         accounts::account_settings{cfg.access_token_ttl_seconds});
     pictures = std::make_unique<accounts::profile_pictures>(*users, *images, *uploads,
                                                             accounts::picture_settings{cfg.max_image_bytes});
     services = std::make_unique<api::services>(
-        api::services{*accounts, *pictures, *images, api::api_settings{cfg.trust_proxy}});
+        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *images,
+                      api::api_settings{cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
   }
 
   void build_aws(const config& cfg, const env_lookup& env) { plumbing = make_aws_plumbing(cfg, env, system_now); }
+
+  // The transport, the mailer over it, and the letters; templates are read
+  // and checked now, so a broken one stops the start, not a sign-up.
+  void build_account_mail(const config& cfg) {
+    mail_out = make_mail_transport(cfg, cfg.aws.any() ? &plumbing : nullptr);
+    if (mail_out) mailer = std::make_unique<mail::mailer>(*mail_out, cfg.mail.from, mail::retry_policy{}, system_now);
+    try {
+      account_mail = std::make_unique<accounts::account_mail>(
+          mailer.get(), accounts::mail_settings{cfg.mail.app_name, cfg.mail.app_url, cfg.mail.templates_dir});
+    } catch (const std::invalid_argument& e) {
+      throw config_error(std::string("MAIL_TEMPLATES_DIR: ") + e.what());
+    }
+  }
 
   void build_user_store(const config& cfg) {
     if (cfg.aws.users_table) {
@@ -135,6 +168,15 @@ struct application::parts {
 
   std::unique_ptr<auth::refresh_token_service> refresh_tokens;
   std::unique_ptr<auth::login_limits> limits;
+  std::unique_ptr<mail::transport> mail_out;  // null: MAIL_TRANSPORT=off
+  std::unique_ptr<mail::mailer> mailer;
+  std::unique_ptr<accounts::account_mail> account_mail;
+  std::unique_ptr<accounts::one_time_tokens> one_time;
+  accounts::answer_pacing pacing;  // the public mail routes' timing
+  std::unique_ptr<accounts::password_check> password;
+  std::unique_ptr<accounts::email_verification> verification;
+  std::unique_ptr<accounts::password_reset> resets;
+  std::unique_ptr<accounts::email_change> email_changes;
   std::unique_ptr<accounts::account_service> accounts;
   std::unique_ptr<accounts::profile_pictures> pictures;
   std::unique_ptr<api::services> services;

@@ -2,6 +2,7 @@
 
 #include "aws/credential_providers.hpp"
 #include "aws/endpoint.hpp"
+#include "base/text.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -132,6 +133,77 @@ void check_secret_id(std::string_view variable, std::string_view id) {
     if (c < '0' || c > '9') reject(variable, rule);
 }
 
+// A URL the links of the mails start with: http(s)://, no spaces or
+// controls, at most 1024 bytes, no fragment (the link adds its own).
+void check_app_url(const std::string& url) {
+  constexpr std::string_view rule = "an http(s):// URL of at most 1024 bytes without a '#' fragment";
+  if (url.size() > 1024 || (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)) reject("APP_URL", rule);
+  for (unsigned char c : url)
+    if (c <= 0x20 || c >= 0x7f || c == '#' || c == '"' || c == '<' || c == '>') reject("APP_URL", rule);
+}
+
+void load_mail_settings(const env_lookup& env, config& c) {
+  auto& m = c.mail;
+  m.directory = c.data_dir / "outbox";
+  if (c.aws.users_table) m.transport = config::mail_settings::kind::off;
+  if (auto v = env("MAIL_TRANSPORT")) {
+    constexpr std::string_view rule = "file:DIR, smtp://[user:pass@]host:port, smtps://..., ses or off";
+    if (*v == "off") {
+      m.transport = config::mail_settings::kind::off;
+    } else if (*v == "ses") {
+      m.transport = config::mail_settings::kind::ses;
+    } else if (v->rfind("file:", 0) == 0) {
+      if (v->size() == 5) reject("MAIL_TRANSPORT", rule);
+      m.transport = config::mail_settings::kind::file;
+      m.directory = v->substr(5);
+    } else if (v->rfind("smtp://", 0) == 0 || v->rfind("smtps://", 0) == 0) {
+      try {
+        m.smtp = smtp::parse_smtp_url(*v);  // its errors never repeat the URL (a password may be in it)
+      } catch (const std::invalid_argument& e) {
+        throw config_error(std::string("MAIL_TRANSPORT: ") + e.what());
+      }
+      if (auto ca = env("SSL_CERT_FILE"); ca && !ca->empty()) m.smtp.ca_file = *ca;
+      m.transport = config::mail_settings::kind::smtp;
+    } else {
+      reject("MAIL_TRANSPORT", rule);
+    }
+  }
+  if (auto v = env("APP_NAME")) {
+    if (v->empty() || v->size() > 100 || !text::is_valid_utf8(*v)) reject("APP_NAME", "1..100 bytes of UTF-8");
+    for (unsigned char ch : *v)
+      if (ch < 0x20 || ch == 0x7f) reject("APP_NAME", "1..100 bytes of UTF-8 without control characters");
+    m.app_name = *v;
+  }
+  const bool real_mail = m.transport == config::mail_settings::kind::smtp || m.transport == config::mail_settings::kind::ses;
+  if (auto v = env("MAIL_FROM")) {
+    auto parsed = mail::parse_mailbox(*v);
+    if (!parsed) reject("MAIL_FROM", "an address, optionally with a name: \"Name <no-reply@example.com>\"");
+    m.from = std::move(*parsed);
+    if (m.from.display_name.empty()) m.from.display_name = m.app_name;
+  } else if (real_mail) {
+    reject("MAIL_FROM", "a sender address for MAIL_TRANSPORT=smtp/ses, e.g. \"Example <no-reply@example.com>\"");
+  } else {
+    m.from.display_name = m.app_name;
+  }
+  m.app_url = c.public_url + "/";
+  if (auto v = env("APP_URL")) {
+    check_app_url(*v);
+    m.app_url = *v;
+  }
+  if (auto v = env("MAIL_TEMPLATES_DIR"); v && !v->empty()) m.templates_dir = *v;
+  if (auto v = env("SES_CONFIGURATION_SET")) {
+    check_name("SES_CONFIGURATION_SET", *v, 64, "a configuration set name: 1..64 of A-Z a-z 0-9 _ -");
+    m.ses_configuration_set = *v;
+  }
+  if (auto v = env("EMAIL_VERIFICATION")) {
+    if (*v == "off") c.email_verification = accounts::verification_mode::off;
+    else if (*v == "optional") c.email_verification = accounts::verification_mode::optional;
+    else if (*v == "required") c.email_verification = accounts::verification_mode::required;
+    else reject("EMAIL_VERIFICATION", "off, optional or required");
+  }
+  c.aws.uses_ses = m.transport == config::mail_settings::kind::ses;
+}
+
 void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   constexpr std::string_view table_rule = "a DynamoDB table name: 3..255 of A-Z a-z 0-9 _ - .";
   if (auto v = env("USERS_TABLE")) {
@@ -186,8 +258,8 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     a.region = *region;
   } else if (a.any()) {
     reject("AWS_REGION",
-           "a region (or AWS_DEFAULT_REGION) when USERS_TABLE, PROFILE_IMAGES_BUCKET, JWT_SECRET_ARN or "
-           "SERVER_SECRET_ARN is set");
+           "a region (or AWS_DEFAULT_REGION) when USERS_TABLE, PROFILE_IMAGES_BUCKET, JWT_SECRET_ARN, "
+           "SERVER_SECRET_ARN or MAIL_TRANSPORT=ses is set");
   }
   // GetSecretValue goes to AWS_REGION's endpoint, which cannot find a
   // secret of another region: say so now rather than as a failed fetch.
@@ -212,6 +284,7 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   a.dynamodb_endpoint = endpoint("AWS_ENDPOINT_URL_DYNAMODB");
   a.s3_endpoint = endpoint("AWS_ENDPOINT_URL_S3");
   a.secrets_manager_endpoint = endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+  a.ses_endpoint = endpoint("AWS_ENDPOINT_URL_SESV2");
   if (auto v = env("AWS_CONNECT_TIMEOUT_MS"))
     a.connect_timeout_ms = parse_integer("AWS_CONNECT_TIMEOUT_MS", *v, 50, 60000, "milliseconds, 50..60000");
   if (auto v = env("AWS_REQUEST_TIMEOUT_MS"))
@@ -337,6 +410,10 @@ config load_config(const env_lookup& env) {
     c.rate_limits.logins_per_ip = parse_rate_limit("RATE_LIMIT_LOGINS_PER_IP", *v);
   if (auto v = env("RATE_LIMIT_SIGNUP_PER_IP"))
     c.rate_limits.signup_per_ip = parse_rate_limit("RATE_LIMIT_SIGNUP_PER_IP", *v);
+  if (auto v = env("RATE_LIMIT_MAIL_PER_EMAIL"))
+    c.rate_limits.mail_per_email = parse_rate_limit("RATE_LIMIT_MAIL_PER_EMAIL", *v);
+  if (auto v = env("RATE_LIMIT_MAIL_PER_IP"))
+    c.rate_limits.mail_per_ip = parse_rate_limit("RATE_LIMIT_MAIL_PER_IP", *v);
   if (auto v = env("TRUST_PROXY")) {
     // The number of proxies in front that append to X-Forwarded-For
     // (api/client_ip picks the entry that many from the right).
@@ -348,6 +425,10 @@ config load_config(const env_lookup& env) {
   // Behind API Gateway the event's sourceIp is the client; a header the
   // client sent must not override it.
   if (env("AWS_LAMBDA_RUNTIME_API")) c.trust_proxy = 0;
+  // USERS_TABLE decides the mail default, and MAIL_TRANSPORT=ses needs
+  // the AWS plumbing: the table first, then mail, then the rest of AWS.
+  if (auto v = env("USERS_TABLE")) c.aws.users_table = *v;
+  load_mail_settings(env, c);
   load_aws_settings(env, c.aws);
   // Every instance of a function must derive the same keys (a reset link
   // minted by one is spent at another; rate-limit counters are shared), and

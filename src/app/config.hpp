@@ -2,9 +2,12 @@
 // Configuration from environment variables: the only place that reads
 // them. Invalid values throw config_error naming the variable and what
 // it expects; the process then refuses to start.
+#include "accounts/email_verification.hpp"
 #include "auth/login_limits.hpp"
 #include "base/env.hpp"
 #include "base/log.hpp"
+#include "mail/message.hpp"
+#include "smtp/smtp_settings.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -66,6 +69,20 @@ struct config {
   // event names the client.
   std::size_t trust_proxy = 0;
 
+  // MAIL_TRANSPORT: where account mail goes. Default: file:DATA_DIR/outbox
+  // on the embedded store, off with USERS_TABLE (nobody reads a Lambda's /tmp).
+  struct mail_settings {
+    enum class kind { file, smtp, ses, off } transport = kind::file;
+    std::filesystem::path directory;  // file: (default DATA_DIR/outbox)
+    smtp::smtp_settings smtp;         // smtp:// and smtps://; never logged (it may hold a password)
+    mail::mailbox from{"Gatehouse", "no-reply@localhost"};  // MAIL_FROM (required for smtp and ses)
+    std::string app_name = "Gatehouse";                     // APP_NAME: in subjects and texts
+    std::string app_url;  // APP_URL: the page a link opens (default PUBLIC_URL + "/": the built-in page)
+    std::optional<std::filesystem::path> templates_dir;  // MAIL_TEMPLATES_DIR
+    std::optional<std::string> ses_configuration_set;   // SES_CONFIGURATION_SET
+  } mail;
+  accounts::verification_mode email_verification = accounts::verification_mode::optional;  // EMAIL_VERIFICATION
+
   // AWS backends, each chosen independently: USERS_TABLE set means
   // DynamoDB for users, PROFILE_IMAGES_BUCKET set means S3 for images.
   struct aws_settings {
@@ -84,6 +101,8 @@ struct config {
     // secret, AWSCURRENT only, fetched at start-up.
     std::optional<std::string> server_secret_arn;
     std::optional<std::string> secrets_manager_endpoint;  // AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL
+    bool uses_ses = false;                      // MAIL_TRANSPORT=ses
+    std::optional<std::string> ses_endpoint;    // AWS_ENDPOINT_URL_SESV2 or AWS_ENDPOINT_URL
     std::int64_t connect_timeout_ms = 2000;
     std::int64_t request_timeout_ms = 3000;  // one attempt
     std::int64_t total_timeout_ms = 6000;    // all attempts of one storage call
@@ -92,7 +111,7 @@ struct config {
     std::optional<std::string> ssl_cert_file;
     // Whether any AWS service is used: then a region is required and the
     // AWS client plumbing is built.
-    bool any() const { return users_table || images_bucket || jwt_secret_arn || server_secret_arn; }
+    bool any() const { return users_table || images_bucket || jwt_secret_arn || server_secret_arn || uses_ses; }
   } aws;
 };
 

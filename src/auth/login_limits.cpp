@@ -12,6 +12,8 @@ namespace {
 constexpr std::size_t min_key_bytes = 32;
 
 constexpr std::string_view signup_ip_kind = "signup-ip";
+constexpr std::string_view mail_email_kind = "mail-email";
+constexpr std::string_view mail_ip_kind = "mail-ip";
 
 constexpr std::array<login_limits::login_key, login_limits::login_key_count> all_login_keys{
     login_limits::login_key::email_ip, login_limits::login_key::email, login_limits::login_key::ip_failures,
@@ -112,6 +114,25 @@ void login_limits::admit_signup(std::string_view source_ip, std::int64_t now) {
   if (!settings_.signup_per_ip.enabled()) return;
   const auto hit = limiter_.hit(key_for(signup_ip_kind, source_ip), settings_.signup_per_ip, now);
   if (!hit.allowed) throw rate_limited(hit.retry_after);
+}
+
+void login_limits::admit_mail(std::string_view email, std::string_view source_ip, std::int64_t now) {
+  std::optional<hit_result> email_hit;
+  if (settings_.mail_per_email.enabled()) {
+    email_hit = limiter_.hit(key_for(mail_email_kind, email), settings_.mail_per_email, now);
+    if (!email_hit->allowed) throw rate_limited(email_hit->retry_after);
+  }
+  if (!settings_.mail_per_ip.enabled()) return;
+  const auto ip_hit = limiter_.hit(key_for(mail_ip_kind, source_ip), settings_.mail_per_ip, now);
+  if (ip_hit.allowed) return;
+  if (email_hit) {
+    try {
+      limiter_.undo(key_for(mail_email_kind, email), email_hit->window_start);
+    } catch (const std::exception& e) {
+      log::warn("rate limit: giving back a refused mail's hit failed", {{"what", e.what()}});
+    }
+  }
+  throw rate_limited(ip_hit.retry_after);
 }
 
 }  // namespace gatehouse::auth

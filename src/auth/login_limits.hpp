@@ -6,6 +6,8 @@
 //   failed logins per source IP            (RATE_LIMIT_LOGIN_PER_IP,     default 30 per 5 min)
 //   every login per source IP              (RATE_LIMIT_LOGINS_PER_IP,    default 100 per 5 min)
 //   sign-ups per source IP                 (RATE_LIMIT_SIGNUP_PER_IP,    default 30 per hour)
+//   mails asked for one address            (RATE_LIMIT_MAIL_PER_EMAIL,   default 5 per hour)
+//   mails asked for from one source IP     (RATE_LIMIT_MAIL_PER_IP,      default 20 per hour)
 //
 // Failures are counted per (e-mail, source IP) so that a stranger's
 // guesses from one address do not lock the owner out at another; the
@@ -30,6 +32,10 @@
 // store: every such attempt counts, whatever its outcome (a 409 too, since
 // repeated sign-ups probe which e-mails have accounts).
 //
+// A route that sends mail (verification, reset, e-mail change) takes its
+// slots before it looks anything up, whatever its outcome, so an inbox
+// cannot be flooded and the answer cannot tell whether an account exists.
+//
 // Keys are HMAC-SHA256 hex of "<kind>\n<value>" under a key of the
 // service's own, so the limiter's store never holds an e-mail or an IP in
 // clear, nor a plain hash that a dictionary of IPv4 addresses would undo.
@@ -50,6 +56,8 @@ struct limit_settings {
   rate_limit login_per_ip{30, 5 * 60};        // failures per source IP
   rate_limit logins_per_ip{100, 5 * 60};      // every login per source IP
   rate_limit signup_per_ip{30, 60 * 60};
+  rate_limit mail_per_email{5, 60 * 60};  // mails asked for one address (the account's or the one typed)
+  rate_limit mail_per_ip{20, 60 * 60};    // mails asked for from one source IP
 };
 
 // 429 `rate_limited` with Retry-After: `retry_after_seconds`.
@@ -84,10 +92,15 @@ class login_limits {
   // or throws rate_limited().
   void admit_signup(std::string_view source_ip, std::int64_t now);
 
+  // Before a route that may send mail to `email` (normalised) looks
+  // anything up: counts it against the address and `source_ip`, or throws
+  // rate_limited() (the address's hit is given back when the IP refuses).
+  void admit_mail(std::string_view email, std::string_view source_ip, std::int64_t now);
+
   const limit_settings& settings() const noexcept { return settings_; }
 
   // The key stored for `value` of `kind` ("login-email-ip", "login-email",
-  // "login-ip", "logins-ip", "signup-ip"); exposed for tests.
+  // "login-ip", "logins-ip", "signup-ip", "mail-email", "mail-ip"); exposed for tests.
   std::string key_for(std::string_view kind, std::string_view value) const;
   // The stored key of `k` for this e-mail and address; exposed for tests.
   std::string login_key_for(login_key k, std::string_view email, std::string_view source_ip) const;

@@ -181,4 +181,9 @@ void refresh_token_service::revoke(std::string_view presented) {
   store_.revoke_family(record->family_id, now);
 }
 
+void refresh_token_service::revoke_all(std::string_view user_id) {
+  const std::int64_t now = now_seconds();
+  for (const auto& f : live_sessions(user_id)) store_.revoke_family(f.family_id, now);
+}
+
 }  // namespace gatehouse::auth

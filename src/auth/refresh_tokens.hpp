@@ -84,6 +84,10 @@ class refresh_token_service {
   // token; anything else is silently nothing, so the answer reveals nothing.
   void revoke(std::string_view presented);
 
+  // Ends every live session of `user_id` (a reset or changed password):
+  // their refresh tokens are refused from now on.
+  void revoke_all(std::string_view user_id);
+
   // The successor of `token`; exposed for tests.
   std::string successor_of(std::string_view token) const;
 

@@ -1,7 +1,7 @@
 // accounts::account_service on in-memory stores and a clock the test moves.
 #include "accounts/account_service.hpp"
 
-#include "accounts/memory_stores.hpp"
+#include "accounts/account_fixture.hpp"
 #include "http/expect_error.hpp"
 
 #include <gtest/gtest.h>
@@ -14,33 +14,9 @@ namespace {
 
 using testing::throws_error;
 
-constexpr std::int64_t start_time = 1'790'000'000;
-const request_origin from_home{"198.51.100.7", "req-1"};
-const request_origin from_elsewhere{"203.0.113.9", "req-2"};
+using namespace gatehouse::testing;
 
-auth::limit_settings tight_limits() {
-  auth::limit_settings l;
-  l.login_per_email_ip = {3, 900};
-  l.signup_per_ip = {2, 3600};
-  return l;
-}
-
-class account_service_test : public ::testing::Test {
- protected:
-  std::atomic<std::int64_t> now{start_time};
-  testing::memory_user_store users;
-  testing::memory_token_store token_store;
-  testing::memory_rate_limiter limiter;
-  auth::password_hasher passwords{4};
-  auth::jwt_codec tokens{std::string(48, 's'), {}, "gatehouse-test"};
-  auth::refresh_token_service refresh_tokens{token_store, std::string(32, 'r'), auth::refresh_settings{},
-                                             [this] { return std::chrono::milliseconds(now.load() * 1000); }};
-  auth::login_limits limits{limiter, std::string(32, 'l'), tight_limits()};
-  account_service accounts{users, passwords, tokens, refresh_tokens, limits, [this] { return now.load(); },
-                           account_settings{600}};
-
-  users::user ada() { return accounts.sign_up({"  Ada Lovelace ", "Ada@Example.COM ", "correct horse"}, from_home); }
-};
+class account_service_test : public account_fixture {};
 
 TEST_F(account_service_test, sign_up_normalises_and_stores_a_hash_never_the_password) {
   const auto u = ada();

@@ -61,6 +61,31 @@ class memory_user_store final : public users::user_store {
     it->second.password_hash = std::string(new_hash);
     return true;
   }
+  bool mark_email_verified(std::string_view user_id, std::string_view email) override {
+    std::lock_guard lock(mutex_);
+    const auto it = users_.find(std::string(user_id));
+    if (it == users_.end() || it->second.email != email) return false;
+    it->second.email_verified = true;
+    return true;
+  }
+  bool rename(std::string_view user_id, std::string_view name) override {
+    std::lock_guard lock(mutex_);
+    const auto it = users_.find(std::string(user_id));
+    if (it == users_.end()) return false;
+    it->second.name = std::string(name);
+    return true;
+  }
+  users::email_change change_email(std::string_view user_id, std::string_view old_email,
+                                   std::string_view new_email) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, existing] : users_)
+      if (existing.email == new_email) return users::email_change::taken;
+    const auto it = users_.find(std::string(user_id));
+    if (it == users_.end() || it->second.email != old_email) return users::email_change::stale;
+    it->second.email = std::string(new_email);
+    it->second.email_verified = true;
+    return users::email_change::changed;
+  }
 
   // For tests: an account deleted behind the service's back.
   void erase(const std::string& user_id) {
