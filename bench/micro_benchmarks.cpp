@@ -101,6 +101,7 @@ class fixed_user_store final : public users::user_store {
   users::email_change change_email(std::string_view, std::string_view, std::string_view) override {
     return users::email_change::stale;
   }
+  bool remove(std::string_view, std::string_view) override { return false; }
 
  private:
   users::user user_;
@@ -183,11 +184,12 @@ struct application_under_test {
                                             system_now};
   accounts::password_reset resets{users, passwords, one_time, mail, limits, refresh_tokens, pacing, system_now};
   accounts::email_change email_changes{users, password, one_time, mail, limits, system_now};
+  accounts::account_deletion deletion{users, password, refresh_tokens, images.store};
   accounts::account_service accounts{users,    passwords,    tokens, refresh_tokens,
                                      limits,   password,     verification, mail,
                                      system_now, accounts::account_settings{defaults.access_token_ttl_seconds}};
   accounts::profile_pictures pictures{users, images.store, uploads, accounts::picture_settings{defaults.max_image_bytes}};
-  api::services services{accounts, pictures, verification, resets, email_changes, images.store,
+  api::services services{accounts, pictures, verification, resets, email_changes, deletion, images.store,
                          api::api_settings{defaults.trust_proxy}};
   http::pipeline pipeline{api::make_router(services, nullptr), http::cors_policy{defaults.cors_origins}};
 

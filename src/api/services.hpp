@@ -1,6 +1,7 @@
 #pragma once
 // What the route handlers work with: the domain services the composition
 // root built, and the settings that shape requests and responses.
+#include "accounts/account_deletion.hpp"
 #include "accounts/account_service.hpp"
 #include "accounts/email_change.hpp"
 #include "accounts/email_verification.hpp"
@@ -22,6 +23,7 @@ struct services {
   accounts::email_verification& verification;
   accounts::password_reset& resets;
   accounts::email_change& email_changes;
+  accounts::account_deletion& deletion;
   images::object_store& images;  // renders image keys as URLs (user_json)
   api_settings settings;
 };

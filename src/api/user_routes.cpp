@@ -1,9 +1,11 @@
-// GET /users (paged), GET /users/me and PATCH /users/me.
+// GET /users (paged), GET, PATCH and DELETE /users/me, GET /users/me/export.
 #include "api/bearer_auth.hpp"
 #include "api/request_origin.hpp"
 #include "api/routes.hpp"
 #include "api/user_json.hpp"
 #include "base/error.hpp"
+#include "base/log.hpp"
+#include "base/utc_time.hpp"
 #include "http/json_body.hpp"
 
 #include <boost/json/array.hpp>
@@ -59,12 +61,39 @@ http::response update_me(http::request& req, const services& s) {
   return http::json_response(200, {{"user", user_json(renamed, s.images)}});
 }
 
+http::response delete_me(http::request& req, const services& s) {
+  const auto caller = require_bearer(req, s);
+  const auto body = http::parse_json_object(req);
+  s.deletion.delete_account(caller.user, http::required_string(body, "password"), origin_of(req, s));
+  return http::empty_response(204);
+}
+
+// Everything stored about the caller, as a file to keep. The refresh
+// tokens themselves are never stored, so a session is its metadata only.
+http::response export_me(http::request& req, const services& s) {
+  const auto caller = require_bearer(req, s);
+  const auto data = s.deletion.export_of(caller.user);
+  boost::json::array sessions;
+  for (const auto& f : data.sessions)
+    sessions.push_back({{"id", f.family_id},
+                        {"created_at", iso8601_utc(f.created_at)},
+                        {"expires_at", iso8601_utc(f.expires_at)}});
+  auto res = http::json_response(200, {{"exported_at", log::utc_timestamp_now()},
+                                       {"user", user_json(data.user, s.images)},
+                                       {"sessions", std::move(sessions)}});
+  res.set_header("content-disposition", "attachment; filename=\"gatehouse-export.json\"");
+  http::mark_secret(res);  // personal data: no cache keeps a copy
+  return res;
+}
+
 }  // namespace
 
 void bind_user_routes(http::router& r, const services& s) {
   r.add("GET", "/users", [&s](http::request& req) { return list_users(req, s); });
   r.add("GET", "/users/me", [&s](http::request& req) { return me(req, s); });
   r.add("PATCH", "/users/me", [&s](http::request& req) { return update_me(req, s); });
+  r.add("DELETE", "/users/me", [&s](http::request& req) { return delete_me(req, s); });
+  r.add("GET", "/users/me/export", [&s](http::request& req) { return export_me(req, s); });
 }
 
 }  // namespace gatehouse::api

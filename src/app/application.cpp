@@ -4,6 +4,7 @@
 #include "app/server_keys.hpp"
 #include "app/store_settings.hpp"
 
+#include "accounts/account_deletion.hpp"
 #include "accounts/account_mail.hpp"
 #include "accounts/account_service.hpp"
 #include "accounts/answer_pacing.hpp"
@@ -89,13 +90,14 @@ struct application::parts {
                                                         *refresh_tokens, pacing, system_now);
     email_changes =
         std::make_unique<accounts::email_change>(*users, *password, *one_time, *account_mail, *limits, system_now);
+    deletion = std::make_unique<accounts::account_deletion>(*users, *password, *refresh_tokens, *images);
     accounts = std::make_unique<accounts::account_service>(
         *users, passwords, *tokens, *refresh_tokens, *limits, *password, *verification, *account_mail, system_now,
         accounts::account_settings{cfg.access_token_ttl_seconds});
     pictures = std::make_unique<accounts::profile_pictures>(*users, *images, *uploads,
                                                             accounts::picture_settings{cfg.max_image_bytes});
     services = std::make_unique<api::services>(
-        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *images,
+        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *deletion, *images,
                       api::api_settings{cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
@@ -177,6 +179,7 @@ struct application::parts {
   std::unique_ptr<accounts::email_verification> verification;
   std::unique_ptr<accounts::password_reset> resets;
   std::unique_ptr<accounts::email_change> email_changes;
+  std::unique_ptr<accounts::account_deletion> deletion;
   std::unique_ptr<accounts::account_service> accounts;
   std::unique_ptr<accounts::profile_pictures> pictures;
   std::unique_ptr<api::services> services;

@@ -435,7 +435,7 @@ int delete_user(stores& s, const users_delete_options& o, const users_console& c
                  plural(tokens.families, "login", "logins").c_str());
     std::fflush(c.out);
 
-    const bool existed = s.admin->delete_user(u.user_id, u.email);
+    const bool existed = s.users->remove(u.user_id, u.email);
     record_deleted = true;
     std::fprintf(c.out, "user: %s %s (%s)\n", existed ? "deleted" : "already gone (deleted meanwhile):",
                  printable(u.user_id).c_str(), printable(u.email).c_str());

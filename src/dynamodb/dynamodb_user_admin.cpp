@@ -41,31 +41,6 @@ json::object dynamodb_user_admin::call(std::string_view operation, const std::st
   }
 }
 
-bool dynamodb_user_admin::delete_user(std::string_view user_id, std::string_view email) {
-  const auto res = call("DeleteItem", tables_.users,
-                        {{"TableName", tables_.users},
-                         {"Key", {{"userId", string_value(user_id)}}},
-                         {"ReturnValues", "ALL_OLD"}});
-  const auto* old = res.if_contains("Attributes");
-  const bool existed = old && old->is_object() && !old->as_object().empty();
-  if (email.empty()) return existed;
-  // The user first, then its claim: a claim without its user is what a
-  // sign-up that died halfway leaves, which sign-up takes over after its
-  // takeover age and `gatehouse doctor --repair` deletes. The other order
-  // would leave a user without its claim, which doctor --repair restores.
-  try {
-    call("DeleteItem", tables_.emails,
-         {{"TableName", tables_.emails},
-          {"Key", {{"email", string_value(email)}}},
-          {"ConditionExpression", "#u = :me"},
-          {"ExpressionAttributeNames", {{"#u", "userId"}}},
-          {"ExpressionAttributeValues", {{":me", string_value(user_id)}}}});
-  } catch (const service_error&) {
-    // conditional_check_failed: no claim, or another user's; left as it is.
-  }
-  return existed;
-}
-
 users::token_sweep dynamodb_user_admin::delete_refresh_tokens(
     std::string_view user_id, const std::function<void(const users::token_sweep&)>& progress) {
   const std::string& table = tables_.tokens;

@@ -20,7 +20,6 @@ class dynamodb_user_admin final : public users::user_admin {
                       std::size_t scan_page = 500);
 
   // DeleteItem on the user, then on the claim conditioned on its userId.
-  bool delete_user(std::string_view user_id, std::string_view email) override;
   // Each family is revoked as the scan meets it and each token deleted;
   // the families are deleted once the scan is done. A sweep that stops
   // halfway leaves only revoked families and tokens nobody can use.

@@ -379,4 +379,22 @@ users::email_change dynamodb_user_store::change_email(std::string_view user_id, 
   }
 }
 
+bool dynamodb_user_store::remove(std::string_view user_id, std::string_view email) {
+  try {
+    const auto res = client_.call("DeleteItem", {{"TableName", tables_.users},
+                                                 {"Key", {{"userId", string_value(user_id)}}},
+                                                 {"ReturnValues", "ALL_OLD"}});
+    const auto* old = res.if_contains("Attributes");
+    const bool existed = old && old->is_object() && !old->as_object().empty();
+    // The user first, then its claim: a claim without its user is what a
+    // sign-up that died halfway leaves, which sign-up takes over after its
+    // takeover age and `gatehouse doctor --repair` deletes. The other order
+    // would leave a user without its claim, which doctor --repair restores.
+    if (!email.empty()) release_claim(std::string(email), std::string(user_id));
+    return existed;
+  } catch (const service_error& e) {
+    missing_table(e);
+  }
+}
+
 }  // namespace gatehouse::dynamodb

@@ -58,6 +58,7 @@ class dynamodb_user_store final : public users::user_store {
   bool rename(std::string_view user_id, std::string_view name) override;
   users::email_change change_email(std::string_view user_id, std::string_view old_email,
                                    std::string_view new_email) override;
+  bool remove(std::string_view user_id, std::string_view email) override;
 
  private:
   enum class claim_result { claimed, taken };

@@ -6,14 +6,6 @@ namespace gatehouse::sqlite {
 
 sqlite_user_admin::sqlite_user_admin(std::shared_ptr<database> db) : db_(std::move(db)) {}
 
-bool sqlite_user_admin::delete_user(std::string_view user_id, std::string_view /*email*/) {
-  auto conn = db_->acquire();
-  auto st = conn->prepare("DELETE FROM users WHERE user_id = ?");
-  st.bind(1, user_id);
-  st.step();
-  return sqlite3_changes(conn->handle()) > 0;
-}
-
 users::token_sweep sqlite_user_admin::delete_refresh_tokens(
     std::string_view user_id, const std::function<void(const users::token_sweep&)>& progress) {
   users::token_sweep swept;

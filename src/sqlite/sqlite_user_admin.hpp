@@ -13,7 +13,6 @@ class sqlite_user_admin final : public users::user_admin {
  public:
   explicit sqlite_user_admin(std::shared_ptr<database> db);
 
-  bool delete_user(std::string_view user_id, std::string_view email) override;
   // One transaction: the families and tokens go together, so nothing is
   // left half-revoked and there is nothing to revoke first.
   users::token_sweep delete_refresh_tokens(std::string_view user_id,

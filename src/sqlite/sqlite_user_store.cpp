@@ -177,4 +177,12 @@ users::email_change sqlite_user_store::change_email(std::string_view user_id, st
   return sqlite3_changes(conn->handle()) == 1 ? users::email_change::changed : users::email_change::stale;
 }
 
+bool sqlite_user_store::remove(std::string_view user_id, std::string_view /*email: the row holds it*/) {
+  auto conn = db_->acquire();
+  auto st = conn->prepare("DELETE FROM users WHERE user_id = ?");
+  st.bind(1, user_id);
+  st.step();
+  return sqlite3_changes(conn->handle()) > 0;
+}
+
 }  // namespace gatehouse::sqlite

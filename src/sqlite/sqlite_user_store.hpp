@@ -30,6 +30,7 @@ class sqlite_user_store final : public users::user_store {
   bool rename(std::string_view user_id, std::string_view name) override;
   users::email_change change_email(std::string_view user_id, std::string_view old_email,
                                    std::string_view new_email) override;
+  bool remove(std::string_view user_id, std::string_view email) override;
 
  private:
   std::shared_ptr<database> db_;

@@ -1,11 +1,11 @@
 #pragma once
 // What `gatehouse users delete` asks of a user store beyond
-// users::user_store: deleting a user's record (with, on DynamoDB, its
-// e-mail claim) and every refresh token the user holds. Operator tooling,
-// never on a request path: implementations (sqlite_user_admin,
+// users::user_store: deleting every refresh token the user holds. Operator
+// tooling, never on a request path: implementations (sqlite_user_admin,
 // dynamodb_user_admin) live in files of their own, so the Lambda's IAM
-// grants, derived from the request-path files, never include deleting
-// users or scanning the tokens table.
+// grants, derived from the request-path files, never include scanning the
+// tokens table. (Deleting the record itself is users::user_store::remove,
+// which DELETE /users/me uses too.)
 #include <cstddef>
 #include <functional>
 #include <string_view>
@@ -21,12 +21,6 @@ struct token_sweep {
 class user_admin {
  public:
   virtual ~user_admin() = default;
-
-  // Deletes the record of `user_id`; where the store keeps e-mail claims
-  // apart (DynamoDB), then the claim on `email` (normalised), but only
-  // while it still names `user_id`: a sign-up that took the address over
-  // keeps it. True when there was a record to delete.
-  virtual bool delete_user(std::string_view user_id, std::string_view email) = 0;
 
   // Revokes every refresh-token family of `user_id`, deletes every token
   // stored for the user, then the families (a token never outlives its

@@ -50,6 +50,14 @@ class user_store {
   // e-mail can be signed up with again afterwards.
   virtual email_change change_email(std::string_view user_id, std::string_view old_email,
                                     std::string_view new_email) = 0;
+
+  // Deletes the record of `user_id`; where the store keeps e-mail claims
+  // apart (DynamoDB), then the claim on `email` (normalised), but only
+  // while it still names `user_id`: a sign-up that took the address over
+  // keeps it. True when there was a record to delete. The callers
+  // (`gatehouse users delete`, DELETE /users/me) remove the user's images
+  // and sessions first, in the order app/users_command.cpp explains.
+  virtual bool remove(std::string_view user_id, std::string_view email) = 0;
 };
 
 }  // namespace gatehouse::users

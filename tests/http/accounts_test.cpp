@@ -76,7 +76,7 @@ TEST_F(accounts, the_user_list_shows_no_other_users_email_but_the_callers_own_en
   EXPECT_EQ(listed.at(a.user_id).at("name").as_string(), "Test User");
   // B's own entry: the full user object, e-mail included.
   EXPECT_EQ(keys_of(listed.at(b.user_id)),
-            (std::set<std::string>{"userId", "name", "email", "profile_image", "createdAt"}));
+            (std::set<std::string>{"userId", "name", "email", "email_verified", "profile_image", "createdAt"}));
   EXPECT_EQ(listed.at(b.user_id).at("email").as_string(), "bob@example.com");
 
   // And the other way round: A sees its own e-mail and not B's.
@@ -108,12 +108,82 @@ TEST_F(accounts, every_bearer_route_answers_401_invalid_token_for_a_deleted_user
       {"POST /profile_pic/upload_url", c_->post_json("/profile_pic/upload_url", "{}", bearer(victim.token))},
       {"POST /profile_pic/confirm",
        c_->post_json("/profile_pic/confirm", json::serialize(json::object{{"key", own_key}}), bearer(victim.token))},
+      {"PATCH /users/me", c_->send("PATCH", "/users/me", R"({"name":"Ghost"})",
+                                   {{"authorization", "Bearer " + victim.token}, {"content-type", "application/json"}})},
+      {"DELETE /users/me", c_->send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
+                                    {{"authorization", "Bearer " + victim.token}, {"content-type", "application/json"}})},
+      {"GET /users/me/export", c_->get("/users/me/export", bearer(victim.token))},
+      {"POST /password/change",
+       c_->post_json("/password/change", R"({"current_password":"correct horse battery","new_password":"a new password"})",
+                     bearer(victim.token))},
+      {"POST /email/change",
+       c_->post_json("/email/change", R"({"new_email":"ghost@example.com","password":"correct horse battery"})",
+                     bearer(victim.token))},
+      {"POST /email/verify/request", c_->post_json("/email/verify/request", "{}", bearer(victim.token))},
   };
   for (const auto& [route, r] : answers) {
     EXPECT_EQ(r.status, 401) << route << ": " << r.body;
     EXPECT_EQ(error_code_of(r), "unauthorized") << route << ": " << r.body;
     EXPECT_EQ(r.header("www-authenticate"), "Bearer error=\"invalid_token\"") << route;
   }
+}
+
+// ---- DELETE /users/me and the export ----------------------------------------------
+
+// On the suite's shared store, where count_objects looks on either backend.
+class account_removal : public ::testing::Test {
+ protected:
+  gatehouse_process server_;
+  http_client c_{server_.port()};
+  http_result delete_me(const std::string& token, const std::string& password) {
+    return c_.send("DELETE", "/users/me", json::serialize(json::object{{"password", password}}),
+                   {{"authorization", "Bearer " + token}, {"content-type", "application/json"}});
+  }
+};
+
+TEST_F(account_removal, deleting_ones_account_needs_the_password_and_leaves_nothing_that_opens_anything) {
+  const auto me = sign_up_and_log_in(c_, "leaving@example.com");
+  const auto other_session = c_.post_json("/login", R"({"email":"leaving@example.com","password":"correct horse battery"})");
+  const std::string refresh(parse_json(other_session.body).at("refresh_token").as_string());
+  ASSERT_EQ(c_.send("POST", "/upload_profile_pic", multipart_body({{"image", "me.png", "image/png", sample_png()}}),
+                    multipart_headers(me.token))
+                .status,
+            200);
+  ASSERT_EQ(c_.post_json("/profile_pic/upload_url", "{}", bearer(me.token)).status, 200);  // a pending upload form
+  const std::string data = (server_.data_dir() / "data").string();
+  ASSERT_EQ(count_objects(data, "profile-images/" + me.user_id + "/"), 1u);
+  ASSERT_EQ(c_.post_json("/password/forgot", R"({"email":"leaving@example.com"})").status, 202);
+
+  const auto wrong = delete_me(me.token, "not my password");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(error_code_of(wrong), "invalid_credentials");
+  EXPECT_EQ(c_.get("/users/me", bearer(me.token)).status, 200) << "a wrong password deletes nothing";
+
+  const auto gone = delete_me(me.token, "correct horse battery");
+  EXPECT_EQ(gone.status, 204) << gone.body;
+  EXPECT_EQ(c_.get("/users/me", bearer(me.token)).status, 401);
+  EXPECT_EQ(c_.post_json("/token/refresh", json::serialize(json::object{{"refresh_token", refresh}})).status, 401);
+  EXPECT_EQ(c_.post_json("/login", R"({"email":"leaving@example.com","password":"correct horse battery"})").status, 401);
+  EXPECT_EQ(count_objects(data, "profile-images/" + me.user_id + "/"), 0u) << "the picture is gone";
+  EXPECT_EQ(count_objects(data, "profile-images/uploads/" + me.user_id + "/"), 0u) << "and the pending upload";
+  const auto again = c_.post_json("/signup", R"({"name":"New","email":"leaving@example.com","password":"correct horse battery"})");
+  EXPECT_EQ(again.status, 201) << "the address is free again: " << again.body;
+  EXPECT_EQ(delete_me(me.token, "correct horse battery").status, 401) << "the old token names nobody";
+}
+
+TEST_F(account_removal, the_export_is_a_download_of_the_callers_record_and_sessions_and_no_secret) {
+  const auto me = sign_up_and_log_in(c_, "export@example.com");
+  (void)c_.post_json("/login", R"({"email":"export@example.com","password":"correct horse battery"})");
+  const auto r = c_.get("/users/me/export", bearer(me.token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-disposition"), "attachment; filename=\"gatehouse-export.json\"");
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  const auto body = parse_json(r.body).as_object();
+  EXPECT_EQ(body.at("user").at("email").as_string(), "export@example.com");
+  EXPECT_EQ(body.at("user").at("userId").as_string(), me.user_id);
+  EXPECT_EQ(body.at("sessions").as_array().size(), 2u);
+  EXPECT_EQ(r.body.find("$2b$"), std::string::npos) << "never the password hash";
+  EXPECT_EQ(r.body.find(me.token), std::string::npos) << "never a token";
 }
 
 // ---- names -----------------------------------------------------------------------

@@ -143,9 +143,12 @@ TEST_F(contract, sane_client_request_id_is_echoed_and_insane_one_replaced) {
 }
 
 TEST_F(contract, wrong_method_lists_allowed_methods) {
-  const auto r = client_.send("PUT", "/users/me");
+  const auto r = client_.send("PUT", "/users");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.header("allow"), "GET");
+  const auto me = client_.send("PUT", "/users/me");
+  EXPECT_EQ(me.status, 405);
+  EXPECT_EQ(me.header("allow"), "GET, PATCH, DELETE");
 }
 
 TEST_F(contract, signup_returns_the_user_with_normalised_email) {
@@ -159,7 +162,8 @@ TEST_F(contract, signup_returns_the_user_with_normalised_email) {
                                std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   EXPECT_TRUE(std::regex_match(std::string(u.at("createdAt").as_string()),
                                std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
-  EXPECT_EQ(u.size(), 5u) << "exactly the contract's fields, never the hash";
+  EXPECT_FALSE(u.at("email_verified").as_bool());
+  EXPECT_EQ(u.size(), 6u) << "exactly the contract's fields, never the hash";
 
   const auto again = client_.post_json("/signup", R"({"name":"G","email":"GRACE@example.com","password":"password123"})");
   EXPECT_EQ(again.status, 409);

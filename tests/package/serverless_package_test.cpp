@@ -188,6 +188,9 @@ const std::string tokens_index_arn = R"({"Fn::Sub":"${RefreshTokensTable.Arn}/in
 const std::string images_arn = R"({"Fn::Sub":"${ProfileImagesBucket.Arn}/profile-images/*"})";
 const std::string jwt_secret_arn = R"({"Ref":"JwtSecret"})";  // Ref of a secret is its full ARN
 const std::string server_secret_arn = R"({"Ref":"ServerSecret"})";
+// The SES identity of the `sesIdentity` parameter (its default, example.com).
+const std::string ses_identity_arn =
+    R"({"Fn::Sub":"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/example.com"})";
 const std::string bucket_arn = R"({"Fn::GetAtt":["ProfileImagesBucket","Arn"]})";
 // The prefix pending uploads live under (src/images/image_key.hpp).
 const std::string upload_prefix = "profile-images/uploads/";
@@ -282,6 +285,9 @@ TEST_F(serverless_package_test, the_environment_names_the_stacks_tables_bucket_a
   // On Lambda every instance must derive the same keys: the stack's secret.
   EXPECT_EQ(env.at("SERVER_SECRET_ARN"), json::parse(server_secret_arn));
   EXPECT_FALSE(env.contains("SERVER_SECRET"));
+  // Account mail through SES, from the parameter's sender, with links to the app.
+  EXPECT_EQ(env.at("MAIL_TRANSPORT"), json::value("ses"));
+  for (const char* name : {"MAIL_FROM", "APP_URL", "EMAIL_VERIFICATION"}) EXPECT_TRUE(env.contains(name)) << name;
   for (const char* name : {"JWT_ISSUER", "BCRYPT_COST", "DATA_DIR"}) EXPECT_TRUE(env.contains(name)) << name;
 }
 
@@ -323,6 +329,7 @@ TEST_F(serverless_package_test, iam_grants_exactly_the_operations_each_table_and
       {"s3:ListBucket", bucket_arn},  // counting pending uploads; the prefix condition is checked below
       {"secretsmanager:GetSecretValue", jwt_secret_arn},  // the JWT keys at cold start: that secret only
       {"secretsmanager:GetSecretValue", server_secret_arn},  // the server secret at cold start
+      {"ses:SendEmail", ses_identity_arn},  // the account e-mails, as that identity only
   };
   EXPECT_EQ(grants.ours, expected);
 
@@ -416,6 +423,18 @@ TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_c
     }
     EXPECT_EQ(secrets_granted, secrets_used) << secret;
   }
+
+  // SES: src/ses posts SendEmail (v2) and nothing else, as the stack's identity.
+  std::set<std::string> ses_used, ses_granted;
+  const std::string ses_source = read_file(source_dir / "src/ses/ses_transport.cpp");
+  if (ses_source.find("/v2/email/outbound-emails") != std::string::npos) ses_used.insert("ses:SendEmail");
+  ASSERT_FALSE(ses_used.empty()) << "found no SES call: has ses_transport.cpp changed shape?";
+  for (const auto& g : grants) {
+    if (g.action.rfind("ses:", 0) != 0) continue;
+    EXPECT_EQ(g.resource, ses_identity_arn) << g.action;
+    ses_granted.insert(g.action);
+  }
+  EXPECT_EQ(ses_granted, ses_used);
 
   std::set<std::string> all_granted;
   for (const auto& g : grants) all_granted.insert(g.action);

@@ -113,6 +113,8 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
                                           {"RATE_LIMIT_LOGINS_PER_IP", "0"},
                                           {"RATE_LIMIT_LOGIN_PER_IP", "0"},
                                           {"RATE_LIMIT_SIGNUP_PER_IP", "0"},
+                                          {"RATE_LIMIT_MAIL_PER_EMAIL", "0"},
+                                          {"RATE_LIMIT_MAIL_PER_IP", "0"},
                                           // Suites race hundreds of sign-ups and logins on
                                           // purpose; bcrypt_queue_test sets its own small queue.
                                           {"BCRYPT_QUEUE_DEPTH", "256"}};

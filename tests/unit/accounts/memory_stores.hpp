@@ -87,6 +87,11 @@ class memory_user_store final : public users::user_store {
     return users::email_change::changed;
   }
 
+  bool remove(std::string_view user_id, std::string_view) override {
+    std::lock_guard lock(mutex_);
+    return users_.erase(std::string(user_id)) > 0;
+  }
+
   // For tests: an account deleted behind the service's back.
   void erase(const std::string& user_id) {
     std::lock_guard lock(mutex_);
