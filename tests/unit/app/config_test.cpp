@@ -439,6 +439,71 @@ TEST(load_config, lambda_needs_a_shared_server_secret) {
                         {"AWS_REGION", "eu-west-1"}}));
 }
 
+// --- account mail ----------------------------------------------------------------
+
+TEST(load_config, mail_goes_to_the_outbox_locally_and_is_off_on_dynamodb_by_default) {
+  const config local = load({{"DATA_DIR", "/srv/gh"}});
+  EXPECT_EQ(local.mail.transport, config::mail_settings::kind::file);
+  EXPECT_EQ(local.mail.directory, "/srv/gh/outbox");
+  EXPECT_EQ(local.mail.from.address, "no-reply@localhost");
+  EXPECT_EQ(local.mail.app_url, "http://127.0.0.1:3000/") << "the links open the built-in page";
+  EXPECT_EQ(local.email_verification, accounts::verification_mode::optional);
+  const config aws = load({{"USERS_TABLE", "users"}, {"AWS_REGION", "eu-west-1"}});
+  EXPECT_EQ(aws.mail.transport, config::mail_settings::kind::off) << "nobody reads a Lambda's /tmp";
+}
+
+TEST(load_config, reads_each_mail_transport_and_refuses_anything_else) {
+  EXPECT_EQ(load({{"MAIL_TRANSPORT", "file:/var/mail/gh"}}).mail.directory, "/var/mail/gh");
+  EXPECT_EQ(load({{"MAIL_TRANSPORT", "off"}}).mail.transport, config::mail_settings::kind::off);
+  const config smtp = load({{"MAIL_TRANSPORT", "smtp://user:p%40ss@mail.example.com:2525"},
+                            {"MAIL_FROM", "Example <no-reply@example.com>"}, {"SSL_CERT_FILE", "/etc/ca.pem"}});
+  EXPECT_EQ(smtp.mail.transport, config::mail_settings::kind::smtp);
+  EXPECT_EQ(smtp.mail.smtp.host, "mail.example.com");
+  EXPECT_EQ(smtp.mail.smtp.port, 2525);
+  EXPECT_EQ(smtp.mail.smtp.password, "p@ss");
+  EXPECT_EQ(smtp.mail.smtp.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(smtp.mail.from.display_name, "Example");
+  const config ses = load({{"MAIL_TRANSPORT", "ses"}, {"MAIL_FROM", "no-reply@example.com"}, {"AWS_REGION", "eu-west-1"},
+                           {"AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:4579"}, {"SES_CONFIGURATION_SET", "gh-prod"}});
+  EXPECT_TRUE(ses.aws.uses_ses);
+  EXPECT_TRUE(ses.aws.any()) << "SES goes through the AWS client";
+  EXPECT_EQ(ses.aws.ses_endpoint, "http://127.0.0.1:4579");
+  EXPECT_EQ(ses.mail.ses_configuration_set, "gh-prod");
+  EXPECT_EQ(ses.mail.from.display_name, "Gatehouse") << "a bare address gets the app's name";
+  for (const char* bad : {"file:", "smtp:", "sendmail", "SES", "smtp://", "http://mail.example.com"})
+    EXPECT_TRUE(refused({{"MAIL_TRANSPORT", bad}, {"MAIL_FROM", "a@example.com"}}, "MAIL_TRANSPORT")) << bad;
+}
+
+TEST(load_config, an_smtp_url_is_never_repeated_in_its_error) {
+  std::string message;
+  ASSERT_TRUE(refused({{"MAIL_TRANSPORT", "smtp://user:Hunter2-Secret@mail.example.com:notaport"},
+                       {"MAIL_FROM", "a@example.com"}},
+                      "MAIL_TRANSPORT", &message));
+  EXPECT_EQ(message.find("Hunter2-Secret"), std::string::npos) << message;
+}
+
+TEST(load_config, real_mail_needs_a_sender_and_ses_a_region) {
+  EXPECT_TRUE(refused({{"MAIL_TRANSPORT", "smtp://127.0.0.1:25"}}, "MAIL_FROM"));
+  EXPECT_TRUE(refused({{"MAIL_TRANSPORT", "ses"}, {"AWS_REGION", "eu-west-1"}}, "MAIL_FROM"));
+  EXPECT_TRUE(refused({{"MAIL_TRANSPORT", "ses"}, {"MAIL_FROM", "a@example.com"}}, "AWS_REGION"));
+  for (const char* bad : {"not an address", "Name <a@b.c", "Eve\r\nBcc: x@evil.com <a@example.com>", "<>"})
+    EXPECT_TRUE(refused({{"MAIL_FROM", bad}}, "MAIL_FROM")) << bad;
+}
+
+TEST(load_config, reads_app_url_verification_mode_and_the_mail_limits) {
+  EXPECT_EQ(load({{"APP_URL", "https://app.example.com/account"}}).mail.app_url, "https://app.example.com/account");
+  for (const char* bad : {"app.example.com", "https://app.example.com/#x", "https://a b", "javascript:alert(1)"})
+    EXPECT_TRUE(refused({{"APP_URL", bad}}, "APP_URL")) << bad;
+  EXPECT_EQ(load({{"EMAIL_VERIFICATION", "required"}}).email_verification, accounts::verification_mode::required);
+  EXPECT_EQ(load({{"EMAIL_VERIFICATION", "off"}}).email_verification, accounts::verification_mode::off);
+  EXPECT_TRUE(refused({{"EMAIL_VERIFICATION", "strict"}}, "EMAIL_VERIFICATION"));
+  const config limits = load({{"RATE_LIMIT_MAIL_PER_EMAIL", "2/10m"}, {"RATE_LIMIT_MAIL_PER_IP", "0"}});
+  EXPECT_EQ(limits.rate_limits.mail_per_email.max, 2);
+  EXPECT_EQ(limits.rate_limits.mail_per_email.window_seconds, 600);
+  EXPECT_FALSE(limits.rate_limits.mail_per_ip.enabled());
+  EXPECT_TRUE(refused({{"APP_NAME", "a\nb"}}, "APP_NAME"));
+}
+
 TEST(load_config, refuses_a_secret_arn_of_another_region_than_aws_region) {
   std::string message;
   ASSERT_TRUE(refused({{"JWT_SECRET_ARN", secret_arn}, {"AWS_REGION", "us-east-1"}}, "JWT_SECRET_ARN", &message));
