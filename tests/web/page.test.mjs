@@ -845,8 +845,9 @@ async function openLink(link, button) {
   const from = apiCalls.length;
   await tab.goto(link);
   await tab.locator('#link-view').waitFor({ state: 'visible' });
-  await tab.getByRole('button', { name: button }).waitFor();
+  await tab.waitForLoadState('networkidle');  // whatever the page would send on its own, it has sent
   assert.deepEqual(apiCalls.slice(from), [], 'opening the link called the API');
+  assert.equal(await tab.getByRole('button', { name: button }).isVisible(), true);
   assert.equal(await tab.locator('#signed-out-view').isVisible(), false);
   return tab;
 }
