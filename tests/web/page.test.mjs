@@ -861,6 +861,7 @@ async function pressLink(tab, button) {
 
 const mary = { name: 'Mary Somerville', email: 'mary@example.com', password: 'on the connexion', newEmail: 'mary.fairfax@example.com' };
 let maryTab;  // Mary's own tab, signed in from the password reset on
+let adaVerifyLink;  // from the mail that Ada's "Send verification e-mail" sent
 
 test('sign-up mails a verification link; opening it verifies nothing until "Confirm my address" is pressed', async () => {
   const since = mailFiles();
@@ -1074,11 +1075,30 @@ test('an unverified account says so, and "Send verification e-mail" mails a new 
   assert.equal(await text('#verify-request-status'), `We sent a link to ${ada.email}. Open it to confirm your address; it works for 24 hours.`);
   assert.equal(await text('#verify-request-error'), '');
   assert.equal(apiCalls.at(-1), 'POST /email/verify/request -> 202');
-  linkIn(await waitForMail(since, ada.email, /^Confirm your e-mail address/), 'verify-email');
+  adaVerifyLink = linkIn(await waitForMail(since, ada.email, /^Confirm your e-mail address/), 'verify-email');
   const card = page.locator('#account-card');
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: accountPng });
   console.log(`# screenshot: ${accountPng}`);
+});
+
+test('a link opened in the signed-in tab itself: confirmed on the button, then back to the account, verified', async () => {
+  const from = apiCalls.length;
+  await page.goto(adaVerifyLink);  // only the fragment changes: no reload
+  await page.locator('#link-view').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#signed-in-view').isVisible(), false);
+  assert.equal(await page.locator('#session-bar').isVisible(), false);
+  assert.deepEqual(apiCalls.slice(from), []);
+  const outcome = await pressLink(page, 'Confirm my address');
+  assert.equal(outcome.title, 'Your address is confirmed');
+  assert.equal(await page.evaluate(() => window.location.href), pageUrl);
+  await page.getByRole('button', { name: 'Continue to your account' }).click();
+  await page.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE);
+  assert.deepEqual(apiCalls.slice(from), ['POST /email/verify/confirm -> 200', 'POST /token/refresh -> 200', 'GET /users -> 200']);
+  assert.equal(await text('#account-email-state'), 'verified');
+  assert.equal(await page.getByRole('button', { name: 'Send verification e-mail' }).isVisible(), false);
+  assert.equal(await text('#verify-request-status'), '');
 });
 
 test('the page requested nothing but loopback, and the attacker received nothing at all', () => {
