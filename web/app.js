@@ -1,5 +1,7 @@
-// Gatehouse's web page: sign up, log in, the user list with avatars, a
-// profile picture upload with progress, log out. Plain JavaScript without a
+// Gatehouse's web page: sign up, log in, a forgotten password, the user list
+// with avatars, a profile picture upload with progress, the account (e-mail
+// verification, name, password, e-mail address), the links of the account
+// e-mails, log out. Plain JavaScript without a
 // build step, so the same files work embedded in the server (at /) and as
 // static files anywhere else (then with the API's address in config.js).
 'use strict';
@@ -194,6 +196,9 @@
     name: 'Enter your name: 1 to 100 characters, without control characters.',
     email: 'Enter a valid e-mail address, like ada@example.com.',
     password: 'The password must be 8 to 72 characters long (72 bytes at most).',
+    new_password: 'The new password must be 8 to 72 characters long (72 bytes at most).',
+    current_password: 'Enter your current password.',
+    new_email: 'Enter a valid e-mail address, like ada@example.com, other than the one the account has now.',
     limit: 'The list could not be loaded: the page size was refused.',
     cursor: 'The list could not be continued: reload it.',
     key: 'The upload key was refused.',
@@ -219,7 +224,15 @@
       case 'invalid_event':
         return 'The server could not understand the request. Try again.';
       case 'invalid_credentials':
+        if (context === 'password-change') return 'Your current password is not correct.';
+        if (context === 'email-change') return 'The password is not correct.';
         return 'Wrong e-mail or password.';
+      case 'email_not_verified':
+        return 'Confirm your e-mail address first: open the link in the mail we sent you, then log in.';
+      case 'already_verified':
+        return 'Your e-mail address is already confirmed.';
+      case 'invalid_or_expired_token':
+        return 'This link can no longer be used: it was used already, it expired, or a newer link replaced it.';
       case 'unauthorized':
         return 'Your session has expired. Log in again.';
       case 'invalid_refresh_token':
@@ -239,7 +252,9 @@
       case 'method_not_allowed':
         return 'The server does not accept this request here (method not allowed). Does config.js point at a Gatehouse API?';
       case 'email_taken':
-        return 'An account with this e-mail already exists. Log in instead.';
+        return context === 'email-change'
+          ? 'Another account already uses this e-mail address.'
+          : 'An account with this e-mail already exists. Log in instead.';
       case 'upload_changed':
         return 'The uploaded file changed while it was being checked. Try again.';
       case 'payload_too_large':
@@ -324,6 +339,11 @@
     return refreshInFlight;
   }
 
+  // A 401 about the access token. Not a wrong password typed into a form
+  // (invalid_credentials, from /password/change or /email/change): that one
+  // says nothing about the session.
+  const tokenRefused = (err) => err instanceof ApiError && err.status === 401 && err.code !== 'invalid_credentials';
+
   // Runs `attempt(token)` with the access token; on a 401, one silent refresh
   // and one retry. A second 401 means the session is over.
   async function withSession(attempt) {
@@ -332,14 +352,14 @@
     try {
       return await attempt(used);
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      if (!tokenRefused(err)) throw err;
     }
     // Another call may have refreshed meanwhile: then just use its token.
     if (accessToken === used) await refreshSession();
     try {
       return await attempt(accessToken);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw endSession(err);
+      if (tokenRefused(err)) throw endSession(err);
       throw err;
     }
   }
@@ -398,6 +418,12 @@
     loginEmail: $('login-email'),
     loginPassword: $('login-password'),
     loginError: $('login-error'),
+    forgotOpen: $('forgot-open'),
+    forgotForm: $('forgot-form'),
+    forgotEmail: $('forgot-email'),
+    forgotStatus: $('forgot-status'),
+    forgotError: $('forgot-error'),
+    forgotBack: $('forgot-back'),
     signupForm: $('signup-form'),
     signupName: $('signup-name'),
     signupEmail: $('signup-email'),
@@ -414,6 +440,37 @@
     percent: $('upload-percent'),
     uploadStatus: $('upload-status'),
     uploadError: $('upload-error'),
+    accountEmail: $('account-email'),
+    accountEmailState: $('account-email-state'),
+    verifyRequestForm: $('verify-request-form'),
+    verifyRequestStatus: $('verify-request-status'),
+    verifyRequestError: $('verify-request-error'),
+    nameForm: $('name-form'),
+    nameInput: $('name-input'),
+    nameStatus: $('name-status'),
+    nameError: $('name-error'),
+    passwordForm: $('password-form'),
+    currentPassword: $('current-password'),
+    newPassword: $('new-password'),
+    passwordStatus: $('password-status'),
+    passwordError: $('password-error'),
+    emailForm: $('email-form'),
+    newEmail: $('new-email'),
+    emailPassword: $('email-password'),
+    emailStatus: $('email-status'),
+    emailError: $('email-error'),
+    linkView: $('link-view'),
+    linkTitle: $('link-title'),
+    verifyForm: $('verify-form'),
+    verifyError: $('verify-error'),
+    resetForm: $('reset-form'),
+    resetPassword: $('reset-password'),
+    resetError: $('reset-error'),
+    changeConfirmForm: $('change-confirm-form'),
+    changeConfirmError: $('change-confirm-error'),
+    linkOutcome: $('link-outcome'),
+    linkOutcomeText: $('link-outcome-text'),
+    linkNext: $('link-next'),
     usersTitle: $('users-title'),
     usersList: $('users-list'),
     usersCount: $('users-count'),
@@ -453,25 +510,40 @@
 
   const isBusy = (form) => form.dataset.busy === 'true';
 
+  // Options: focus (false: leave it where it is), error (said on the login
+  // form), email (filled into the login form, focus then waits in the
+  // password field), forgot (the forgotten-password form instead).
   function showSignedOut(options) {
     const opts = options || {};
     generation += 1;  // drop answers of requests made for the old session
     el.signedIn.hidden = true;
     el.sessionBar.hidden = true;
+    el.linkView.hidden = true;
     el.signedOut.hidden = false;
     el.usersList.replaceChildren();
     el.loginPassword.value = '';
+    resetAccount();
     if (opts.error) el.loginError.textContent = opts.error;
-    if (opts.focus !== false) el.signedOutTitle.focus();
+    if (opts.email) el.loginEmail.value = opts.email;
+    if (opts.forgot) {
+      openForgot();
+      return;
+    }
+    closeForgot();
+    if (opts.email) el.loginPassword.focus();
+    else if (opts.focus !== false) el.signedOutTitle.focus();
   }
 
   function showSignedIn(options) {
     const opts = options || {};
     el.signedOut.hidden = true;
+    el.linkView.hidden = true;
     el.signedIn.hidden = false;
     el.sessionBar.hidden = false;
     el.loginError.textContent = '';
     el.signupError.textContent = '';
+    closeForgot();
+    resetAccount();
     renderMe();
     resetUpload();
     if (opts.focus !== false) el.signedInTitle.focus();
@@ -483,7 +555,8 @@
   // form is already showing, and stays as it is.
   function endSession(err) {
     forgetSession();
-    if (el.signedOut.hidden) {
+    // On a link's page the link goes first; leaving it finds no session.
+    if (el.signedOut.hidden && el.linkView.hidden) {
       showSignedOut({ error: err ? describeError(err, 'session') : 'Your session has ended. Log in again.' });
     }
     return new SessionEnded('session ended');
@@ -496,6 +569,26 @@
     el.myName.textContent = currentUser.name;
     el.myEmail.textContent = currentUser.email;
     fillAvatar(el.myAvatar, currentUser);
+    renderAccount();
+  }
+
+  // The e-mail address and whether it is confirmed (a server without
+  // e-mail verification sends no email_verified: then nothing is said).
+  function renderAccount() {
+    el.accountEmail.textContent = currentUser.email;
+    const known = typeof currentUser.email_verified === 'boolean';
+    const verified = known && currentUser.email_verified;
+    el.accountEmailState.hidden = !known;
+    el.accountEmailState.textContent = verified ? 'verified' : 'not verified';
+    el.accountEmailState.classList.toggle('badge-ok', verified);
+    el.accountEmailState.classList.toggle('badge-warn', known && !verified);
+    el.verifyRequestForm.hidden = !known || verified;
+  }
+
+  // The caller's own entry in the list, redrawn after a change to it.
+  function redrawMyItem() {
+    const item = el.usersList.querySelector('li[data-user-id="' + CSS.escape(currentUser.userId) + '"]');
+    if (item) item.replaceWith(userItem(currentUser));
   }
 
   // --- avatars -----------------------------------------------------------------
@@ -675,9 +768,7 @@
       });
       currentUser = result.user;
       renderMe();
-      // The same user in the list gets the new picture too.
-      const item = el.usersList.querySelector('li[data-user-id="' + CSS.escape(currentUser.userId) + '"]');
-      if (item) item.replaceWith(userItem(currentUser));
+      redrawMyItem();  // the same user in the list gets the new picture too
       el.uploadStatus.textContent = 'Your new picture is saved.';
     } catch (err) {
       if (err instanceof SessionEnded) return;
@@ -692,10 +783,137 @@
     }
   }
 
+  // --- the account ----------------------------------------------------------------
+  function resetAccount() {
+    for (const form of [el.verifyRequestForm, el.nameForm, el.passwordForm, el.emailForm]) form.reset();
+    for (const status of [el.verifyRequestStatus, el.nameStatus, el.passwordStatus, el.emailStatus]) status.textContent = '';
+    showFormError(el.verifyRequestError, '', []);
+    showFormError(el.nameError, '', [el.nameInput]);
+    showFormError(el.passwordError, '', [el.currentPassword, el.newPassword]);
+    showFormError(el.emailError, '', [el.newEmail, el.emailPassword]);
+    el.nameInput.value = currentUser ? currentUser.name : '';
+  }
+
+  async function onVerifyRequest(event) {
+    event.preventDefault();
+    if (isBusy(el.verifyRequestForm)) return;
+    el.verifyRequestStatus.textContent = '';
+    showFormError(el.verifyRequestError, '', []);
+    setBusy(el.verifyRequestForm, true);
+    try {
+      await authed('POST', '/email/verify/request');
+      el.verifyRequestStatus.textContent = 'We sent a link to ' + currentUser.email +
+                                           '. Open it to confirm your address; it works for 24 hours.';
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      if (err instanceof ApiError && err.code === 'already_verified') {
+        // Confirmed meanwhile (in another tab, say): show it as it is.
+        el.verifyRequestStatus.textContent = describeError(err, 'verify');
+        try {
+          currentUser = (await authed('GET', '/users/me')).user;
+          renderMe();
+        } catch (_) {
+          // the badge stays as it was; the sentence above says how it is
+        }
+        return;
+      }
+      showFormError(el.verifyRequestError, describeError(err, 'verify'), []);
+    } finally {
+      setBusy(el.verifyRequestForm, false);
+    }
+  }
+
+  async function onRename(event) {
+    event.preventDefault();
+    if (isBusy(el.nameForm)) return;
+    const inputs = [el.nameInput];
+    const name = el.nameInput.value.trim();
+    el.nameStatus.textContent = '';
+    if (!name) return showFormError(el.nameError, 'Enter your name.', inputs, el.nameInput);
+    showFormError(el.nameError, '', inputs);
+    setBusy(el.nameForm, true);
+    try {
+      currentUser = (await authed('PATCH', '/users/me', { json: { name } })).user;
+      renderMe();
+      redrawMyItem();
+      el.nameInput.value = currentUser.name;
+      el.nameStatus.textContent = 'Your name is saved.';
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      showFormError(el.nameError, describeError(err, 'rename'), inputs, el.nameInput);
+    } finally {
+      setBusy(el.nameForm, false);
+    }
+  }
+
+  // A new session comes back (like a login); the server has signed out
+  // every other one.
+  async function onPasswordChange(event) {
+    event.preventDefault();
+    if (isBusy(el.passwordForm)) return;
+    const inputs = [el.currentPassword, el.newPassword];
+    const current = el.currentPassword.value;
+    const next = el.newPassword.value;
+    el.passwordStatus.textContent = '';
+    if (!current) return showFormError(el.passwordError, 'Enter your current password.', inputs, el.currentPassword);
+    if (next.length < 8) {
+      return showFormError(el.passwordError, 'Choose a new password of at least 8 characters.', inputs, el.newPassword);
+    }
+    showFormError(el.passwordError, '', inputs);
+    setBusy(el.passwordForm, true);
+    try {
+      adoptSession(await authed('POST', '/password/change', { json: { current_password: current, new_password: next } }));
+      renderMe();
+      el.passwordForm.reset();
+      el.passwordStatus.textContent = 'Your password is changed. Every other session was signed out; this one goes on.';
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      const field = err instanceof ApiError ? FIELD_INPUTS().password[err.field] : null;
+      showFormError(el.passwordError, describeError(err, 'password-change'), inputs,
+                    field || (err.code === 'invalid_credentials' ? el.currentPassword : null));
+    } finally {
+      setBusy(el.passwordForm, false);
+    }
+  }
+
+  // Nothing changes yet: the new address gets a link, and opening it moves
+  // the account there (#/confirm-email-change below).
+  async function onEmailChange(event) {
+    event.preventDefault();
+    if (isBusy(el.emailForm)) return;
+    const inputs = [el.newEmail, el.emailPassword];
+    const newEmail = el.newEmail.value.trim();
+    const password = el.emailPassword.value;
+    el.emailStatus.textContent = '';
+    if (!newEmail) return showFormError(el.emailError, 'Enter the new e-mail address.', inputs, el.newEmail);
+    if (!password) return showFormError(el.emailError, 'Enter your password.', inputs, el.emailPassword);
+    showFormError(el.emailError, '', inputs);
+    setBusy(el.emailForm, true);
+    try {
+      await authed('POST', '/email/change', { json: { new_email: newEmail, password } });
+      el.emailForm.reset();
+      el.emailStatus.textContent = 'Check your new inbox: we sent a link to ' + newEmail +
+                                   '. The account moves there when you open it (within an hour); until then it stays ' +
+                                   currentUser.email + '.';
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      const field = err instanceof ApiError ? FIELD_INPUTS().email[err.field] : null;
+      showFormError(el.emailError, describeError(err, 'email-change'), inputs,
+                    field || (err.code === 'invalid_credentials' ? el.emailPassword
+                              : err.code === 'email_taken' ? el.newEmail : null));
+    } finally {
+      setBusy(el.emailForm, false);
+    }
+  }
+
   // --- forms ----------------------------------------------------------------------
   const FIELD_INPUTS = () => ({
     login: { email: el.loginEmail, password: el.loginPassword },
     signup: { name: el.signupName, email: el.signupEmail, password: el.signupPassword },
+    forgot: { email: el.forgotEmail },
+    password: { current_password: el.currentPassword, new_password: el.newPassword },
+    email: { new_email: el.newEmail, password: el.emailPassword },
+    reset: { password: el.resetPassword },
   });
 
   async function onLogin(event) {
@@ -755,6 +973,44 @@
     }
   }
 
+  // --- a forgotten password ---------------------------------------------------------
+  // In the login form's place. The answer is the same whether or not an
+  // account has the address, and so is what the page says.
+  function openForgot() {
+    el.loginForm.hidden = true;
+    el.forgotForm.hidden = false;
+    el.forgotStatus.textContent = '';
+    showFormError(el.forgotError, '', [el.forgotEmail]);
+    if (!el.forgotEmail.value) el.forgotEmail.value = el.loginEmail.value.trim();
+    el.forgotEmail.focus();
+  }
+
+  function closeForgot() {
+    el.forgotForm.hidden = true;
+    el.loginForm.hidden = false;
+  }
+
+  async function onForgot(event) {
+    event.preventDefault();
+    if (isBusy(el.forgotForm)) return;
+    const inputs = [el.forgotEmail];
+    const email = el.forgotEmail.value.trim();
+    el.forgotStatus.textContent = '';
+    if (!email) return showFormError(el.forgotError, 'Enter your e-mail address.', inputs, el.forgotEmail);
+    showFormError(el.forgotError, '', inputs);
+    setBusy(el.forgotForm, true);
+    try {
+      await request('POST', '/password/forgot', { json: { email } });
+      el.forgotStatus.textContent = 'If an account exists for ' + email + ', we sent it a link to choose a new password. ' +
+                                    'Check your inbox: the link works once, for one hour.';
+    } catch (err) {
+      const field = err instanceof ApiError ? FIELD_INPUTS().forgot[err.field] : null;
+      showFormError(el.forgotError, describeError(err, 'forgot'), inputs, field);
+    } finally {
+      setBusy(el.forgotForm, false);
+    }
+  }
+
   async function onLogout() {
     const token = storedRefreshToken();
     el.logout.disabled = true;
@@ -771,6 +1027,184 @@
     } finally {
       el.logout.disabled = false;
     }
+  }
+
+  // --- links from the account e-mails ------------------------------------------------
+  // A mail's link opens this page at #/<action>?token=T. Mail scanners fetch
+  // links, so opening one spends nothing: the page says what the link does
+  // and waits for a click. Once the server has answered about a token (used,
+  // or refused), it is taken out of the address, so that neither the history
+  // nor a reload holds it. The fragment never reaches a server.
+  const LINKS = {
+    'verify-email': {
+      title: 'Confirm your e-mail address',
+      form: () => el.verifyForm,
+      error: () => el.verifyError,
+      inputs: () => [],
+      lifetime: '24 hours',
+    },
+    'reset-password': {
+      title: 'Choose a new password',
+      form: () => el.resetForm,
+      error: () => el.resetError,
+      inputs: () => [el.resetPassword],
+      lifetime: 'one hour',
+    },
+    'confirm-email-change': {
+      title: 'Confirm your new e-mail address',
+      form: () => el.changeConfirmForm,
+      error: () => el.changeConfirmError,
+      inputs: () => [],
+      lifetime: 'one hour',
+    },
+  };
+  let link = null;  // {action, token} of the link on screen
+  let linkNext = null;  // what its outcome's button does
+
+  function linkInAddress() {
+    const m = /^#\/([a-z-]+)(?:\?(.*))?$/.exec(window.location.hash);
+    if (!m || !Object.prototype.hasOwnProperty.call(LINKS, m[1])) return null;
+    return { action: m[1], token: new URLSearchParams(m[2] || '').get('token') || '' };
+  }
+
+  function clearLinkFromAddress() {
+    if (window.location.hash) {
+      window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+    }
+  }
+
+  function showLink(found) {
+    link = found;
+    generation += 1;  // a list still loading for the page left behind is dropped
+    const spec = LINKS[found.action];
+    el.signedOut.hidden = true;
+    el.signedIn.hidden = true;
+    el.sessionBar.hidden = true;
+    el.linkView.hidden = false;
+    for (const key of Object.keys(LINKS)) LINKS[key].form().hidden = true;
+    el.linkOutcome.hidden = true;
+    spec.form().reset();
+    showFormError(spec.error(), '', spec.inputs());
+    say('');
+    el.linkTitle.textContent = spec.title;
+    if (!found.token) {
+      clearLinkFromAddress();
+      linkFailed(found.action, 'This link is incomplete: it has no token. Copy the whole link from the mail, or ask for a new one.');
+      return;
+    }
+    spec.form().hidden = false;
+    el.linkTitle.focus();
+  }
+
+  function showLinkOutcome(ok, title, message, next) {
+    for (const key of Object.keys(LINKS)) LINKS[key].form().hidden = true;
+    el.linkTitle.textContent = title;
+    el.linkOutcomeText.textContent = message;
+    el.linkOutcome.classList.toggle('outcome-failed', !ok);
+    el.linkNext.textContent = next.label;
+    linkNext = next.go;
+    el.linkOutcome.hidden = false;
+    el.linkTitle.focus();
+  }
+
+  // The token was refused: said, with the way to a new link.
+  function linkFailed(action, reason) {
+    const signedIn = Boolean(storedRefreshToken());
+    const lifetime = LINKS[action].lifetime;
+    if (action === 'reset-password') {
+      showLinkOutcome(false, 'This link cannot be used', reason + ' Reset links work once, for ' + lifetime + '.',
+                      signedIn ? { label: 'Continue to your account', go: () => leaveLink() }
+                               : { label: 'Ask for a new link', go: () => leaveLink({ forgot: true }) });
+    } else if (action === 'verify-email') {
+      showLinkOutcome(false, 'This link cannot be used', reason + ' Links work for ' + lifetime +
+                      '. Log in and send a new verification e-mail from your account.',
+                      { label: signedIn ? 'Continue to your account' : 'Log in', go: () => leaveLink() });
+    } else {
+      showLinkOutcome(false, 'This link cannot be used', reason + ' Links work once, for ' + lifetime +
+                      '. Log in and ask for the change again from your account.',
+                      { label: signedIn ? 'Continue to your account' : 'Log in', go: () => leaveLink() });
+    }
+  }
+
+  // Back to the page itself: signed in again if this tab has a session (its
+  // user fetched anew: the link may have changed it), else the login form.
+  function leaveLink(options) {
+    clearLinkFromAddress();
+    link = null;
+    linkNext = null;
+    el.linkView.hidden = true;
+    return resume(Object.assign({ focus: true }, options));
+  }
+
+  // Spends the link's token with POST `path` and `extra` in the body; the
+  // answer is the user as the link left it.
+  async function spendLink(event, path, extra, done) {
+    event.preventDefault();
+    const current = link;
+    if (!current) return;
+    const spec = LINKS[current.action];
+    const form = spec.form();
+    if (isBusy(form)) return;
+    showFormError(spec.error(), '', spec.inputs());
+    setBusy(form, true);
+    try {
+      const result = await request('POST', path, { json: Object.assign({ token: current.token }, extra) });
+      if (link !== current) return;
+      clearLinkFromAddress();
+      done(result.user);
+    } catch (err) {
+      if (link !== current) return;
+      if (err instanceof ApiError && (err.code === 'invalid_or_expired_token' || err.code === 'email_taken')) {
+        clearLinkFromAddress();
+        linkFailed(current.action, describeError(err, 'email-change'));
+        return;
+      }
+      // Anything else (the network, a busy server, a refused password)
+      // leaves the token unspent: the form stays, for another try.
+      const field = err instanceof ApiError && current.action === 'reset-password' ? FIELD_INPUTS().reset[err.field] : null;
+      showFormError(spec.error(), describeError(err, 'link'), spec.inputs(), field);
+    } finally {
+      setBusy(form, false);
+    }
+  }
+
+  function onVerifyLink(event) {
+    spendLink(event, '/email/verify/confirm', {}, (user) => {
+      showLinkOutcome(true, 'Your address is confirmed', 'Thank you: ' + user.email + ' is confirmed as your address.',
+                      { label: storedRefreshToken() ? 'Continue to your account' : 'Continue to Gatehouse', go: () => leaveLink() });
+    });
+  }
+
+  function onResetLink(event) {
+    const password = el.resetPassword.value;
+    if (password.length < 8) {
+      event.preventDefault();
+      showFormError(el.resetError, 'Choose a password of at least 8 characters.', [el.resetPassword], el.resetPassword);
+      return;
+    }
+    spendLink(event, '/password/reset', { password }, (user) => {
+      // The server has ended every session of the account, this tab's too.
+      forgetSession();
+      el.resetForm.reset();
+      showLinkOutcome(true, 'Your password is changed',
+                      'Every session of ' + user.email + ' was signed out. Log in with your new password.',
+                      { label: 'Log in', go: () => leaveLink({ email: user.email }) });
+    });
+  }
+
+  function onChangeConfirmLink(event) {
+    spendLink(event, '/email/change/confirm', {}, (user) => {
+      showLinkOutcome(true, 'Your new address is in use',
+                      'Your account now uses ' + user.email + '. Log in with it from now on.',
+                      { label: storedRefreshToken() ? 'Continue to your account' : 'Log in',
+                        go: () => leaveLink({ email: storedRefreshToken() ? undefined : user.email }) });
+    });
+  }
+
+  function onAddressChange() {
+    const found = linkInAddress();
+    if (found) showLink(found);
+    else if (link) leaveLink();
   }
 
   // --- start ------------------------------------------------------------------------
@@ -816,6 +1250,23 @@
 
     el.loginForm.addEventListener('submit', onLogin);
     el.signupForm.addEventListener('submit', onSignup);
+    el.forgotForm.addEventListener('submit', onForgot);
+    el.forgotOpen.addEventListener('click', openForgot);
+    el.forgotBack.addEventListener('click', () => {
+      closeForgot();
+      el.loginEmail.focus();
+    });
+    el.verifyRequestForm.addEventListener('submit', onVerifyRequest);
+    el.nameForm.addEventListener('submit', onRename);
+    el.passwordForm.addEventListener('submit', onPasswordChange);
+    el.emailForm.addEventListener('submit', onEmailChange);
+    el.verifyForm.addEventListener('submit', onVerifyLink);
+    el.resetForm.addEventListener('submit', onResetLink);
+    el.changeConfirmForm.addEventListener('submit', onChangeConfirmLink);
+    el.linkNext.addEventListener('click', () => {
+      if (linkNext) linkNext();
+    });
+    window.addEventListener('hashchange', onAddressChange);
     el.uploadForm.addEventListener('submit', onUpload);
     el.uploadFile.addEventListener('change', () => {
       if (isBusy(el.uploadForm)) return;  // the bar belongs to the upload under way
@@ -830,23 +1281,35 @@
     });
     el.usersReload.addEventListener('click', () => loadUsers(true));
 
-    if (!storedRefreshToken()) {
-      showSignedOut({ focus: false });
+    // Opened from a mail's link: that first, the session (if any) after.
+    const found = linkInAddress();
+    if (found) {
+      showLink(found);
       return;
     }
-    // A reload: the refresh token is all that is left of the session.
+    await resume({ focus: false });
+  }
+
+  // Signed in if this tab holds a refresh token (a reload, or back from a
+  // link's page), else the login form. `options` as showSignedOut's.
+  async function resume(options) {
+    if (!storedRefreshToken()) {
+      showSignedOut(options);
+      return;
+    }
+    // The refresh token is all that is left of the session.
     say('Restoring your session…');
     try {
       await refreshSession();
       say('');
-      showSignedIn({ focus: false });
+      showSignedIn({ focus: options.focus });
     } catch (err) {
       if (err instanceof SessionEnded) {
         say('');
         return;  // already on the login form, with the reason
       }
       say('');
-      showSignedOut({ focus: false, error: 'Could not restore your session: ' + describeError(err, 'session') });
+      showSignedOut(Object.assign({}, options, { error: 'Could not restore your session: ' + describeError(err, 'session') }));
     }
   }
 

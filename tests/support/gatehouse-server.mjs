@@ -34,7 +34,8 @@ const watchdogScript = 'exec 3<&0 </dev/null; "$@" & server=$!; ' +
 //                  its stdin; false: a direct child, killed (and its data
 //                  removed) when this process exits, stopped by SIGTERM and,
 //                  after 5 s, SIGKILL
-// Returns { base, output(), stop() }.
+// Returns { base, dataDir, output(), stop() }: dataDir holds what the server
+// writes (the mail outbox, DATA_DIR/outbox, among it) until stop().
 export async function startGatehouse(binary, { dataDirPrefix = 'gatehouse-', env = {}, watchdog = false } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), dataDirPrefix));
   const port = await freePort();
@@ -86,6 +87,7 @@ export async function startGatehouse(binary, { dataDirPrefix = 'gatehouse-', env
   }
   return {
     base,
+    dataDir,
     output: () => output,
     async stop() {
       if (!exited) {

@@ -2,7 +2,11 @@
 // playwright-core (tests/peers), against a real gatehouse on loopback:
 // sign-up, login, upload with progress, avatars in the paged list, the
 // silent refresh of an expired access token, the way back to the login form
-// when the refresh is refused, logout, and the human error messages. The
+// when the refresh is refused, logout, and the human error messages; the
+// account e-mails (the outbox's files, as mailparser reads them): a link
+// opened spends nothing until its button is pressed, then verifies the
+// address, resets the password, or moves the account to a new address; the
+// account area's verification e-mail, name, password and e-mail change. The
 // page comes from gatehouse itself (embedded, at /); a shorter run loads
 // web/ as static files from another loopback origin, its API named in
 // config.js as a deployer would. The attack of issue 12 runs against both:
@@ -13,9 +17,11 @@
 //
 //   node page.test.mjs <gatehouse binary> <output dir>
 //
-// Saves <output dir>/page.png: the list showing the uploaded avatar.
+// Saves <output dir>/page.png: the list showing the uploaded avatar, and
+// <output dir>/account.png: the account area.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -23,6 +29,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
 import { freePort, startGatehouse as startServer } from '../support/gatehouse-server.mjs';
@@ -61,7 +68,9 @@ const PAGE_SIZE = 20;  // web/app.js
 function startGatehouse() {
   return startServer(gatehouseBinary, {
     dataDirPrefix: 'gatehouse-web-',
-    env: { JWT_SECRET, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES) },
+    // Mail to the outbox (MAIL_TRANSPORT's default, DATA_DIR/outbox), and
+    // no mail limit: 21 sign-ups come from one address.
+    env: { JWT_SECRET, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), RATE_LIMIT_MAIL_PER_EMAIL: '0', RATE_LIMIT_MAIL_PER_IP: '0' },
     watchdog: true,
   });
 }
@@ -236,7 +245,9 @@ let page;
 let pageUrl;
 const foreignRequests = [];
 const apiCalls = [];  // "METHOD /path -> status", in order
-const apiPaths = new Set(['/signup', '/login', '/users', '/users/me', '/upload_profile_pic', '/token/refresh', '/logout']);
+const apiPaths = new Set(['/signup', '/login', '/users', '/users/me', '/upload_profile_pic', '/token/refresh', '/logout',
+  '/email/verify/request', '/email/verify/confirm', '/password/forgot', '/password/reset', '/password/change',
+  '/email/change', '/email/change/confirm']);
 const emailOf = (name) => name.normalize('NFD').replace(/[^A-Za-z ]/g, '').toLowerCase().replace(/ /g, '.') + '@example.com';
 const otherNames = ['Grace Hopper', 'Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra', 'Frances Allen',
   'Donald Knuth', 'Margaret Hamilton', 'John Backus', 'Radia Perlman', 'Ken Thompson', 'Hedy Lamarr',
@@ -247,6 +258,7 @@ const ada = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct
 let adaUser;  // the User object, once signed up
 const png = makePng(160);
 const outputPng = path.join(path.resolve(outputDir), 'page.png');
+const accountPng = path.join(path.resolve(outputDir), 'account.png');
 
 before(async () => {
   assert.ok(png.length > 20 * 1024 && png.length < MAX_IMAGE_BYTES, `fixture PNG is ${png.length} bytes`);
@@ -298,7 +310,8 @@ after(async () => {
 });
 
 const text = (selector) => page.locator(selector).innerText();
-const activeId = () => page.evaluate(() => document.activeElement && document.activeElement.id);
+const activeIdOf = (on) => on.evaluate(() => document.activeElement && document.activeElement.id);
+const activeId = () => activeIdOf(page);
 
 async function login(email, password) {
   const form = page.locator('#login-form');
@@ -768,6 +781,324 @@ test('the API page (/docs) renders and calls this server under its Content-Secur
   assert.deepEqual(await tab.evaluate(() => window.__violations), []);
   assert.deepEqual(consoleErrors, []);
   await tab.close();
+});
+
+// ---------------------------------------------------------------------------
+// The account e-mails: what lands in the server's outbox (DATA_DIR/outbox,
+// one .eml a message), read by mailparser (tests/peers/read-mail.mjs), not
+// by Gatehouse's own code.
+
+const execFileAsync = promisify(execFile);
+const outbox = () => path.join(gatehouse.dataDir, 'outbox');
+const mailFiles = () => {
+  try {
+    return fs.readdirSync(outbox()).filter((f) => f.endsWith('.eml')).sort();
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+};
+
+// Waits for the mail to `to` whose subject matches `subject`, among those
+// that were not in the outbox yet when `since` (mailFiles()) was taken.
+async function waitForMail(since, to, subject) {
+  const skip = new Set(since);
+  const seen = [];
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const fresh = mailFiles().filter((f) => !skip.has(f));
+    if (fresh.length > 0) {
+      const { stdout } = await execFileAsync(process.execPath,
+                                             [path.join(peersDir, 'read-mail.mjs'), ...fresh.map((f) => path.join(outbox(), f))]);
+      for (const mail of JSON.parse(stdout)) {
+        skip.add(path.basename(mail.file));
+        seen.push(`${mail.to && mail.to.address}: ${mail.subject}`);
+        if (mail.to && mail.to.address === to && subject.test(mail.subject)) return mail;
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} with a subject like ${subject}; arrived: ${seen.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// The mail's one link: this server's page, #/<action>?token=...
+function linkIn(mail, action) {
+  const links = mail.text.match(/https?:\/\/\S+/g) || [];
+  assert.equal(links.length, 1, `one link in:\n${mail.text}`);
+  assert.match(links[0], new RegExp(`^${pageUrl.replace(/[.]/g, '\\.')}#/${action}\\?token=[A-Za-z0-9_-]{20,}$`));
+  return links[0];
+}
+
+// The user as the server has it now (a login of its own, through the API).
+async function userOnServer(email, password) {
+  const login = await api(gatehouse.base, 'POST', '/login', { json: { email, password } });
+  assert.equal(login.status, 200, `login of ${email}: ${JSON.stringify(login.body)}`);
+  const me = await api(gatehouse.base, 'GET', '/users/me', { token: login.body.token });
+  assert.equal(me.status, 200);
+  return me.body.user;
+}
+
+// Opens a mail's link in a tab of its own, as a mail client would: the page
+// shows what the link does, and nothing reaches the API.
+async function openLink(link, button) {
+  const tab = await context.newPage();
+  const from = apiCalls.length;
+  await tab.goto(link);
+  await tab.locator('#link-view').waitFor({ state: 'visible' });
+  await tab.waitForLoadState('networkidle');  // whatever the page would send on its own, it has sent
+  assert.deepEqual(apiCalls.slice(from), [], 'opening the link called the API');
+  assert.equal(await tab.getByRole('button', { name: button }).isVisible(), true);
+  assert.equal(await tab.locator('#signed-out-view').isVisible(), false);
+  return tab;
+}
+
+// Presses the link page's button and waits for its outcome.
+async function pressLink(tab, button) {
+  await tab.getByRole('button', { name: button }).click();
+  await tab.locator('#link-outcome').waitFor({ state: 'visible' });
+  return { title: await tab.locator('#link-title').innerText(), text: await tab.locator('#link-outcome-text').innerText() };
+}
+
+const mary = { name: 'Mary Somerville', email: 'mary@example.com', password: 'on the connexion', newEmail: 'mary.fairfax@example.com' };
+let maryTab;  // Mary's own tab, signed in from the password reset on
+let adaVerifyLink;  // from the mail that Ada's "Send verification e-mail" sent
+
+test('sign-up mails a verification link; opening it verifies nothing until "Confirm my address" is pressed', async () => {
+  const since = mailFiles();
+  const tab = await context.newPage();
+  await tab.goto(pageUrl);
+  await submit(tab, '#signup-form', [['Name', mary.name], ['E-mail', mary.email], ['Password', mary.password]],
+               'Create account', 'Account created');
+  assert.equal(await tab.locator('#signup-error').innerText(), '');
+  await tab.close();
+  const mail = await waitForMail(since, mary.email, /^Confirm your e-mail address/);
+  const link = linkIn(mail, 'verify-email');
+
+  // A mail scanner (or the user) opens the link: twice, even.
+  let linkTab = await openLink(link, 'Confirm my address');
+  assert.equal(await linkTab.locator('#link-title').innerText(), 'Confirm your e-mail address');
+  await linkTab.reload();
+  await linkTab.getByRole('button', { name: 'Confirm my address' }).waitFor();
+  assert.equal((await userOnServer(mary.email, mary.password)).email_verified, false, 'loading the link verified the address');
+
+  const from = apiCalls.length;
+  const outcome = await pressLink(linkTab, 'Confirm my address');
+  assert.deepEqual(apiCalls.slice(from), ['POST /email/verify/confirm -> 200']);
+  assert.deepEqual(outcome, { title: 'Your address is confirmed', text: `Thank you: ${mary.email} is confirmed as your address.` });
+  assert.equal(await linkTab.evaluate(() => window.location.href), pageUrl, 'the spent token is out of the address');
+  assert.equal((await userOnServer(mary.email, mary.password)).email_verified, true);
+  // Onwards: this tab has no session, so the login form.
+  await linkTab.getByRole('button', { name: 'Continue to Gatehouse' }).click();
+  await linkTab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  await linkTab.close();
+
+  // The same link again: refused, with the way to a new one.
+  linkTab = await openLink(link, 'Confirm my address');
+  const again = await pressLink(linkTab, 'Confirm my address');
+  assert.equal(again.title, 'This link cannot be used');
+  assert.match(again.text, /^This link can no longer be used: .* Log in and send a new verification e-mail from your account\.$/);
+  assert.equal(await linkTab.locator('#link-outcome').getAttribute('class'), 'card outcome-failed');
+  assert.equal(await linkTab.evaluate(() => window.location.href), pageUrl);
+  await linkTab.close();
+});
+
+test('forgot password: the same answer for any address, a link that resets only on the button, then a login with the new password', async () => {
+  const newPassword = 'the mechanism of the heavens';
+  const tab = await context.newPage();
+  await tab.goto(pageUrl);
+  await tab.getByRole('button', { name: 'Forgot password?' }).click();
+  assert.equal(await tab.locator('#login-form').isVisible(), false);
+  assert.equal(await activeIdOf(tab), 'forgot-email');
+  const forgot = tab.locator('#forgot-form');
+  const askFor = async (email) => {
+    await forgot.getByLabel('E-mail', { exact: true }).fill(email);
+    await forgot.getByRole('button', { name: 'Send reset link' }).click();
+    await tab.locator('#forgot-status', { hasText: email }).waitFor();
+    return tab.locator('#forgot-status').innerText();
+  };
+  const nobody = await askFor('nobody@example.com');
+  assert.equal(nobody, 'If an account exists for nobody@example.com, we sent it a link to choose a new password. ' +
+                       'Check your inbox: the link works once, for one hour.');
+  const since = mailFiles();
+  assert.equal(await askFor(mary.email), nobody.replace('nobody@example.com', mary.email), 'the same words either way');
+  assert.ok(apiCalls.filter((c) => c === 'POST /password/forgot -> 202').length >= 2, apiCalls.join('\n'));
+  const mail = await waitForMail(since, mary.email, /^Reset your .* password$/);
+  const link = linkIn(mail, 'reset-password');
+  await tab.close();
+
+  const linkTab = await openLink(link, 'Set new password');
+  assert.equal(await linkTab.locator('#link-title').innerText(), 'Choose a new password');
+  await userOnServer(mary.email, mary.password);  // loading the link changed nothing: the old password works
+  const form = linkTab.locator('#reset-form');
+  await form.getByLabel('New password').fill('short');
+  await form.getByRole('button', { name: 'Set new password' }).click();
+  assert.equal(await linkTab.locator('#reset-error').innerText(), 'Choose a password of at least 8 characters.');
+  await form.getByLabel('New password').fill(newPassword);
+  const outcome = await pressLink(linkTab, 'Set new password');
+  assert.deepEqual(outcome, { title: 'Your password is changed',
+                              text: `Every session of ${mary.email} was signed out. Log in with your new password.` });
+  assert.equal(await linkTab.evaluate(() => window.location.href), pageUrl);
+  // On to the login form, the address filled in, the new password to type.
+  await linkTab.getByRole('button', { name: 'Log in' }).click();
+  await linkTab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  assert.equal(await linkTab.locator('#login-email').inputValue(), mary.email);
+  assert.equal(await activeIdOf(linkTab), 'login-password');
+  await submit(linkTab, '#login-form', [['Password', newPassword]], 'Log in', 'Logged in');
+  await linkTab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  assert.equal(await linkTab.locator('#signed-in-title').innerText(), `Welcome, ${mary.name}`);
+  const old = await api(gatehouse.base, 'POST', '/login', { json: { email: mary.email, password: mary.password } });
+  assert.equal(old.status, 401, 'the old password still works');
+  mary.password = newPassword;
+  maryTab = linkTab;
+});
+
+test('the account area: the address verified, a wrong current password refused in place, a password change that ends the other sessions', async () => {
+  const tab = maryTab;
+  assert.equal(await tab.locator('#account-email').innerText(), mary.email);
+  assert.equal(await tab.locator('#account-email-state').innerText(), 'verified');
+  assert.equal(await tab.getByRole('button', { name: 'Send verification e-mail' }).isVisible(), false);
+  const form = tab.locator('#password-form');
+  for (const label of ['Current password', 'New password']) assert.equal(await form.getByLabel(label, { exact: true }).count(), 1);
+
+  // A wrong current password: said on its field, and the session goes on.
+  let from = apiCalls.length;
+  await submit(tab, '#password-form', [['Current password', 'not my password'], ['New password', 'whatever it is']],
+               'Change password', '(none)');
+  assert.equal(await tab.locator('#password-error').innerText(), 'Your current password is not correct.');
+  assert.equal(await activeIdOf(tab), 'current-password');
+  assert.deepEqual(apiCalls.slice(from), ['POST /password/change -> 401']);
+  assert.equal(await tab.locator('#signed-in-view').isVisible(), true);
+
+  const before = (await storedSession(tab)).refresh_token;
+  const elsewhere = await api(gatehouse.base, 'POST', '/login', { json: { email: mary.email, password: mary.password } });
+  const newPassword = 'analytical society';
+  from = apiCalls.length;
+  await form.getByLabel('Current password').fill(mary.password);
+  await form.getByLabel('New password').fill(newPassword);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await tab.waitForFunction(() => document.getElementById('password-status').textContent !== '' ||
+                                  document.getElementById('password-error').textContent !== '');
+  assert.equal(await tab.locator('#password-status').innerText(),
+               'Your password is changed. Every other session was signed out; this one goes on.');
+  assert.equal(await tab.locator('#password-error').innerText(), '');
+  assert.deepEqual(apiCalls.slice(from), ['POST /password/change -> 200']);
+  assert.equal(await form.getByLabel('Current password').inputValue(), '', 'the passwords are not left in the form');
+  const after = (await storedSession(tab)).refresh_token;
+  assert.notEqual(after, before, 'the page adopted the new session');
+  for (const token of [before, elsewhere.body.refresh_token]) {
+    const refused = await api(gatehouse.base, 'POST', '/token/refresh', { json: { refresh_token: token } });
+    assert.equal(refused.status, 401, 'an old session lives on');
+    assert.equal(refused.body.error.code, 'invalid_refresh_token');
+  }
+  assert.equal((await api(gatehouse.base, 'POST', '/login', { json: { email: mary.email, password: mary.password } })).status, 401);
+  mary.password = newPassword;
+  // The new session is the page's: a reload goes on with it.
+  await tab.reload();
+  await tab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE, tab);
+  assert.equal(await tab.locator('#account-email').innerText(), mary.email);
+});
+
+test('the account area renames the user', async () => {
+  const tab = maryTab;
+  const form = tab.locator('#name-form');
+  assert.equal(await form.getByLabel('Your name').inputValue(), mary.name);
+  await submit(tab, '#name-form', [['Your name', '   ']], 'Save name', '(none)');
+  assert.equal(await tab.locator('#name-error').innerText(), 'Enter your name.');
+  const name = 'Mary Fairfax Somerville';
+  await form.getByLabel('Your name').fill(name);
+  await form.getByRole('button', { name: 'Save name' }).click();
+  await tab.locator('#name-status', { hasText: 'saved' }).waitFor();
+  assert.equal(await tab.locator('#name-error').innerText(), '');
+  assert.equal(await tab.locator('#my-name').innerText(), name);
+  assert.equal(await tab.locator('#whoami').innerText(), `Signed in as ${name}`);
+  assert.equal((await userOnServer(mary.email, mary.password)).name, name);
+  mary.name = name;
+});
+
+test('the account area changes the e-mail address: a link to the new inbox, spent only on its button', async () => {
+  const tab = maryTab;
+  const form = tab.locator('#email-form');
+  // Taken by another account: said on the field.
+  await submit(tab, '#email-form', [['New e-mail', ada.email], ['Password', mary.password]], 'Send confirmation link', '(none)');
+  assert.equal(await tab.locator('#email-error').innerText(), 'Another account already uses this e-mail address.');
+  assert.equal(await activeIdOf(tab), 'new-email');
+  // A wrong password: said, and the session goes on.
+  await submit(tab, '#email-form', [['New e-mail', mary.newEmail], ['Password', 'not my password']], 'Send confirmation link', '(none)');
+  assert.equal(await tab.locator('#email-error').innerText(), 'The password is not correct.');
+  assert.equal(await tab.locator('#signed-in-view').isVisible(), true);
+
+  const since = mailFiles();
+  await form.getByLabel('Password', { exact: true }).fill(mary.password);
+  await form.getByRole('button', { name: 'Send confirmation link' }).click();
+  await tab.locator('#email-status', { hasText: 'Check your new inbox' }).waitFor();
+  assert.equal(await tab.locator('#email-status').innerText(),
+               `Check your new inbox: we sent a link to ${mary.newEmail}. The account moves there when you open it ` +
+               `(within an hour); until then it stays ${mary.email}.`);
+  assert.equal(await tab.locator('#email-error').innerText(), '');
+  const mail = await waitForMail(since, mary.newEmail, /^Confirm your new e-mail address/);
+  await waitForMail(since, mary.email, /e-mail address is being changed$/);  // and a word to the old one
+  const link = linkIn(mail, 'confirm-email-change');
+  assert.equal((await userOnServer(mary.email, mary.password)).email, mary.email, 'moved before the link was opened');
+
+  const linkTab = await openLink(link, 'Use my new address');
+  assert.equal(await linkTab.locator('#link-title').innerText(), 'Confirm your new e-mail address');
+  assert.equal((await userOnServer(mary.email, mary.password)).email, mary.email, 'loading the link moved the account');
+  const outcome = await pressLink(linkTab, 'Use my new address');
+  assert.deepEqual(outcome, { title: 'Your new address is in use', text: `Your account now uses ${mary.newEmail}. Log in with it from now on.` });
+  assert.equal(await linkTab.evaluate(() => window.location.href), pageUrl);
+  await linkTab.close();
+  const moved = await userOnServer(mary.newEmail, mary.password);
+  assert.equal(moved.email, mary.newEmail);
+  assert.equal(moved.email_verified, true);
+  assert.equal((await api(gatehouse.base, 'POST', '/login', { json: { email: mary.email, password: mary.password } })).status, 401);
+
+  // Mary's own tab shows the new address after a reload (its session went on).
+  await tab.reload();
+  await tab.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE, tab);
+  assert.equal(await tab.locator('#account-email').innerText(), mary.newEmail);
+  assert.equal(await tab.locator('#my-email').innerText(), mary.newEmail);
+  mary.email = mary.newEmail;
+  await tab.close();
+});
+
+test('an unverified account says so, and "Send verification e-mail" mails a new link', async () => {
+  await login(ada.email, ada.password);
+  await page.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE);
+  assert.equal(await text('#account-email'), ada.email);
+  assert.equal(await text('#account-email-state'), 'not verified');
+  const since = mailFiles();
+  await page.getByRole('button', { name: 'Send verification e-mail' }).click();
+  await page.locator('#verify-request-status', { hasText: 'We sent a link' }).waitFor();
+  assert.equal(await text('#verify-request-status'), `We sent a link to ${ada.email}. Open it to confirm your address; it works for 24 hours.`);
+  assert.equal(await text('#verify-request-error'), '');
+  assert.equal(apiCalls.at(-1), 'POST /email/verify/request -> 202');
+  adaVerifyLink = linkIn(await waitForMail(since, ada.email, /^Confirm your e-mail address/), 'verify-email');
+  const card = page.locator('#account-card');
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: accountPng });
+  console.log(`# screenshot: ${accountPng}`);
+});
+
+test('a link opened in the signed-in tab itself: confirmed on the button, then back to the account, verified', async () => {
+  const from = apiCalls.length;
+  await page.goto(adaVerifyLink);  // only the fragment changes: no reload
+  await page.locator('#link-view').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#signed-in-view').isVisible(), false);
+  assert.equal(await page.locator('#session-bar').isVisible(), false);
+  assert.deepEqual(apiCalls.slice(from), []);
+  const outcome = await pressLink(page, 'Confirm my address');
+  assert.equal(outcome.title, 'Your address is confirmed');
+  assert.equal(await page.evaluate(() => window.location.href), pageUrl);
+  await page.getByRole('button', { name: 'Continue to your account' }).click();
+  await page.locator('#signed-in-view').waitFor({ state: 'visible' });
+  await waitForList(PAGE_SIZE);
+  assert.deepEqual(apiCalls.slice(from), ['POST /email/verify/confirm -> 200', 'POST /token/refresh -> 200', 'GET /users -> 200']);
+  assert.equal(await text('#account-email-state'), 'verified');
+  assert.equal(await page.getByRole('button', { name: 'Send verification e-mail' }).isVisible(), false);
+  assert.equal(await text('#verify-request-status'), '');
 });
 
 test('the page requested nothing but loopback, and the attacker received nothing at all', () => {
