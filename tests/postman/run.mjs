@@ -132,7 +132,9 @@ test('every route of the contract has a request', () => {
   for (const route of ['GET /health', 'POST /signup', 'POST /login', 'GET /users', 'GET /users/me',
     'POST /upload_profile_pic', 'GET {{imageUrl}}', 'POST /profile_pic/upload_url', 'POST {{uploadUrl}}',
     'POST /profile_pic/confirm', 'POST /token/refresh', 'POST /logout', 'GET /', 'GET /openapi.yaml', 'GET /docs',
-    'OPTIONS /users']) {
+    'OPTIONS /users', 'PATCH /users/me', 'POST /password/change', 'POST /email/verify/request',
+    'POST /email/verify/confirm', 'POST /password/forgot', 'POST /password/reset', 'POST /email/change',
+    'POST /email/change/confirm']) {
     assert.ok(routes.has(route), `no request for ${route}`);
   }
 });
