@@ -13,9 +13,10 @@ inline std::string verification_state(const users::user& u) {
   return "verify\n" + u.email + "\n" + (u.email_verified ? "1" : "0");
 }
 
-// Reset: the password hash. A new password (by any route) ends every reset
-// link issued for the old one.
-inline std::string reset_state(const users::user& u) { return "reset\n" + u.password_hash; }
+// Reset: the address and the password hash. A new password (by any route)
+// ends every reset link issued for the old one, and a link mailed to an
+// address the account has since left resets nothing.
+inline std::string reset_state(const users::user& u) { return "reset\n" + u.email + "\n" + u.password_hash; }
 
 // E-mail change: the current address and the password hash, so a finished
 // change, or a password change meanwhile, ends the pending links.

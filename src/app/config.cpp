@@ -163,6 +163,11 @@ void load_mail_settings(const env_lookup& env, config& c) {
         throw config_error(std::string("MAIL_TRANSPORT: ") + e.what());
       }
       if (auto ca = env("SSL_CERT_FILE"); ca && !ca->empty()) m.smtp.ca_file = *ca;
+      // The request waits for its mail (on Lambda nothing runs after the
+      // answer): one delivery stays well inside API Gateway's 30 s, and the
+      // mailer starts no retry after 8 s.
+      m.smtp.command_timeout = std::chrono::seconds(5);
+      m.smtp.total_timeout = std::chrono::seconds(10);
       m.transport = config::mail_settings::kind::smtp;
     } else {
       reject("MAIL_TRANSPORT", rule);

@@ -134,7 +134,7 @@ test('every route of the contract has a request', () => {
     'POST /profile_pic/confirm', 'POST /token/refresh', 'POST /logout', 'GET /', 'GET /openapi.yaml', 'GET /docs',
     'OPTIONS /users', 'PATCH /users/me', 'POST /password/change', 'POST /email/verify/request',
     'POST /email/verify/confirm', 'POST /password/forgot', 'POST /password/reset', 'POST /email/change',
-    'POST /email/change/confirm']) {
+    'POST /email/change/confirm', 'GET /users/me/export', 'DELETE /users/me']) {
     assert.ok(routes.has(route), `no request for ${route}`);
   }
 });

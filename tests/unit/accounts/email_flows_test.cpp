@@ -161,6 +161,27 @@ TEST_F(email_flows_test, a_reset_sets_the_password_ends_every_session_and_kills_
   EXPECT_FALSE(token_in(notice)) << "a notice carries no link";
 }
 
+TEST_F(email_flows_test, a_reset_link_mailed_before_an_email_change_resets_nothing_after_it) {
+  const auto u = ada();
+  resets.forgot("ada@example.com", from_home);
+  const auto stale_link = *token_in(outbox.sent().back());
+  email_changes.request(u, "new@example.com", "correct horse", from_home);
+  (void)email_changes.confirm(*token_in(outbox.sent_to("new@example.com").back()));
+  EXPECT_TRUE(throws_error([&] { (void)resets.reset(stale_link, "a brand new password"); }, error_kind::invalid_argument,
+                           "invalid_or_expired_token"))
+      << "the old mailbox no longer speaks for the account";
+  EXPECT_NO_THROW((void)accounts.log_in("new@example.com", "correct horse", from_home));
+}
+
+TEST_F(email_flows_test, an_answer_that_sent_nothing_waits_as_long_as_one_that_did) {
+  answer_pacing paced;
+  for (int i = 0; i < 4; ++i) paced.record(std::chrono::milliseconds(60));
+  const auto started = answer_pacing::clock::now();
+  paced.imitate(started);
+  EXPECT_GE(answer_pacing::clock::now() - started, std::chrono::milliseconds(60))
+      << "every recorded answer took 60 ms, so the imitation takes at least that";
+}
+
 TEST_F(email_flows_test, a_reset_link_lives_one_hour) {
   (void)ada();
   resets.forgot("ada@example.com", from_home);
