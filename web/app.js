@@ -1,8 +1,8 @@
 // Gatehouse's web page: sign up, log in, a forgotten password, the user list
 // with avatars, a profile picture upload with progress, the account (e-mail
 // verification, name, password, e-mail address, a download of the account's
-// data, deleting it), the links of the account e-mails, log out. Plain
-// JavaScript without a
+// data, deleting it), the links of the account e-mails, a new verification
+// link when login wants a confirmed address, log out. Plain JavaScript without a
 // build step, so the same files work embedded in the server (at /) and as
 // static files anywhere else (then with the API's address in config.js).
 'use strict';
@@ -419,6 +419,9 @@
     loginEmail: $('login-email'),
     loginPassword: $('login-password'),
     loginError: $('login-error'),
+    resendVerification: $('resend-verification'),
+    resendStatus: $('resend-status'),
+    resendButton: $('resend-button'),
     forgotOpen: $('forgot-open'),
     forgotForm: $('forgot-form'),
     forgotEmail: $('forgot-email'),
@@ -530,6 +533,7 @@
     el.signedOut.hidden = false;
     el.usersList.replaceChildren();
     el.loginPassword.value = '';
+    hideResend();
     resetAccount();
     if (opts.error) el.loginError.textContent = opts.error;
     if (opts.email) el.loginEmail.value = opts.email;
@@ -1005,6 +1009,7 @@
     if (!email) return showFormError(el.loginError, 'Enter your e-mail address.', inputs, el.loginEmail);
     if (!password) return showFormError(el.loginError, 'Enter your password.', inputs, el.loginPassword);
     showFormError(el.loginError, '', inputs);
+    hideResend();
     setBusy(el.loginForm, true);
     say('Logging in…');
     try {
@@ -1016,8 +1021,46 @@
       const field = err instanceof ApiError ? FIELD_INPUTS().login[err.field] : null;
       showFormError(el.loginError, describeError(err, 'login'), inputs,
                     field || (err.code === 'invalid_credentials' ? el.loginPassword : null));
+      if (err instanceof ApiError && err.code === 'email_not_verified') offerResend(email);
     } finally {
       setBusy(el.loginForm, false);
+    }
+  }
+
+  // --- a new verification link, signed out ---------------------------------------
+  // With EMAIL_VERIFICATION=required, login refuses an unconfirmed address
+  // (403 email_not_verified): the page offers a new link for the address
+  // typed. The request carries no session, and the server answers the same
+  // whether or not such an account exists, so the page says the same too.
+  let resendEmail = null;  // the address that login refused, while the offer stands
+
+  function offerResend(email) {
+    resendEmail = email;
+    el.resendStatus.textContent = '';
+    el.resendVerification.hidden = false;
+  }
+
+  function hideResend() {
+    resendEmail = null;
+    el.resendStatus.textContent = '';
+    el.resendVerification.hidden = true;
+  }
+
+  async function onResendVerification() {
+    if (!resendEmail || el.resendButton.getAttribute('aria-disabled') === 'true') return;
+    const email = resendEmail;
+    el.resendStatus.textContent = '';
+    el.resendButton.setAttribute('aria-disabled', 'true');
+    try {
+      await request('POST', '/email/verify/request', { json: { email } });
+      if (resendEmail !== email) return;
+      el.resendStatus.textContent = 'If the account ' + email + ' exists and is not confirmed yet, we sent it a new link. ' +
+                                    'Open it, then log in; it works for 24 hours.';
+    } catch (err) {
+      if (resendEmail !== email) return;
+      showFormError(el.loginError, describeError(err, 'resend'), [el.loginEmail, el.loginPassword]);
+    } finally {
+      el.resendButton.removeAttribute('aria-disabled');
     }
   }
 
@@ -1342,6 +1385,12 @@
     el.emailForm.addEventListener('submit', onEmailChange);
     el.exportForm.addEventListener('submit', onExport);
     el.deleteForm.addEventListener('submit', onDeleteAccount);
+    el.resendButton.addEventListener('click', onResendVerification);
+    // The offer is for the address that login refused: another one typed
+    // takes it back.
+    el.loginEmail.addEventListener('input', () => {
+      if (resendEmail !== null && el.loginEmail.value.trim() !== resendEmail) hideResend();
+    });
     el.verifyForm.addEventListener('submit', onVerifyLink);
     el.resetForm.addEventListener('submit', onResetLink);
     el.changeConfirmForm.addEventListener('submit', onChangeConfirmLink);

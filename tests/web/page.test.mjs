@@ -8,7 +8,9 @@
 // address, resets the password, or moves the account to a new address; the
 // account area's verification e-mail, name, password and e-mail change, the
 // download of the account's data (a file, the token in no URL) and the
-// account's deletion (password and confirmation). The page comes from gatehouse itself (embedded, at /); a shorter run loads
+// account's deletion (password and confirmation); with EMAIL_VERIFICATION=
+// required (a server of its own), login's refusal and "Send the link again".
+// The page comes from gatehouse itself (embedded, at /); a shorter run loads
 // web/ as static files from another loopback origin, its API named in
 // config.js as a deployer would. The attack of issue 12 runs against both:
 // a second loopback server plays the attacker that a link's ?api= names,
@@ -1230,6 +1232,67 @@ test('"Delete my account" with the right password: signed out, the login refused
   assert.equal(again.status, 200);
   assert.notEqual(again.body.user.userId, charlesId, 'a new account, not the old one back');
   await tab.close();
+});
+
+test('EMAIL_VERIFICATION=required: login to an unconfirmed address says why, and "Send the link again" mails a new link', async () => {
+  const strict = await startServer(gatehouseBinary, {
+    dataDirPrefix: 'gatehouse-web-required-',
+    env: { EMAIL_VERIFICATION: 'required', RATE_LIMIT_MAIL_PER_EMAIL: '0', RATE_LIMIT_MAIL_PER_IP: '0' },
+    watchdog: true,
+  });
+  try {
+    const strictOutbox = path.join(strict.dataDir, 'outbox');
+    const grace = { name: 'Grace Murray', email: 'grace.murray@example.com', password: 'a compiler first' };
+    const calls = [];  // "METHOD /path -> status" at this server
+    const sent = [];   // its requests
+    const tab = await context.newPage();
+    tab.on('request', (req) => { if (req.url().startsWith(strict.base + '/') && req.method() === 'POST') sent.push(req); });
+    tab.on('response', (res) => {
+      const url = new URL(res.url());
+      if (url.origin === strict.base && res.request().method() === 'POST') calls.push(`POST ${url.pathname} -> ${res.status()}`);
+    });
+    await tab.goto(strict.base + '/');
+    await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+    assert.equal(await tab.getByRole('button', { name: 'Send the link again' }).isVisible(), false);
+
+    const since = mailFiles(strictOutbox);
+    await submit(tab, '#signup-form', [['Name', grace.name], ['E-mail', grace.email], ['Password', grace.password]],
+                 'Create account', 'Account created');
+    const first = await waitForMail(since, grace.email, /^Confirm your e-mail address/, strictOutbox);
+
+    await submit(tab, '#login-form', [['Password', grace.password]], 'Log in', 'Logged in');
+    assert.equal(await tab.locator('#login-error').innerText(),
+                 'Confirm your e-mail address first: open the link in the mail we sent you, then log in.');
+    assert.equal(await tab.locator('#signed-in-view').isVisible(), false);
+    const resend = tab.getByRole('button', { name: 'Send the link again' });
+    assert.equal(await resend.isVisible(), true);
+    assert.deepEqual(calls, ['POST /signup -> 201', 'POST /login -> 403']);
+
+    const before = mailFiles(strictOutbox);
+    await resend.click();
+    await tab.locator('#resend-status', { hasText: 'we sent it a new link' }).waitFor();
+    assert.equal(await tab.locator('#resend-status').innerText(),
+                 `If the account ${grace.email} exists and is not confirmed yet, we sent it a new link. ` +
+                 'Open it, then log in; it works for 24 hours.');
+    assert.deepEqual(calls.slice(2), ['POST /email/verify/request -> 202']);
+    const request = sent.find((r) => r.url() === strict.base + '/email/verify/request');
+    assert.equal(request.headers().authorization, undefined, 'the public request carried a session');
+    assert.deepEqual(request.postDataJSON(), { email: grace.email });
+
+    const second = await waitForMail(before, grace.email, /^Confirm your e-mail address/, strictOutbox);
+    assert.notEqual(second.file, first.file);
+    const links = [first, second].map((m) => (m.text.match(/https?:\/\/\S+/g) || []).join(' '));
+    for (const link of links) assert.match(link, new RegExp(`^${strict.base.replace(/[.]/g, '\\.')}/#/verify-email\\?token=[A-Za-z0-9_-]{20,}$`));
+    assert.notEqual(links[1], links[0], 'the same link again');
+    assert.equal(mailFiles(strictOutbox).length, 2, 'two mails: the sign-up\'s and the one asked for again');
+
+    // The offer is for the address login refused: another one takes it back.
+    await tab.locator('#login-form').getByLabel('E-mail').fill('someone.else@example.com');
+    assert.equal(await resend.isVisible(), false);
+    await tab.close();
+  } finally {
+    await strict.stop();
+  }
 });
 
 test('the page requested nothing but loopback, and the attacker received nothing at all', () => {
