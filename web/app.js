@@ -1,7 +1,8 @@
 // Gatehouse's web page: sign up, log in, a forgotten password, the user list
 // with avatars, a profile picture upload with progress, the account (e-mail
-// verification, name, password, e-mail address), the links of the account
-// e-mails, log out. Plain JavaScript without a
+// verification, name, password, e-mail address, a download of the account's
+// data, deleting it), the links of the account e-mails, a new verification
+// link when login wants a confirmed address, log out. Plain JavaScript without a
 // build step, so the same files work embedded in the server (at /) and as
 // static files anywhere else (then with the API's address in config.js).
 'use strict';
@@ -225,7 +226,7 @@
         return 'The server could not understand the request. Try again.';
       case 'invalid_credentials':
         if (context === 'password-change') return 'Your current password is not correct.';
-        if (context === 'email-change') return 'The password is not correct.';
+        if (context === 'email-change' || context === 'delete-account') return 'The password is not correct.';
         return 'Wrong e-mail or password.';
       case 'email_not_verified':
         return 'Confirm your e-mail address first: open the link in the mail we sent you, then log in.';
@@ -418,6 +419,9 @@
     loginEmail: $('login-email'),
     loginPassword: $('login-password'),
     loginError: $('login-error'),
+    resendVerification: $('resend-verification'),
+    resendStatus: $('resend-status'),
+    resendButton: $('resend-button'),
     forgotOpen: $('forgot-open'),
     forgotForm: $('forgot-form'),
     forgotEmail: $('forgot-email'),
@@ -459,6 +463,13 @@
     emailPassword: $('email-password'),
     emailStatus: $('email-status'),
     emailError: $('email-error'),
+    exportForm: $('export-form'),
+    exportStatus: $('export-status'),
+    exportError: $('export-error'),
+    deleteForm: $('delete-form'),
+    deletePassword: $('delete-password'),
+    deleteConfirm: $('delete-confirm'),
+    deleteError: $('delete-error'),
     linkView: $('link-view'),
     linkTitle: $('link-title'),
     verifyForm: $('verify-form'),
@@ -522,6 +533,7 @@
     el.signedOut.hidden = false;
     el.usersList.replaceChildren();
     el.loginPassword.value = '';
+    hideResend();
     resetAccount();
     if (opts.error) el.loginError.textContent = opts.error;
     if (opts.email) el.loginEmail.value = opts.email;
@@ -785,12 +797,18 @@
 
   // --- the account ----------------------------------------------------------------
   function resetAccount() {
-    for (const form of [el.verifyRequestForm, el.nameForm, el.passwordForm, el.emailForm]) form.reset();
-    for (const status of [el.verifyRequestStatus, el.nameStatus, el.passwordStatus, el.emailStatus]) status.textContent = '';
+    for (const form of [el.verifyRequestForm, el.nameForm, el.passwordForm, el.emailForm, el.exportForm, el.deleteForm]) {
+      form.reset();
+    }
+    for (const status of [el.verifyRequestStatus, el.nameStatus, el.passwordStatus, el.emailStatus, el.exportStatus]) {
+      status.textContent = '';
+    }
     showFormError(el.verifyRequestError, '', []);
     showFormError(el.nameError, '', [el.nameInput]);
     showFormError(el.passwordError, '', [el.currentPassword, el.newPassword]);
     showFormError(el.emailError, '', [el.newEmail, el.emailPassword]);
+    showFormError(el.exportError, '', []);
+    showFormError(el.deleteError, '', [el.deletePassword, el.deleteConfirm]);
     el.nameInput.value = currentUser ? currentUser.name : '';
   }
 
@@ -906,6 +924,71 @@
     }
   }
 
+  // Everything the server stores about the user, saved as a file. The export
+  // is fetched like any call, the access token in its header; the file is
+  // then made here (a Blob and an <a download>), so no address ever holds the
+  // token, and the copy never leaves this tab's memory but to the disk.
+  async function onExport(event) {
+    event.preventDefault();
+    if (isBusy(el.exportForm)) return;
+    el.exportStatus.textContent = '';
+    showFormError(el.exportError, '', []);
+    setBusy(el.exportForm, true);
+    try {
+      const data = await authed('GET', '/users/me/export');
+      const blob = new Blob([JSON.stringify(data, null, 2) + '\n'], { type: 'application/json' });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = 'gatehouse-export.json';
+      a.hidden = true;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // Once the browser has taken the file: a URL revoked at once may be
+      // gone before a slower browser reads it.
+      window.setTimeout(() => URL.revokeObjectURL(url), 60000);
+      el.exportStatus.textContent = 'Your data is saved as gatehouse-export.json (in your downloads).';
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      showFormError(el.exportError, describeError(err, 'export'), []);
+    } finally {
+      setBusy(el.exportForm, false);
+    }
+  }
+
+  // The password (checked like a login) and the box ticked, then the
+  // account is gone: the server has ended every session, so the page forgets
+  // its own and shows the signed-out view.
+  async function onDeleteAccount(event) {
+    event.preventDefault();
+    if (isBusy(el.deleteForm)) return;
+    const inputs = [el.deletePassword, el.deleteConfirm];
+    const password = el.deletePassword.value;
+    if (!password) return showFormError(el.deleteError, 'Enter your password.', inputs, el.deletePassword);
+    if (!el.deleteConfirm.checked) {
+      return showFormError(el.deleteError, 'Tick "I understand this cannot be undone" to delete the account.',
+                           inputs, el.deleteConfirm);
+    }
+    showFormError(el.deleteError, '', inputs);
+    setBusy(el.deleteForm, true);
+    try {
+      const email = currentUser.email;
+      await authed('DELETE', '/users/me', { json: { password } });
+      forgetSession();
+      el.loginEmail.value = '';
+      showSignedOut();
+      say('Your account ' + email + ' is deleted, with its picture and every session. You are signed out.');
+    } catch (err) {
+      if (err instanceof SessionEnded) return;
+      const field = err instanceof ApiError ? FIELD_INPUTS().delete[err.field] : null;
+      showFormError(el.deleteError, describeError(err, 'delete-account'), inputs,
+                    field || (err.code === 'invalid_credentials' ? el.deletePassword : null));
+    } finally {
+      setBusy(el.deleteForm, false);
+    }
+  }
+
   // --- forms ----------------------------------------------------------------------
   const FIELD_INPUTS = () => ({
     login: { email: el.loginEmail, password: el.loginPassword },
@@ -914,6 +997,7 @@
     password: { current_password: el.currentPassword, new_password: el.newPassword },
     email: { new_email: el.newEmail, password: el.emailPassword },
     reset: { password: el.resetPassword },
+    delete: { password: el.deletePassword },
   });
 
   async function onLogin(event) {
@@ -925,6 +1009,7 @@
     if (!email) return showFormError(el.loginError, 'Enter your e-mail address.', inputs, el.loginEmail);
     if (!password) return showFormError(el.loginError, 'Enter your password.', inputs, el.loginPassword);
     showFormError(el.loginError, '', inputs);
+    hideResend();
     setBusy(el.loginForm, true);
     say('Logging in…');
     try {
@@ -936,8 +1021,46 @@
       const field = err instanceof ApiError ? FIELD_INPUTS().login[err.field] : null;
       showFormError(el.loginError, describeError(err, 'login'), inputs,
                     field || (err.code === 'invalid_credentials' ? el.loginPassword : null));
+      if (err instanceof ApiError && err.code === 'email_not_verified') offerResend(email);
     } finally {
       setBusy(el.loginForm, false);
+    }
+  }
+
+  // --- a new verification link, signed out ---------------------------------------
+  // With EMAIL_VERIFICATION=required, login refuses an unconfirmed address
+  // (403 email_not_verified): the page offers a new link for the address
+  // typed. The request carries no session, and the server answers the same
+  // whether or not such an account exists, so the page says the same too.
+  let resendEmail = null;  // the address that login refused, while the offer stands
+
+  function offerResend(email) {
+    resendEmail = email;
+    el.resendStatus.textContent = '';
+    el.resendVerification.hidden = false;
+  }
+
+  function hideResend() {
+    resendEmail = null;
+    el.resendStatus.textContent = '';
+    el.resendVerification.hidden = true;
+  }
+
+  async function onResendVerification() {
+    if (!resendEmail || el.resendButton.getAttribute('aria-disabled') === 'true') return;
+    const email = resendEmail;
+    el.resendStatus.textContent = '';
+    el.resendButton.setAttribute('aria-disabled', 'true');
+    try {
+      await request('POST', '/email/verify/request', { json: { email } });
+      if (resendEmail !== email) return;
+      el.resendStatus.textContent = 'If the account ' + email + ' exists and is not confirmed yet, we sent it a new link. ' +
+                                    'Open it, then log in; it works for 24 hours.';
+    } catch (err) {
+      if (resendEmail !== email) return;
+      showFormError(el.loginError, describeError(err, 'resend'), [el.loginEmail, el.loginPassword]);
+    } finally {
+      el.resendButton.removeAttribute('aria-disabled');
     }
   }
 
@@ -1260,6 +1383,14 @@
     el.nameForm.addEventListener('submit', onRename);
     el.passwordForm.addEventListener('submit', onPasswordChange);
     el.emailForm.addEventListener('submit', onEmailChange);
+    el.exportForm.addEventListener('submit', onExport);
+    el.deleteForm.addEventListener('submit', onDeleteAccount);
+    el.resendButton.addEventListener('click', onResendVerification);
+    // The offer is for the address that login refused: another one typed
+    // takes it back.
+    el.loginEmail.addEventListener('input', () => {
+      if (resendEmail !== null && el.loginEmail.value.trim() !== resendEmail) hideResend();
+    });
     el.verifyForm.addEventListener('submit', onVerifyLink);
     el.resetForm.addEventListener('submit', onResetLink);
     el.changeConfirmForm.addEventListener('submit', onChangeConfirmLink);

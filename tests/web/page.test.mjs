@@ -6,8 +6,11 @@
 // account e-mails (the outbox's files, as mailparser reads them): a link
 // opened spends nothing until its button is pressed, then verifies the
 // address, resets the password, or moves the account to a new address; the
-// account area's verification e-mail, name, password and e-mail change. The
-// page comes from gatehouse itself (embedded, at /); a shorter run loads
+// account area's verification e-mail, name, password and e-mail change, the
+// download of the account's data (a file, the token in no URL) and the
+// account's deletion (password and confirmation); with EMAIL_VERIFICATION=
+// required (a server of its own), login's refusal and "Send the link again".
+// The page comes from gatehouse itself (embedded, at /); a shorter run loads
 // web/ as static files from another loopback origin, its API named in
 // config.js as a deployer would. The attack of issue 12 runs against both:
 // a second loopback server plays the attacker that a link's ?api= names,
@@ -247,7 +250,7 @@ const foreignRequests = [];
 const apiCalls = [];  // "METHOD /path -> status", in order
 const apiPaths = new Set(['/signup', '/login', '/users', '/users/me', '/upload_profile_pic', '/token/refresh', '/logout',
   '/email/verify/request', '/email/verify/confirm', '/password/forgot', '/password/reset', '/password/change',
-  '/email/change', '/email/change/confirm']);
+  '/email/change', '/email/change/confirm', '/users/me/export']);
 const emailOf = (name) => name.normalize('NFD').replace(/[^A-Za-z ]/g, '').toLowerCase().replace(/ /g, '.') + '@example.com';
 const otherNames = ['Grace Hopper', 'Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra', 'Frances Allen',
   'Donald Knuth', 'Margaret Hamilton', 'John Backus', 'Radia Perlman', 'Ken Thompson', 'Hedy Lamarr',
@@ -790,9 +793,9 @@ test('the API page (/docs) renders and calls this server under its Content-Secur
 
 const execFileAsync = promisify(execFile);
 const outbox = () => path.join(gatehouse.dataDir, 'outbox');
-const mailFiles = () => {
+const mailFiles = (dir = outbox()) => {
   try {
-    return fs.readdirSync(outbox()).filter((f) => f.endsWith('.eml')).sort();
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
   } catch (e) {
     if (e.code === 'ENOENT') return [];
     throw e;
@@ -800,16 +803,17 @@ const mailFiles = () => {
 };
 
 // Waits for the mail to `to` whose subject matches `subject`, among those
-// that were not in the outbox yet when `since` (mailFiles()) was taken.
-async function waitForMail(since, to, subject) {
+// that were not in the outbox `dir` yet when `since` (mailFiles(dir)) was
+// taken.
+async function waitForMail(since, to, subject, dir = outbox()) {
   const skip = new Set(since);
   const seen = [];
   const deadline = Date.now() + 10000;
   for (;;) {
-    const fresh = mailFiles().filter((f) => !skip.has(f));
+    const fresh = mailFiles(dir).filter((f) => !skip.has(f));
     if (fresh.length > 0) {
       const { stdout } = await execFileAsync(process.execPath,
-                                             [path.join(peersDir, 'read-mail.mjs'), ...fresh.map((f) => path.join(outbox(), f))]);
+                                             [path.join(peersDir, 'read-mail.mjs'), ...fresh.map((f) => path.join(dir, f))]);
       for (const mail of JSON.parse(stdout)) {
         skip.add(path.basename(mail.file));
         seen.push(`${mail.to && mail.to.address}: ${mail.subject}`);
@@ -1099,6 +1103,196 @@ test('a link opened in the signed-in tab itself: confirmed on the button, then b
   assert.equal(await text('#account-email-state'), 'verified');
   assert.equal(await page.getByRole('button', { name: 'Send verification e-mail' }).isVisible(), false);
   assert.equal(await text('#verify-request-status'), '');
+});
+
+test('"Download my data" saves the export as a file: the signed-in user and their sessions, the token in no URL', async () => {
+  const requests = [];
+  const onRequest = (req) => requests.push(req);
+  page.on('request', onRequest);
+  const from = apiCalls.length;
+  const [download] = await Promise.all([page.waitForEvent('download'),
+                                        page.getByRole('button', { name: 'Download my data' }).click()]);
+  await page.locator('#export-status', { hasText: 'saved' }).waitFor();
+  page.off('request', onRequest);
+  assert.deepEqual(apiCalls.slice(from), ['GET /users/me/export -> 200']);
+  assert.equal(download.suggestedFilename(), 'gatehouse-export.json');
+  assert.match(download.url(), /^blob:/, 'the file is made in the page, not fetched by the browser from an address');
+  assert.equal(await download.failure(), null);
+  const saved = fs.readFileSync(await download.path(), 'utf8');
+  const data = JSON.parse(saved);
+  assert.equal(data.user.email, ada.email);
+  assert.equal(data.user.userId, adaUser.userId);
+  assert.ok(!Number.isNaN(Date.parse(data.exported_at)), `exported_at: ${data.exported_at}`);
+  assert.ok(Array.isArray(data.sessions) && data.sessions.length >= 1, `sessions: ${JSON.stringify(data.sessions)}`);
+  for (const session of data.sessions) assert.deepEqual(Object.keys(session).sort(), ['created_at', 'expires_at', 'id']);
+  assert.ok(!saved.includes((await storedSession()).refresh_token), 'the page\'s refresh token is in the file');
+  // The access token went in the export's Authorization header, and in no
+  // address the page requested.
+  const exported = requests.filter((r) => r.url() === gatehouse.base + '/users/me/export');
+  assert.equal(exported.length, 1);
+  const bearer = /^Bearer (.+)$/.exec(exported[0].headers().authorization || '');
+  assert.ok(bearer, 'the export was asked for without the session');
+  for (const r of requests) assert.ok(!r.url().includes(bearer[1]), `the token is in ${r.url()}`);
+  assert.equal(await text('#export-status'), 'Your data is saved as gatehouse-export.json (in your downloads).');
+  assert.equal(await text('#export-error'), '');
+});
+
+const charles = { name: 'Charles Babbage', email: 'charles@example.com', password: 'the difference engine' };
+let charlesTab;  // signed in as Charles, until the account is deleted
+let charlesId;
+let elsewhereToken;  // a session of Charles's outside the page
+
+test('"Delete my account" wants the confirmation ticked; a wrong password is refused in place, and the account goes on', async () => {
+  const signup = await api(gatehouse.base, 'POST', '/signup', { json: charles });
+  assert.equal(signup.status, 201);
+  charlesId = signup.body.user.userId;
+  const tab = await context.newPage();
+  charlesTab = tab;
+  await tab.goto(pageUrl);
+  await submit(tab, '#login-form', [['E-mail', charles.email], ['Password', charles.password]], 'Log in', 'Logged in');
+  await waitForList(PAGE_SIZE, tab);
+  // A picture, to see it go with the account.
+  await tab.locator('#upload-form').getByLabel('Picture (JPEG, PNG, GIF or WebP)')
+    .setInputFiles({ name: 'charles.png', mimeType: 'image/png', buffer: png });
+  await tab.getByRole('button', { name: 'Upload picture' }).click();
+  await tab.locator('#upload-status', { hasText: 'saved' }).waitFor();
+
+  const form = tab.locator('#delete-form');
+  for (const label of ['Password', 'I understand this cannot be undone']) {
+    assert.equal(await form.getByLabel(label, { exact: true }).count(), 1, label);
+  }
+  // Not ticked: said on the box, and nothing sent.
+  let from = apiCalls.length;
+  await submit(tab, '#delete-form', [['Password', charles.password]], 'Delete my account', '(none)');
+  assert.equal(await tab.locator('#delete-error').innerText(), 'Tick "I understand this cannot be undone" to delete the account.');
+  assert.equal(await activeIdOf(tab), 'delete-confirm');
+  assert.deepEqual(apiCalls.slice(from), []);
+
+  // A wrong password: said on its field; nothing else happens.
+  await form.getByLabel('I understand this cannot be undone').check();
+  from = apiCalls.length;
+  await form.getByLabel('Password', { exact: true }).fill('not my password');
+  await form.getByRole('button', { name: 'Delete my account' }).click();
+  await tab.locator('#delete-error', { hasText: 'not correct' }).waitFor();
+  assert.equal(await tab.locator('#delete-error').innerText(), 'The password is not correct.');
+  assert.equal(await tab.locator('#delete-password').getAttribute('aria-invalid'), 'true');
+  assert.equal(await activeIdOf(tab), 'delete-password');
+  assert.deepEqual(apiCalls.slice(from), ['DELETE /users/me -> 401']);
+  assert.equal(await tab.locator('#signed-in-view').isVisible(), true);
+  assert.equal((await storedSession(tab)).api, gatehouse.base, 'the page kept its session');
+  assert.equal(await tab.locator('#notice').innerText(), 'Logged in as Charles Babbage.');
+  const login = await api(gatehouse.base, 'POST', '/login', { json: { email: charles.email, password: charles.password } });
+  assert.equal(login.status, 200, 'the account is gone after a wrong password');
+  assert.equal(login.body.user.userId, charlesId);
+  elsewhereToken = login.body.refresh_token;
+  // The page's session still works too.
+  from = apiCalls.length;
+  await tab.getByRole('button', { name: 'Reload' }).click();
+  await waitForList(PAGE_SIZE, tab);
+  assert.deepEqual(apiCalls.slice(from), ['GET /users -> 200']);
+});
+
+test('"Delete my account" with the right password: signed out, the login refused, the picture and sessions gone, the address free again', async () => {
+  const tab = charlesTab;
+  const picture = await tab.locator('#my-avatar img').getAttribute('src');
+  assert.equal((await fetch(picture)).status, 200);
+  const pageToken = (await storedSession(tab)).refresh_token;
+  const form = tab.locator('#delete-form');
+  assert.equal(await form.getByLabel('I understand this cannot be undone').isChecked(), true);
+  const from = apiCalls.length;
+  await form.getByLabel('Password', { exact: true }).fill(charles.password);
+  await form.getByRole('button', { name: 'Delete my account' }).click();
+  await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+  assert.deepEqual(apiCalls.slice(from), ['DELETE /users/me -> 204']);
+  assert.equal(await tab.locator('#notice').innerText(),
+               `Your account ${charles.email} is deleted, with its picture and every session. You are signed out.`);
+  assert.equal(await tab.locator('#signed-in-view').isVisible(), false);
+  assert.equal(await tab.locator('#session-bar').isVisible(), false);
+  assert.equal(await tab.evaluate(() => sessionStorage.length), 0);
+  assert.equal(await tab.locator('#users-list > li').count(), 0);
+  assert.equal(await tab.locator('#login-email').inputValue(), '');
+  assert.equal(await tab.locator('#delete-password').inputValue(), '', 'the password is not left in the form');
+  assert.equal(await activeIdOf(tab), 'signed-out-title');
+
+  const login = await api(gatehouse.base, 'POST', '/login', { json: { email: charles.email, password: charles.password } });
+  assert.equal(login.status, 401);
+  assert.equal(login.body.error.code, 'invalid_credentials');
+  for (const token of [pageToken, elsewhereToken]) {
+    const refused = await api(gatehouse.base, 'POST', '/token/refresh', { json: { refresh_token: token } });
+    assert.equal(refused.status, 401, 'a session outlived the account');
+  }
+  assert.notEqual((await fetch(picture)).status, 200, 'the picture outlived the account');
+
+  // The address is free: a new account, through the page.
+  await submit(tab, '#signup-form', [['Name', charles.name], ['E-mail', charles.email], ['Password', 'a new engine']],
+               'Create account', 'Account created');
+  assert.equal(await tab.locator('#notice').innerText(), `Account created for ${charles.email}. Log in with your password.`);
+  assert.equal(await tab.locator('#signup-error').innerText(), '');
+  const again = await api(gatehouse.base, 'POST', '/login', { json: { email: charles.email, password: 'a new engine' } });
+  assert.equal(again.status, 200);
+  assert.notEqual(again.body.user.userId, charlesId, 'a new account, not the old one back');
+  await tab.close();
+});
+
+test('EMAIL_VERIFICATION=required: login to an unconfirmed address says why, and "Send the link again" mails a new link', async () => {
+  const strict = await startServer(gatehouseBinary, {
+    dataDirPrefix: 'gatehouse-web-required-',
+    env: { EMAIL_VERIFICATION: 'required', RATE_LIMIT_MAIL_PER_EMAIL: '0', RATE_LIMIT_MAIL_PER_IP: '0' },
+    watchdog: true,
+  });
+  try {
+    const strictOutbox = path.join(strict.dataDir, 'outbox');
+    const grace = { name: 'Grace Murray', email: 'grace.murray@example.com', password: 'a compiler first' };
+    const calls = [];  // "METHOD /path -> status" at this server
+    const sent = [];   // its requests
+    const tab = await context.newPage();
+    tab.on('request', (req) => { if (req.url().startsWith(strict.base + '/') && req.method() === 'POST') sent.push(req); });
+    tab.on('response', (res) => {
+      const url = new URL(res.url());
+      if (url.origin === strict.base && res.request().method() === 'POST') calls.push(`POST ${url.pathname} -> ${res.status()}`);
+    });
+    await tab.goto(strict.base + '/');
+    await tab.locator('#signed-out-view').waitFor({ state: 'visible' });
+    assert.equal(await tab.getByRole('button', { name: 'Send the link again' }).isVisible(), false);
+
+    const since = mailFiles(strictOutbox);
+    await submit(tab, '#signup-form', [['Name', grace.name], ['E-mail', grace.email], ['Password', grace.password]],
+                 'Create account', 'Account created');
+    const first = await waitForMail(since, grace.email, /^Confirm your e-mail address/, strictOutbox);
+
+    await submit(tab, '#login-form', [['Password', grace.password]], 'Log in', 'Logged in');
+    assert.equal(await tab.locator('#login-error').innerText(),
+                 'Confirm your e-mail address first: open the link in the mail we sent you, then log in.');
+    assert.equal(await tab.locator('#signed-in-view').isVisible(), false);
+    const resend = tab.getByRole('button', { name: 'Send the link again' });
+    assert.equal(await resend.isVisible(), true);
+    assert.deepEqual(calls, ['POST /signup -> 201', 'POST /login -> 403']);
+
+    const before = mailFiles(strictOutbox);
+    await resend.click();
+    await tab.locator('#resend-status', { hasText: 'we sent it a new link' }).waitFor();
+    assert.equal(await tab.locator('#resend-status').innerText(),
+                 `If the account ${grace.email} exists and is not confirmed yet, we sent it a new link. ` +
+                 'Open it, then log in; it works for 24 hours.');
+    assert.deepEqual(calls.slice(2), ['POST /email/verify/request -> 202']);
+    const request = sent.find((r) => r.url() === strict.base + '/email/verify/request');
+    assert.equal(request.headers().authorization, undefined, 'the public request carried a session');
+    assert.deepEqual(request.postDataJSON(), { email: grace.email });
+
+    const second = await waitForMail(before, grace.email, /^Confirm your e-mail address/, strictOutbox);
+    assert.notEqual(second.file, first.file);
+    const links = [first, second].map((m) => (m.text.match(/https?:\/\/\S+/g) || []).join(' '));
+    for (const link of links) assert.match(link, new RegExp(`^${strict.base.replace(/[.]/g, '\\.')}/#/verify-email\\?token=[A-Za-z0-9_-]{20,}$`));
+    assert.notEqual(links[1], links[0], 'the same link again');
+    assert.equal(mailFiles(strictOutbox).length, 2, 'two mails: the sign-up\'s and the one asked for again');
+
+    // The offer is for the address login refused: another one takes it back.
+    await tab.locator('#login-form').getByLabel('E-mail').fill('someone.else@example.com');
+    assert.equal(await resend.isVisible(), false);
+    await tab.close();
+  } finally {
+    await strict.stop();
+  }
 });
 
 test('the page requested nothing but loopback, and the attacker received nothing at all', () => {
