@@ -109,7 +109,11 @@ struct application::parts {
   // and checked now, so a broken one stops the start, not a sign-up.
   void build_account_mail(const config& cfg) {
     mail_out = make_mail_transport(cfg, cfg.aws.any() ? &plumbing : nullptr);
-    if (mail_out) mailer = std::make_unique<mail::mailer>(*mail_out, cfg.mail.from, mail::retry_policy{}, system_now);
+    if (mail_out) {
+      mail::retry_policy retries;
+      retries.total_budget = cfg.mail.retry_budget;
+      mailer = std::make_unique<mail::mailer>(*mail_out, cfg.mail.from, retries, system_now);
+    }
     try {
       account_mail = std::make_unique<accounts::account_mail>(
           mailer.get(), accounts::mail_settings{cfg.mail.app_name, cfg.mail.app_url, cfg.mail.templates_dir});

@@ -207,6 +207,7 @@ void load_mail_settings(const env_lookup& env, config& c) {
     else reject("EMAIL_VERIFICATION", "off, optional or required");
   }
   c.aws.uses_ses = m.transport == config::mail_settings::kind::ses;
+  if (env("AWS_LAMBDA_RUNTIME_API")) m.retry_budget = std::chrono::milliseconds(2000);
 }
 
 void load_aws_settings(const env_lookup& env, config::aws_settings& a) {

@@ -80,6 +80,9 @@ struct config {
     std::string app_url;  // APP_URL: the page a link opens (default PUBLIC_URL + "/": the built-in page)
     std::optional<std::filesystem::path> templates_dir;  // MAIL_TEMPLATES_DIR
     std::optional<std::string> ses_configuration_set;   // SES_CONFIGURATION_SET
+    // No retry of a failed send starts after this: 8 s locally, 2 s on
+    // Lambda, whose 10 s timeout must also hold the request's own work.
+    std::chrono::milliseconds retry_budget{8000};
   } mail;
   accounts::verification_mode email_verification = accounts::verification_mode::optional;  // EMAIL_VERIFICATION
 

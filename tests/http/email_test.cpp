@@ -421,5 +421,20 @@ TEST_F(email, mail_reaches_a_real_smtp_server_and_a_refusing_one_changes_no_answ
   EXPECT_EQ(log.find("bob@example.com"), std::string::npos) << "the log names no address";
 }
 
+// A mail server that accepts the connection and never speaks: the answer
+// waits for the bounded delivery (5 s a command, no retry after 8 s) and is
+// the one specified; the reset link it would have carried was never sent.
+TEST_F(email, a_mail_server_that_hangs_delays_the_answer_but_never_changes_it) {
+  smtp::testing::smtp_peer hanging({"--hang-greeting"});
+  start({{"MAIL_TRANSPORT", "smtp://127.0.0.1:" + std::to_string(hanging.port())}, {"EMAIL_VERIFICATION", "off"}});
+  ASSERT_EQ(sign_up("ada@example.com").status, 201);
+  const auto forgot = post("/password/forgot", {{"email", "ada@example.com"}});
+  EXPECT_EQ(forgot.status, 202);
+  EXPECT_EQ(forgot.body, R"({"status":"accepted"})");
+  EXPECT_EQ(hanging.delivered(), 0u);
+  EXPECT_NE(server_->log_text().find("mail not sent"), std::string::npos);
+  EXPECT_EQ(log_in("ada@example.com").status, 200) << "nothing about the account changed";
+}
+
 }  // namespace
 }  // namespace gatehouse::testing
