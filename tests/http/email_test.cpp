@@ -7,6 +7,7 @@
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
 #include "support/operator_commands.hpp"
+#include "support_ses_stub.hpp"   // tests/unit/ses: starts tests/peers/ses-stub.mjs
 #include "support_smtp_peer.hpp"  // tests/unit/smtp: starts tests/peers/smtp-peer.mjs
 
 #include <boost/json.hpp>
@@ -419,6 +420,38 @@ TEST_F(email, mail_reaches_a_real_smtp_server_and_a_refusing_one_changes_no_answ
   const std::string log = server_->log_text();
   EXPECT_NE(log.find("mail not sent"), std::string::npos);
   EXPECT_EQ(log.find("bob@example.com"), std::string::npos) << "the log names no address";
+}
+
+// ---- Amazon SES ------------------------------------------------------------------
+
+// The binary with MAIL_TRANSPORT=ses against a SendEmail stand-in that checks
+// every SigV4 signature with @smithy/signature-v4: the mail arrives as the
+// raw message, and a request signed with a wrong key is refused (and changes
+// no answer). Embedded store only: the AWS backend's peers want other keys.
+TEST_F(email, mail_goes_through_ses_signed_and_a_refused_signature_changes_no_answer) {
+  if (is_aws()) GTEST_SKIP() << "the SES stub's credentials would replace the storage peers'";
+  ses::testing::ses_stub stub;
+  const env_map ses_env{{"MAIL_TRANSPORT", "ses"},
+                        {"AWS_REGION", ses::testing::region},
+                        {"AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:" + std::to_string(stub.endpoint().port)},
+                        {"AWS_ACCESS_KEY_ID", ses::testing::access_key},
+                        {"AWS_SECRET_ACCESS_KEY", ses::testing::secret_key}};
+  start(ses_env);
+  ASSERT_EQ(sign_up("ada@example.com").status, 201);
+  const auto got = parse_mails(eml_files(stub.out_dir()));
+  ASSERT_EQ(got.size(), 1u) << stub.log_text() << server_->log_text();
+  EXPECT_EQ(got.front().to, "ada@example.com");
+  EXPECT_EQ(got.front().from, "no-reply@gatehouse.test");
+  EXPECT_EQ(post("/email/verify/confirm", {{"token", token_of(links_in(got.front().text).at(0))}}).status, 200);
+
+  auto wrong_key = ses_env;
+  wrong_key["AWS_SECRET_ACCESS_KEY"] = "not-the-stubs-secret";
+  start(wrong_key);
+  EXPECT_EQ(sign_up("bob@example.com").status, 201);
+  EXPECT_EQ(post("/password/forgot", {{"email", "bob@example.com"}}).status, 202);
+  EXPECT_EQ(eml_files(stub.out_dir()).size(), 1u) << "nothing more was accepted";
+  EXPECT_GE(stub.count("rejected"), 1) << "the stub refused the bad signature";
+  EXPECT_NE(server_->log_text().find("mail not sent"), std::string::npos);
 }
 
 // A mail server that accepts the connection and never speaks: the answer
