@@ -200,6 +200,12 @@ server.on("error", (err) => {
   process.stderr.write(`ses-stub: cannot listen on 127.0.0.1:${opts.listenPort}: ${err.message}\n`);
   process.exit(1);
 });
+// Never outlive the test: it holds our stdin, and closes it (or dies).
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("close", () => process.exit(0));
+process.stdin.on("error", () => process.exit(0));
+process.stdin.resume();
+
 server.listen(opts.listenPort, "127.0.0.1", () => {
   process.stdout.write(`READY ${server.address().port}\n`);
 });
