@@ -422,6 +422,34 @@ TEST_F(email, mail_reaches_a_real_smtp_server_and_a_refusing_one_changes_no_answ
   EXPECT_EQ(log.find("bob@example.com"), std::string::npos) << "the log names no address";
 }
 
+// The pacing of the public mail routes, end to end: with a mail server that
+// takes 150 ms to accept a message, a forgot for an address without an
+// account (which sends nothing) takes about as long as one with an account.
+// Without the pacing it would answer in a millisecond or two; the check is
+// a same-run ratio, loose enough for a shared machine.
+TEST_F(email, forgot_for_an_unknown_address_takes_about_as_long_as_one_that_mails) {
+  smtp::testing::smtp_peer slow({"--accept-delay-ms", "150"});
+  start({{"MAIL_TRANSPORT", "smtp://127.0.0.1:" + std::to_string(slow.port())}, {"EMAIL_VERIFICATION", "off"}});
+  ASSERT_EQ(sign_up("ada@example.com").status, 201);
+  const auto timed = [&](const std::string& address) {
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(post("/password/forgot", {{"email", address}}).status, 202);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  };
+  std::vector<double> known, unknown;
+  for (int i = 0; i < 4; ++i) {  // the per-address mail limit is off in the suite
+    known.push_back(timed("ada@example.com"));
+    unknown.push_back(timed("nobody" + std::to_string(i) + "@example.com"));
+  }
+  std::sort(known.begin(), known.end());
+  std::sort(unknown.begin(), unknown.end());
+  const double median_known = (known[1] + known[2]) / 2, median_unknown = (unknown[1] + unknown[2]) / 2;
+  std::printf("[ timing   ] forgot: median with an account %.1f ms, without %.1f ms\n", median_known, median_unknown);
+  ASSERT_GE(median_known, 100.0) << "the slow server did slow the real sends down";
+  EXPECT_GE(median_unknown, 0.5 * median_known) << "an answer that sent nothing must not be the fast one";
+  EXPECT_EQ(slow.delivered(), 4u);
+}
+
 // ---- Amazon SES ------------------------------------------------------------------
 
 // The binary with MAIL_TRANSPORT=ses against a SendEmail stand-in that checks

@@ -5,7 +5,7 @@
 //   node smtp-peer.mjs --out DIR [--auth USER:PASS] [--auth-methods PLAIN,LOGIN]
 //        [--tls-key K --tls-cert C] [--secure] [--no-starttls]
 //        [--refuse-rcpt CODE] [--refuse-data CODE] [--hang-greeting]
-//        [--drop-after-data] [--max-size N]
+//        [--drop-after-data] [--max-size N] [--accept-delay-ms MS]
 //
 // Binds 127.0.0.1 on a free port and prints "READY <port>" once listening.
 // Each accepted message is written as DIR/<n>.eml (the bytes after DATA,
@@ -14,7 +14,9 @@
 // STARTTLS is offered only with --tls-key/--tls-cert (and not --no-starttls);
 // --secure speaks TLS from the first byte. --refuse-data CODE answers CODE
 // after the message instead of 250; --drop-after-data closes the connection
-// there without any answer; --hang-greeting accepts TCP and never speaks.
+// there without any answer; --hang-greeting accepts TCP and never speaks;
+// --accept-delay-ms MS waits that long before accepting each message (a slow
+// mail server, for timing tests).
 // Exits when its stdin closes, so it never outlives the test that started it.
 import fs from "node:fs";
 import net from "node:net";
@@ -33,6 +35,7 @@ function parseArgs(argv) {
   const valued = {
     "--out": "out", "--auth": "auth", "--auth-methods": "authMethods", "--tls-key": "tlsKey",
     "--tls-cert": "tlsCert", "--refuse-rcpt": "refuseRcpt", "--refuse-data": "refuseData", "--max-size": "maxSize",
+    "--accept-delay-ms": "acceptDelayMs",
   };
   const flags = {
     "--secure": "secure", "--no-starttls": "noStarttls", "--hang-greeting": "hangGreeting",
@@ -53,6 +56,7 @@ function parseArgs(argv) {
   for (const k of ["refuseRcpt", "refuseData"])
     if (o[k] !== undefined && !/^[45]\d\d$/.test(o[k])) usage(`--${k} needs a 4xx or 5xx code`);
   if (o.maxSize !== undefined && !/^\d{1,9}$/.test(o.maxSize)) usage("--max-size needs a number");
+  if (o.acceptDelayMs !== undefined && !/^\d{1,5}$/.test(o.acceptDelayMs)) usage("--accept-delay-ms needs milliseconds");
   if ((o.tlsKey === undefined) !== (o.tlsCert === undefined)) usage("--tls-key and --tls-cert go together");
   if (o.secure && !o.tlsKey) usage("--secure needs --tls-key and --tls-cert");
   if (o.auth !== undefined && !o.auth.includes(":")) usage("--auth needs USER:PASS");
@@ -140,7 +144,7 @@ if (opts.hangGreeting) {
           authMethod: session.user ? session.user.method : null,
           secure: !!session.secure,
         }));
-        callback(null, "Queued as " + n);
+        setTimeout(() => callback(null, "Queued as " + n), Number(opts.acceptDelayMs ?? 0));
       });
     },
   });
