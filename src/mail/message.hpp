@@ -22,8 +22,10 @@ struct mailbox {
 // local@domain, 3..254 bytes, printable ASCII without spaces, controls,
 // quotes, angle brackets, commas, semicolons, parentheses or backslashes,
 // exactly one '@' with a non-empty part either side, the domain made of
-// dot-separated labels of letters, digits and hyphens. The sign-up rules
-// (users/validation) admit nothing this refuses.
+// dot-separated labels of letters, digits and hyphens. Sign-up admits
+// more (users/validation: UTF-8 and quotes in the local part, as RFC 6531
+// allows); mail to such an address is refused here, before any byte is
+// sent, and the mailer logs it as not sent: no transport speaks SMTPUTF8.
 bool is_safe_address(std::string_view address);
 
 // "Name <a@b.c>" or "a@b.c" (MAIL_FROM). nullopt when the address is not
