@@ -122,6 +122,9 @@ dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::st
   const auto* item = res.if_contains("Item");
   if (!item || !item->is_object()) return claim_result::taken;  // released meanwhile: let the client retry
   const auto owner = get_string(item->as_object(), "userId");
+  // Our own claim: an earlier attempt of this PutItem took effect and its
+  // answer was lost, so the client's retry met its own write.
+  if (owner == user_id) return claim_result::claimed;
   const auto claimed_at = get_number(item->as_object(), "claimedAt").value_or(0);
   if (!owner || now_seconds_() - claimed_at < claim_takeover_after_.count()) return claim_result::taken;
   // Live while its user exists with that e-mail; a claim whose user has
@@ -164,6 +167,13 @@ bool dynamodb_user_store::create(const users::user& u) {
                                {"Item", item_from_user(u)},
                                {"ConditionExpression", "attribute_not_exists(#id)"},
                                {"ExpressionAttributeNames", {{"#id", "userId"}}}});
+    } catch (const service_error& e) {
+      // The id is this sign-up's own random one: a record already there is
+      // an earlier attempt of this PutItem whose answer was lost.
+      if (!is_condition_failure(e) || !holds_exactly(u)) {
+        release_claim(u.email, u.user_id);
+        throw;
+      }
     } catch (...) {
       release_claim(u.email, u.user_id);
       throw;
@@ -282,6 +292,12 @@ bool dynamodb_user_store::replace_password_hash(std::string_view user_id, std::s
     if (is_condition_failure(e)) return false;
     missing_table(e);
   }
+}
+
+// Whether the users table holds `u` as create() writes it.
+bool dynamodb_user_store::holds_exactly(const users::user& u) {
+  const auto stored = find_by_id(u.user_id);
+  return stored && stored->email == u.email && stored->password_hash == u.password_hash;
 }
 
 // The stored spelling of the user's e-mail, when it normalises to `email`:

@@ -16,6 +16,9 @@
 //      conditioned on the stale claim's userId.
 //   2. PutItem user, condition attribute_not_exists(userId). If that fails
 //      the claim is deleted (condition: still ours) and the error rethrown.
+//   A retried PutItem (the first attempt's answer lost) that meets its own
+//   write is a success, at either step: a claim that names this sign-up's
+//   own random user id, a user record that is exactly the one being written.
 //   3. The claim is read back; if a takeover won meanwhile, our user is
 //      deleted and the sign-up reports the e-mail taken.
 // Login reads the claim then the user (two GetItems, never a Scan); an
@@ -66,6 +69,7 @@ class dynamodb_user_store final : public users::user_store {
   void release_claim(const std::string& email, const std::string& user_id);
   std::optional<std::string> claim_owner(const std::string& email);
   std::optional<std::string> stored_email_if(std::string_view user_id, std::string_view email);
+  bool holds_exactly(const users::user& u);
 
   dynamodb_client& client_;
   user_tables tables_;

@@ -279,6 +279,7 @@ class aws_faults : public aws_fixture {
       peers_->throttle_next(s, 0);
       peers_->fail_next(s, 0);
       peers_->delay_next(s, 0, 0);
+      peers_->lose_next_answers(s, 0);
     }
   }
   static env_map fault_env() {
@@ -854,6 +855,33 @@ TEST_F(aws_faults, throttling_is_retried_and_the_request_succeeds) {
   EXPECT_EQ(after.forwarded - before.forwarded, 1);
   const auto image = fetch_url(str(parse_json(r.body).at("user"), "profile_image"));
   EXPECT_EQ(image.body, sample_webp());
+}
+
+// The attack on an honest answer (issue 21): DynamoDB applies a write and the
+// answer is lost on the way back, so the client retries a write that
+// happened. Neither the e-mail claim nor the user record may then turn a
+// created account into a 409 or a 503.
+TEST_F(aws_faults, a_signup_whose_claim_write_answer_is_lost_still_creates_exactly_that_account) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1);  // the claim's PutItem
+  const auto signup = sign_up(c, "lost-claim@example.com");
+  EXPECT_EQ(signup.status, 201) << signup.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+  EXPECT_EQ(log_in(c, "lost-claim@example.com").status, 200);
+  EXPECT_EQ(sign_up(c, "lost-claim@example.com").status, 409) << "exactly one account";
+}
+
+TEST_F(aws_faults, a_signup_whose_user_write_answer_is_lost_still_creates_exactly_that_account) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1, 1);  // the user's PutItem, after the claim's
+  const auto signup = sign_up(c, "lost-user@example.com");
+  EXPECT_EQ(signup.status, 201) << signup.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+  EXPECT_EQ(log_in(c, "lost-user@example.com").status, 200) << "the claim was kept with its user";
 }
 
 TEST_F(aws_faults, server_errors_beyond_max_attempts_give_503_and_pass_by_themselves) {

@@ -15,7 +15,11 @@
 //
 // Binds 127.0.0.1 only and prints "READY <port>" once listening (P may be 0).
 // With --fault, two unsigned admin paths exist on the proxy (never forwarded):
-//   POST /__fault {"throttle":N,"fail":N,"delay":N,"delay_ms":MS,"clear":true}
+//   POST /__fault {"throttle":N,"fail":N,"delay":N,"delay_ms":MS,"lose_answers":N,"clear":true}
+//     (lose_answers: the next N verified requests reach the peer and take
+//     effect, then the connection is reset before the answer: the write
+//     happened, but the client cannot know; "lose_skip":K first lets K
+//     verified requests through untouched)
 //     the next N verified requests answer a throttling error (dynamodb: 400
 //     ProvisionedThroughputExceededException, s3: 503 SlowDown), or a 500, or
 //     are held MS milliseconds before being forwarded.
@@ -89,7 +93,7 @@ const signer = new SignatureV4({
   applyChecksum: false,
 });
 
-const stats = { verified: 0, rejected: 0, forwarded: 0, throttled: 0, failed: 0, delayed: 0, held: 0,
+const stats = { verified: 0, rejected: 0, forwarded: 0, throttled: 0, failed: 0, delayed: 0, held: 0, lost: 0,
   if_match_signed: 0, precondition_failed: 0 };
 const operations = Object.create(null);
 
@@ -106,7 +110,7 @@ function countOperation(req, body) {
   const key = `${op} ${table}`;
   operations[key] = (operations[key] ?? 0) + 1;
 }
-const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0 };
+const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0, loseAnswers: 0, loseSkip: 0 };
 const heldReads = [];  // resolvers of the reads waiting for {"release":1}
 const agent = new http.Agent({ keepAlive: true });
 
@@ -536,18 +540,25 @@ function readBody(req, res) {
   });
 }
 
-function forward(req, res, body) {
+function forward(req, res, body, loseAnswer = false) {
   const headers = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
     if (!HOP_BY_HOP.has(req.rawHeaders[i].toLowerCase())) headers.push(req.rawHeaders[i], req.rawHeaders[i + 1]);
   stats.forwarded++;
   if (!isS3) countOperation(req, body);
-  send(req, res, headers, body, true);
+  send(req, res, headers, body, true, loseAnswer);
 }
 
-function send(req, res, headers, body, mayRetry) {
+function send(req, res, headers, body, mayRetry, loseAnswer = false) {
   const upstream = http.request({ host: "127.0.0.1", port: opts.targetPort, method: req.method, path: req.url, headers, agent },
     (up) => {
+      if (loseAnswer) {
+        // The peer has done the work; the client only sees its connection reset.
+        stats.lost++;
+        up.resume();
+        up.on("end", () => req.socket.destroy());
+        return;
+      }
       const back = [];
       for (let i = 0; i + 1 < up.rawHeaders.length; i += 2)
         if (!HOP_BY_HOP.has(up.rawHeaders[i].toLowerCase())) back.push(up.rawHeaders[i], up.rawHeaders[i + 1]);
@@ -559,7 +570,7 @@ function send(req, res, headers, body, mayRetry) {
     // A pooled connection the peer closed while idle: the request never
     // reached it, so sending it again on a fresh connection is safe.
     if (mayRetry && upstream.reusedSocket && err.code === "ECONNRESET" && !res.headersSent)
-      return send(req, res, headers, body, false);
+      return send(req, res, headers, body, false, loseAnswer);
     process.stderr.write(`sigv4-proxy: upstream ${opts.service} on port ${opts.targetPort}: ${err.message}\n`);
     if (!res.headersSent) sendError(req, res, 502, isS3 ? "InternalError" : "com.amazonaws.dynamodb.v20120810#InternalServerError",
       `upstream unreachable: ${err.code ?? err.message}`);
@@ -600,7 +611,8 @@ async function admin(req, res, path) {
     return json(res, 400, { error: "body must be JSON" });
   }
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return json(res, 400, { error: "body must be a JSON object" });
-  const fields = { throttle: "throttle", fail: "fail", delay: "delay", delay_ms: "delayMs", hold_reads: "holdReads" };
+  const fields = { throttle: "throttle", fail: "fail", delay: "delay", delay_ms: "delayMs", hold_reads: "holdReads",
+    lose_answers: "loseAnswers", lose_skip: "loseSkip" };
   for (const k of Object.keys(spec)) {
     if (k === "clear") continue;
     if (k === "release") {
@@ -610,7 +622,7 @@ async function admin(req, res, path) {
     if (!(k in fields) || !Number.isSafeInteger(spec[k]) || spec[k] < 0)
       return json(res, 400, { error: `unknown field or not a non-negative integer: ${k}` });
   }
-  if (spec.clear) Object.assign(faults, { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0 });
+  if (spec.clear) Object.assign(faults, { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0, loseAnswers: 0, loseSkip: 0 });
   for (const [k, f] of Object.entries(fields)) if (k in spec) faults[f] = spec[k];
   return json(res, 200, { pending: faults });
 }
@@ -667,7 +679,14 @@ async function handle(req, res) {
         { Condition: "If-Match" });
     }
   }
-  forward(req, res, body);
+  let loseAnswer = false;
+  if (faults.loseAnswers > 0 && faults.loseSkip > 0) {
+    faults.loseSkip--;
+  } else if (faults.loseAnswers > 0) {
+    faults.loseAnswers--;
+    loseAnswer = true;
+  }
+  forward(req, res, body, loseAnswer);
 }
 
 // The object's ETag as s3rver has it now (it needs no signature), or

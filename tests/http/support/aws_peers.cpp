@@ -323,6 +323,10 @@ void aws_peers::delay_next(aws_service service, int n, int delay_ms) {
   post_fault(service, "{\"delay\":" + std::to_string(n) + ",\"delay_ms\":" + std::to_string(delay_ms) + "}");
 }
 
+void aws_peers::lose_next_answers(aws_service service, int n, int after) {
+  post_fault(service, "{\"lose_answers\":" + std::to_string(n) + ",\"lose_skip\":" + std::to_string(after) + "}");
+}
+
 void aws_peers::hold_next_reads(int n) { post_fault(aws_service::s3, "{\"hold_reads\":" + std::to_string(n) + "}"); }
 
 void aws_peers::release_reads() { post_fault(aws_service::s3, "{\"release\":1}"); }
@@ -342,6 +346,7 @@ proxy_stats aws_peers::stats(aws_service service) const {
   s.held = v.at("held").to_number<long>();
   s.if_match_signed = v.at("if_match_signed").to_number<long>();
   s.precondition_failed = v.at("precondition_failed").to_number<long>();
+  s.lost = v.at("lost").to_number<long>();
   return s;
 }
 

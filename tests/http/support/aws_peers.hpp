@@ -34,6 +34,7 @@ struct proxy_stats {
   long held = 0;       // ranged GETs held until release_reads (hold_next_reads)
   long if_match_signed = 0;      // GET/HEAD with If-Match among the signed headers
   long precondition_failed = 0;  // answered 412: If-Match is not the current ETag
+  long lost = 0;       // applied by the peer, answer lost (lose_next_answers)
 };
 
 class aws_peers {
@@ -87,6 +88,10 @@ class aws_peers {
   void fail_next(aws_service service, int n);
   // ... are held `delay_ms` before being forwarded (a slow or hung peer).
   void delay_next(aws_service service, int n, int delay_ms);
+  // ... reach the peer and take effect, then the connection is reset
+  // before the answer: a write whose outcome the client cannot know.
+  // `after` requests go through untouched first.
+  void lose_next_answers(aws_service service, int n, int after = 0);
   // S3: the next `n` ranged GETs (object reads) wait at the proxy until
   // release_reads(), so a test can change the object in between.
   void hold_next_reads(int n);
