@@ -289,7 +289,12 @@ bool dynamodb_user_store::replace_password_hash(std::string_view user_id, std::s
                                                                {":old", string_value(old_hash)}}}});
     return true;
   } catch (const service_error& e) {
-    if (is_condition_failure(e)) return false;
+    // A retry whose first attempt took effect (its answer lost) meets the
+    // new hash: salted, so no other change can have written the same one.
+    if (is_condition_failure(e)) {
+      const auto stored = find_by_id(user_id);
+      return stored && stored->password_hash == new_hash;
+    }
     missing_table(e);
   }
 }
@@ -372,9 +377,13 @@ users::email_change dynamodb_user_store::change_email(std::string_view user_id, 
                                                                  {":yes", bool_value(true)},
                                                                  {":from", string_value(*stored)}}}});
     } catch (const service_error& e) {
-      release_claim(to, id);
-      if (is_condition_failure(e)) return users::email_change::stale;
-      throw;
+      // A retry whose first attempt took effect meets the new address.
+      const bool moved = is_condition_failure(e) && stored_email_if(id, to).has_value();
+      if (!moved) {
+        release_claim(to, id);
+        if (is_condition_failure(e)) return users::email_change::stale;
+        throw;
+      }
     }
     if (claim_owner(to) != id) {
       // A takeover judged our claim stale and won: give the address back.

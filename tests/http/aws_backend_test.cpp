@@ -884,6 +884,39 @@ TEST_F(aws_faults, a_signup_whose_user_write_answer_is_lost_still_creates_exactl
   EXPECT_EQ(log_in(c, "lost-user@example.com").status, 200) << "the claim was kept with its user";
 }
 
+// The same for the conditional updates after sign-up: the first UpdateItem
+// of each route is the one that matters (rate limits are off here).
+TEST_F(aws_faults, a_password_change_whose_update_answer_is_lost_is_answered_as_done) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "pw@example.com").status, 201);
+  const auto token = token_of(log_in(c, "pw@example.com"));
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1, 0, "UpdateItem");
+  const auto changed = c.post_json("/password/change",
+                                   R"({"current_password":"correct horse battery","new_password":"a new password"})",
+                                   {{"authorization", "Bearer " + token}});
+  EXPECT_EQ(changed.status, 200) << changed.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+  EXPECT_EQ(c.post_json("/login", R"({"email":"pw@example.com","password":"a new password"})").status, 200);
+}
+
+TEST_F(aws_faults, an_upload_whose_record_update_answer_is_lost_keeps_its_image) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "pic@example.com").status, 201);
+  const auto token = token_of(log_in(c, "pic@example.com"));
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1, 0, "UpdateItem");
+  const auto r = upload(c, token, sample_webp());
+  ASSERT_EQ(r.status, 200) << r.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+  const auto me = c.get("/users/me", {{"authorization", "Bearer " + token}});
+  const auto image = fetch_url(str(parse_json(me.body).at("user"), "profile_image"));
+  EXPECT_EQ(image.status, 200) << "the recorded image was deleted as if it were the one replaced";
+  EXPECT_EQ(image.body, sample_webp());
+}
+
 TEST_F(aws_faults, server_errors_beyond_max_attempts_give_503_and_pass_by_themselves) {
   gatehouse_process gh(fault_env());
   http_client c(gh.port());

@@ -3,6 +3,7 @@
 // mailparser, an implementation that shares nothing with ours) or at a real
 // SMTP server (smtp-server), what each link does once and never twice, and
 // that a mail server refusing or vanishing changes no answer.
+#include "support/aws_peers.hpp"
 #include "support/backend.hpp"
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
@@ -383,6 +384,25 @@ TEST_F(email, accounts_confirming_one_new_address_at_once_give_exactly_one_move)
   EXPECT_EQ(moved, 1);
   EXPECT_EQ(taken, racers - 1);
   EXPECT_EQ(log_in("prize@example.com").status, 200);
+}
+
+// DynamoDB moves the user and the answer is lost on the way back: the
+// retried update meets its own write. The move is answered as done, and
+// the new address keeps its claim (issue 21).
+TEST_F(email, on_dynamodb_an_email_change_whose_update_answer_is_lost_is_answered_as_done) {
+  if (!is_aws()) GTEST_SKIP() << "a fault of the DynamoDB peer's proxy";
+  ASSERT_EQ(sign_up("ada@example.com").status, 201);
+  ASSERT_EQ(post("/email/change", {{"new_email", "moved@example.com"}, {"password", "correct horse battery"}},
+                 bearer(token_from(log_in("ada@example.com"))))
+                .status,
+            202);
+  const auto token = newest_token("moved@example.com");
+  shared_aws_peers().lose_next_answers(aws_service::dynamodb, 1, 0, "UpdateItem");
+  const auto moved = post("/email/change/confirm", {{"token", token}});
+  EXPECT_EQ(moved.status, 200) << moved.body << server_->log_text();
+  EXPECT_EQ(log_in("moved@example.com").status, 200);
+  EXPECT_EQ(sign_up("moved@example.com", "Someone Else").status, 409) << "the new address kept its claim";
+  EXPECT_EQ(sign_up("ada@example.com", "Someone Else").status, 201) << "and the old one is free";
 }
 
 // ---- limits ---------------------------------------------------------------------

@@ -19,7 +19,8 @@
 //     (lose_answers: the next N verified requests reach the peer and take
 //     effect, then the connection is reset before the answer: the write
 //     happened, but the client cannot know; "lose_skip":K first lets K
-//     verified requests through untouched)
+//     verified requests through untouched; "lose_operation":"UpdateItem"
+//     (DynamoDB) counts only requests of that X-Amz-Target operation)
 //     the next N verified requests answer a throttling error (dynamodb: 400
 //     ProvisionedThroughputExceededException, s3: 503 SlowDown), or a 500, or
 //     are held MS milliseconds before being forwarded.
@@ -110,7 +111,7 @@ function countOperation(req, body) {
   const key = `${op} ${table}`;
   operations[key] = (operations[key] ?? 0) + 1;
 }
-const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0, loseAnswers: 0, loseSkip: 0 };
+const faults = { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0, loseAnswers: 0, loseSkip: 0, loseOperation: "" };
 const heldReads = [];  // resolvers of the reads waiting for {"release":1}
 const agent = new http.Agent({ keepAlive: true });
 
@@ -612,17 +613,22 @@ async function admin(req, res, path) {
   }
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return json(res, 400, { error: "body must be a JSON object" });
   const fields = { throttle: "throttle", fail: "fail", delay: "delay", delay_ms: "delayMs", hold_reads: "holdReads",
-    lose_answers: "loseAnswers", lose_skip: "loseSkip" };
+    lose_answers: "loseAnswers", lose_skip: "loseSkip", lose_operation: "loseOperation" };
   for (const k of Object.keys(spec)) {
     if (k === "clear") continue;
     if (k === "release") {
       heldReads.splice(0).forEach((resume) => resume());
       continue;
     }
+    if (k === "lose_operation") {
+      if (typeof spec[k] !== "string" || !/^[A-Za-z]{0,64}$/.test(spec[k]))
+        return json(res, 400, { error: "lose_operation must be an operation name" });
+      continue;
+    }
     if (!(k in fields) || !Number.isSafeInteger(spec[k]) || spec[k] < 0)
       return json(res, 400, { error: `unknown field or not a non-negative integer: ${k}` });
   }
-  if (spec.clear) Object.assign(faults, { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0, loseAnswers: 0, loseSkip: 0 });
+  if (spec.clear) Object.assign(faults, { throttle: 0, fail: 0, delay: 0, delayMs: 0, holdReads: 0, loseAnswers: 0, loseSkip: 0, loseOperation: "" });
   for (const [k, f] of Object.entries(fields)) if (k in spec) faults[f] = spec[k];
   return json(res, 200, { pending: faults });
 }
@@ -680,9 +686,11 @@ async function handle(req, res) {
     }
   }
   let loseAnswer = false;
-  if (faults.loseAnswers > 0 && faults.loseSkip > 0) {
+  const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop();
+  const targeted = faults.loseAnswers > 0 && (faults.loseOperation === "" || faults.loseOperation === operation);
+  if (targeted && faults.loseSkip > 0) {
     faults.loseSkip--;
-  } else if (faults.loseAnswers > 0) {
+  } else if (targeted) {
     faults.loseAnswers--;
     loseAnswer = true;
   }

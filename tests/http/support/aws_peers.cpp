@@ -323,8 +323,9 @@ void aws_peers::delay_next(aws_service service, int n, int delay_ms) {
   post_fault(service, "{\"delay\":" + std::to_string(n) + ",\"delay_ms\":" + std::to_string(delay_ms) + "}");
 }
 
-void aws_peers::lose_next_answers(aws_service service, int n, int after) {
-  post_fault(service, "{\"lose_answers\":" + std::to_string(n) + ",\"lose_skip\":" + std::to_string(after) + "}");
+void aws_peers::lose_next_answers(aws_service service, int n, int after, const std::string& operation) {
+  post_fault(service, "{\"lose_answers\":" + std::to_string(n) + ",\"lose_skip\":" + std::to_string(after) +
+                          ",\"lose_operation\":\"" + operation + "\"}");
 }
 
 void aws_peers::hold_next_reads(int n) { post_fault(aws_service::s3, "{\"hold_reads\":" + std::to_string(n) + "}"); }

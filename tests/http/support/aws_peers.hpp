@@ -90,8 +90,9 @@ class aws_peers {
   void delay_next(aws_service service, int n, int delay_ms);
   // ... reach the peer and take effect, then the connection is reset
   // before the answer: a write whose outcome the client cannot know.
-  // `after` requests go through untouched first.
-  void lose_next_answers(aws_service service, int n, int after = 0);
+  // `after` requests go through untouched first; with `operation` (a
+  // DynamoDB X-Amz-Target operation, "UpdateItem"), only those count.
+  void lose_next_answers(aws_service service, int n, int after = 0, const std::string& operation = "");
   // S3: the next `n` ranged GETs (object reads) wait at the proxy until
   // release_reads(), so a test can change the object in between.
   void hold_next_reads(int n);
