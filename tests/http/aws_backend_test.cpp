@@ -917,6 +917,24 @@ TEST_F(aws_faults, an_upload_whose_record_update_answer_is_lost_keeps_its_image)
   EXPECT_EQ(image.body, sample_webp());
 }
 
+TEST_F(aws_faults, a_refresh_whose_rotation_answer_is_lost_still_rotates) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "rot@example.com").status, 201);
+  const auto login = c.post_json("/login", R"({"email":"rot@example.com","password":"correct horse battery"})");
+  const std::string refresh(parse_json(login.body).at("refresh_token").as_string());
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1, 0, "UpdateItem");
+  const auto next = c.post_json("/token/refresh", "{\"refresh_token\":\"" + refresh + "\"}");
+  EXPECT_EQ(next.status, 200) << next.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+  if (next.status == 200) {
+    const std::string successor(parse_json(next.body).at("refresh_token").as_string());
+    EXPECT_EQ(c.post_json("/token/refresh", "{\"refresh_token\":\"" + successor + "\"}").status, 200)
+        << "the session goes on";
+  }
+}
+
 TEST_F(aws_faults, server_errors_beyond_max_attempts_give_503_and_pass_by_themselves) {
   gatehouse_process gh(fault_env());
   http_client c(gh.port());
