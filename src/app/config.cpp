@@ -145,7 +145,9 @@ void check_app_url(const std::string& url) {
 void load_mail_settings(const env_lookup& env, config& c) {
   auto& m = c.mail;
   m.directory = c.data_dir / "outbox";
-  if (c.aws.users_table) m.transport = config::mail_settings::kind::off;
+  // Nobody reads files a Lambda sandbox leaves in /tmp, nor those of one
+  // server among several on a shared table.
+  if (c.aws.users_table || env("AWS_LAMBDA_RUNTIME_API")) m.transport = config::mail_settings::kind::off;
   if (auto v = env("MAIL_TRANSPORT")) {
     constexpr std::string_view rule = "file:DIR, smtp://[user:pass@]host:port, smtps://..., ses or off";
     if (*v == "off") {

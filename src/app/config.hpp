@@ -70,7 +70,8 @@ struct config {
   std::size_t trust_proxy = 0;
 
   // MAIL_TRANSPORT: where account mail goes. Default: file:DATA_DIR/outbox
-  // on the embedded store, off with USERS_TABLE (nobody reads a Lambda's /tmp).
+  // on the embedded store, off with USERS_TABLE or on Lambda (nobody reads
+  // a Lambda's /tmp).
   struct mail_settings {
     enum class kind { file, smtp, ses, off } transport = kind::file;
     std::filesystem::path directory;  // file: (default DATA_DIR/outbox)

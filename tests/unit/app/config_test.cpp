@@ -451,6 +451,7 @@ TEST(load_config, mail_goes_to_the_outbox_locally_and_is_off_on_dynamodb_by_defa
   EXPECT_EQ(local.mail.retry_budget, std::chrono::milliseconds(8000));
   const config lambda = load({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET", std::string(32, 's')}});
   EXPECT_EQ(lambda.mail.retry_budget, std::chrono::milliseconds(2000)) << "inside the function's 10 s timeout";
+  EXPECT_EQ(lambda.mail.transport, config::mail_settings::kind::off) << "even on the embedded store";
   const config aws = load({{"USERS_TABLE", "users"}, {"AWS_REGION", "eu-west-1"}});
   EXPECT_EQ(aws.mail.transport, config::mail_settings::kind::off) << "nobody reads a Lambda's /tmp";
 }
