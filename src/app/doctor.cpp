@@ -5,6 +5,7 @@
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "dynamodb/dynamodb_client.hpp"
@@ -71,11 +72,6 @@ using users::check_status;
 // sign-up's own takeover age (dynamodb_user_store).
 constexpr std::int64_t claim_takeover_seconds = 120;
 
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // One report line per call, each flushed: a doctor killed halfway has
 // still said what it found so far.
 class printer final : public users::integrity_report {
@@ -125,9 +121,9 @@ std::optional<std::int64_t> clock_skew(aws::http_client& http, const aws::endpoi
   aws::http_request req;
   req.method = "GET";
   req.path = "/";
-  const std::int64_t before = system_now();
+  const std::int64_t before = system_now_seconds();
   const auto res = http.send(ep, req);
-  const std::int64_t after = system_now();
+  const std::int64_t after = system_now_seconds();
   const auto date = res.header("date");
   if (!date) return std::nullopt;
   const auto server = parse_http_date(*date);
@@ -204,7 +200,7 @@ void audit_images(users::user_integrity& users, images::object_inventory& object
                (elsewhere ? "; " + std::to_string(elsewhere) + " URL(s) outside this store not checked" : ""));
 
   // Listed first, judged after: nothing is deleted while a listing runs.
-  const std::int64_t now = system_now();
+  const std::int64_t now = system_now_seconds();
   std::vector<images::inventory_entry> unreferenced;
   std::size_t listed = 0, young = 0;
   std::vector<images::inventory_entry> dead_uploads;
@@ -292,7 +288,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   aws_plumbing plumbing;
   const bool uses_aws = cfg.aws.users_table || cfg.aws.images_bucket;
   if (uses_aws) {
-    plumbing = make_aws_plumbing(cfg, env, system_now);
+    plumbing = make_aws_plumbing(cfg, env, system_now_seconds);
     try {
       (void)plumbing.credentials->get();
     } catch (const std::exception& e) {
@@ -325,7 +321,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   std::unique_ptr<users::user_integrity> users;
   if (cfg.aws.users_table) {
     dynamodb = make_dynamodb_client(cfg, *plumbing.client);
-    users = std::make_unique<dynamodb::dynamodb_integrity>(*dynamodb, user_tables_of(cfg), system_now, o.page_size);
+    users = std::make_unique<dynamodb::dynamodb_integrity>(*dynamodb, user_tables_of(cfg), system_now_seconds, o.page_size);
   } else {
     const fs::path file = database_file_of(cfg);
     auto db = existing_database(cfg);
@@ -347,7 +343,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   // Images.
   std::unique_ptr<images::object_inventory> objects;
   if (cfg.aws.images_bucket) {
-    objects = std::make_unique<s3::s3_inventory>(*plumbing.client, bucket_settings_of(cfg), system_now, o.page_size);
+    objects = std::make_unique<s3::s3_inventory>(*plumbing.client, bucket_settings_of(cfg), system_now_seconds, o.page_size);
   } else {
     objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
   }

@@ -5,6 +5,7 @@
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "dynamodb/dynamodb_client.hpp"
@@ -125,11 +126,6 @@ struct command_failure : std::runtime_error {
   int code;
 };
 
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 
 // A stored value on one terminal line: control characters (tabs and line
 // breaks included, which would break the columns) become spaces.
@@ -189,7 +185,7 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
   const bool aws_users = cfg.aws.users_table.has_value();
   const bool aws_images = with_images && cfg.aws.images_bucket.has_value();
   if (aws_users || aws_images) {
-    s.plumbing = make_aws_plumbing(cfg, env, system_now);
+    s.plumbing = make_aws_plumbing(cfg, env, system_now_seconds);
     try {
       (void)s.plumbing.credentials->get();
     } catch (const std::exception& e) {
@@ -200,8 +196,8 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
   if (aws_users) {
     s.dynamodb = make_dynamodb_client(cfg, *s.plumbing.client);
     const dynamodb::user_tables tables = user_tables_of(cfg);
-    s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, tables, system_now);
-    s.admin = std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, tables, system_now, page_size);
+    s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, tables, system_now_seconds);
+    s.admin = std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, tables, system_now_seconds, page_size);
   } else {
     const fs::path file = database_file_of(cfg);
     auto db = existing_database(cfg);
@@ -230,7 +226,7 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
   if (with_images) {
     if (aws_images) {
       s.objects =
-          std::make_unique<s3::s3_inventory>(*s.plumbing.client, bucket_settings_of(cfg), system_now, page_size);
+          std::make_unique<s3::s3_inventory>(*s.plumbing.client, bucket_settings_of(cfg), system_now_seconds, page_size);
     } else {
       s.objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
     }

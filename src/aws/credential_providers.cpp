@@ -1,6 +1,7 @@
 #include "aws/credential_providers.hpp"
 #include "base/text.hpp"
 
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 
@@ -43,11 +44,6 @@ std::optional<std::string> non_empty(const env_lookup& env, std::string_view nam
   auto v = env(name);
   if (v && v->empty()) return std::nullopt;
   return v;
-}
-
-std::int64_t system_now() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // nullptr when the credentials are well-formed, else what is wrong
@@ -513,7 +509,7 @@ std::optional<container_source> container_source_from(const env_lookup& env) {
 container_credentials::container_credentials(container_source source, http_client& http,
                                              std::function<std::int64_t()> now_seconds)
     : source_(std::move(source)), http_(http), now_(std::move(now_seconds)) {
-  if (!now_) now_ = system_now;
+  if (!now_) now_ = system_now_seconds;
 }
 
 std::optional<std::string> container_credentials::authorization() const {
