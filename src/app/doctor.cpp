@@ -16,6 +16,7 @@
 #include "s3/s3_inventory.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/sqlite_integrity.hpp"
+#include "users/claim_takeover.hpp"
 #include "users/integrity.hpp"
 
 #include <unistd.h>
@@ -67,10 +68,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using users::check_status;
-
-// E-mail claims younger than this may be sign-ups in progress: the
-// sign-up's own takeover age (dynamodb_user_store).
-constexpr std::int64_t claim_takeover_seconds = 120;
 
 // One report line per call, each flushed: a doctor killed halfway has
 // still said what it found so far.
@@ -359,7 +356,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   }
   users::integrity_options io;
   io.repair = o.repair;
-  io.claim_grace_seconds = std::min(o.min_age_seconds, claim_takeover_seconds);
+  io.claim_grace_seconds = std::min(o.min_age_seconds, users::claim_takeover_seconds);
   io.progress_every = std::max<std::size_t>(1, o.progress_every);
   users->check_records(io, p);
 
