@@ -290,7 +290,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
       (void)plumbing.credentials->get();
     } catch (const std::exception& e) {
       p.line(check_status::fail, "config", std::string("AWS credentials: ") + e.what());
-      return doctor_exit_config;
+      return exit_config;
     }
 
     // Reachability and clocks first: with a clock 15 minutes off, every
@@ -306,7 +306,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
         skew = clock_skew(*plumbing.http, ep);
       } catch (const aws::transport_error& e) {
         p.line(check_status::fail, "storage." + service, ep.authority() + " unreachable: " + e.what());
-        return doctor_exit_unreachable;
+        return exit_unreachable;
       }
       p.line(check_status::ok, "storage." + service, ep.authority() + " answers");
       report_clock(p, service, skew);
@@ -324,13 +324,13 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
     auto db = existing_database(cfg);
     if (!db) {
       p.line(check_status::fail, "storage.sqlite", "no database at " + file.string() + " (is DATA_DIR right?)");
-      return doctor_exit_unreachable;
+      return exit_unreachable;
     }
     try {
       (void)db->acquire();
     } catch (const error&) {
       p.line(check_status::fail, "storage.sqlite", file.string() + " cannot be opened as a database (details on stderr)");
-      return doctor_exit_unreachable;
+      return exit_unreachable;
     }
     p.line(check_status::ok, "storage.sqlite", file.string() + " opens");
     users = std::make_unique<sqlite::sqlite_integrity>(std::move(db), o.page_size);
@@ -365,7 +365,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
     return doctor_exit_findings;
   }
   audit_images(*users, *objects, o, p);
-  return p.fails() ? doctor_exit_findings : doctor_exit_ok;
+  return p.fails() ? doctor_exit_findings : exit_ok;
 }
 
 }  // namespace
@@ -405,7 +405,7 @@ int run_doctor(const env_lookup& env, const doctor_options& options, std::FILE* 
   } catch (const std::exception& e) {
     p.line(check_status::fail, "config", e.what());
     p.summary();
-    return doctor_exit_config;
+    return exit_config;
   }
   log::set_min_level(cfg.log_level);
   p.line(check_status::ok, "config", describe(cfg));
@@ -416,7 +416,7 @@ int run_doctor(const env_lookup& env, const doctor_options& options, std::FILE* 
   } catch (const error& e) {
     const bool unreachable = e.kind() == error_kind::unavailable;
     p.line(check_status::fail, unreachable ? "storage" : "doctor", e.what());
-    code = unreachable ? doctor_exit_unreachable : doctor_exit_findings;
+    code = unreachable ? exit_unreachable : doctor_exit_findings;
   } catch (const std::exception& e) {
     p.line(check_status::fail, "doctor", e.what());
     code = doctor_exit_findings;

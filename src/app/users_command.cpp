@@ -189,7 +189,7 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
     try {
       (void)s.plumbing.credentials->get();
     } catch (const std::exception& e) {
-      throw command_failure(users_exit_config, std::string("AWS credentials: ") + e.what());
+      throw command_failure(exit_config, std::string("AWS credentials: ") + e.what());
     }
   }
 
@@ -202,17 +202,17 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
     const fs::path file = database_file_of(cfg);
     auto db = existing_database(cfg);
     if (!db)
-      throw command_failure(users_exit_unreachable,
+      throw command_failure(exit_unreachable,
                             "no database at " + file.string() + " (is DATA_DIR right? serve and migrate create it)");
     int version = 0;
     try {
       version = db->schema_version();
     } catch (const error&) {
-      throw command_failure(users_exit_unreachable, file.string() + " cannot be opened as a database (details above)");
+      throw command_failure(exit_unreachable, file.string() + " cannot be opened as a database (details above)");
     }
     const int known = static_cast<int>(sqlite::migrations().size());
     if (version < known)
-      throw command_failure(users_exit_unreachable, file.string() + " has schema version " + std::to_string(version) +
+      throw command_failure(exit_unreachable, file.string() + " has schema version " + std::to_string(version) +
                                                         ", this binary's is " + std::to_string(known) +
                                                         ": run `gatehouse migrate` first");
     if (version > known)
@@ -231,7 +231,7 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
       s.objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
     }
     if (const auto problem = s.objects->check_location())
-      throw command_failure(users_exit_unreachable, "images: " + *problem);
+      throw command_failure(exit_unreachable, "images: " + *problem);
   }
   return s;
 }
@@ -246,7 +246,7 @@ int run_command(std::string_view command, const env_lookup& env, const users_con
   } catch (const std::exception& e) {
     std::fprintf(c.err, "gatehouse: invalid configuration: %s\n", printable(e.what()).c_str());
     std::fflush(c.err);
-    return users_exit_config;
+    return exit_config;
   }
   log::set_min_level(cfg.log_level);
   try {
@@ -256,12 +256,12 @@ int run_command(std::string_view command, const env_lookup& env, const users_con
     return f.code;
   } catch (const config_error& e) {
     say(c, command, std::string("invalid configuration: ") + e.what());
-    return users_exit_config;
+    return exit_config;
   } catch (const std::exception& e) {
     // storage_unavailable (unreachable, timed out, throttled past the
     // retries, a table missing), or a store answer that makes no sense.
     say(c, command, std::string("the store failed: ") + e.what());
-    return users_exit_unreachable;
+    return exit_unreachable;
   }
 }
 
@@ -453,9 +453,9 @@ int delete_user(stores& s, const users_delete_options& o, const users_console& c
     const std::string next = record_deleted
                                  ? "the user record is deleted; `gatehouse doctor --repair` removes what is left"
                                  : "the user record is not deleted yet: run the same command again to finish";
-    throw command_failure(users_exit_unreachable, std::string("stopped: ") + e.what() + " (" + next + ")");
+    throw command_failure(exit_unreachable, std::string("stopped: ") + e.what() + " (" + next + ")");
   }
-  return users_exit_ok;
+  return exit_ok;
 }
 
 }  // namespace
@@ -490,7 +490,7 @@ int run_users_list(const env_lookup& env, const users_list_options& o, const use
       progress.show("users: " + std::to_string(printed) + " listed, page " + std::to_string(pages) +
                     (cursor ? ", more to come" : ""));
     } while (cursor && (!o.limit || printed < o.limit));
-    return users_exit_ok;
+    return exit_ok;
   });
 }
 
@@ -519,7 +519,7 @@ int run_users_get(const env_lookup& env, const users_get_options& o, const users
                    u->profile_image_key ? printable(*u->profile_image_key).c_str() : "none");
     }
     std::fflush(c.out);
-    return users_exit_ok;
+    return exit_ok;
   });
 }
 
@@ -590,7 +590,7 @@ int users_cli::run(const env_lookup& env) const {
   }
   c.out = data != nullptr ? data : stdout;
 
-  int code = users_exit_ok;
+  int code = exit_ok;
   if (list_->parsed())
     code = run_users_list(env, list_options_, c);
   else if (get_->parsed())
