@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
   doctor_cmd->footer(std::string(app::doctor_help));
   app::users_cli users_cmd(cli);  // users list|get|delete, with their options (app/users_command)
-  cli.set_version_flag("--version", "gatehouse 0.1.0");
+  cli.set_version_flag("--version", "gatehouse " GATEHOUSE_VERSION);
   // Set last: a subcommand added after it would inherit it.
   cli.footer(R"(Configuration is read from environment variables (README, "Configuration"):
 DATA_DIR for the embedded store, or USERS_TABLE / PROFILE_IMAGES_BUCKET with
