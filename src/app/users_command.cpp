@@ -8,6 +8,7 @@
 #include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_user_admin.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
@@ -328,9 +329,7 @@ bool confirmed(const users_console& c, const users::user& u, const std::string& 
   while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r' || answer.back() == ' '))
     answer.pop_back();
   while (!answer.empty() && answer.front() == ' ') answer.erase(answer.begin());
-  std::transform(answer.begin(), answer.end(), answer.begin(),
-                 [](char ch) { return static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); });
-  return answer == "yes";
+  return text::ascii_lower(answer) == "yes";
 }
 
 // Deletes every object under `prefix` ("" for none) and the user's pending

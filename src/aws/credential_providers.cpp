@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view ini_blanks = " \t\r\v\f";
 bool is_space(char c) { return ini_blanks.find(c) != std::string_view::npos; }
 std::string_view trim(std::string_view s) { return text::trim(s, ini_blanks); }
-std::string lower(std::string_view s) { return text::ascii_lower(s); }
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -157,7 +156,7 @@ bool valid_host_name(std::string_view h) {
 // Plain http is allowed only where the SDKs allow it: the credentials
 // would otherwise cross a network in clear text.
 bool plain_http_allowed(const std::string& host) {
-  if (lower(host) == "localhost") return true;
+  if (text::ascii_lower(host) == "localhost") return true;
   boost::system::error_code ec;
   const auto addr = boost::asio::ip::make_address(host, ec);
   if (ec) return false;
@@ -365,7 +364,7 @@ ini_file parse_ini(std::string_view text) {
     }
     const auto eq = t.find('=');
     if (eq == std::string_view::npos || !section) continue;
-    const auto key = lower(trim(t.substr(0, eq)));
+    const auto key = text::ascii_lower(trim(t.substr(0, eq)));
     if (key.empty()) continue;
     const auto value = trim(t.substr(eq + 1));
     (*section)[key] = std::string(value);
@@ -420,7 +419,7 @@ std::optional<container_uri> parse_container_uri(std::string_view uri) {
   container_uri out;
   const auto scheme_end = uri.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
-  const auto scheme = lower(uri.substr(0, scheme_end));
+  const auto scheme = text::ascii_lower(uri.substr(0, scheme_end));
   if (scheme == "https") {
     out.ep.tls = true;
     out.ep.port = 443;

@@ -31,15 +31,6 @@ int hex_value(char c) {
   return -1;
 }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) { return text::ascii_lower(s); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
-
 // Percent-decoding that never fails: a '%' not followed by two hex digits is
 // kept as a literal '%' (and so re-encoded as %25). '+' is a literal plus, as
 // RFC 3986 has it; form-encoding's "plus means space" is not SigV4's.
@@ -114,7 +105,7 @@ std::string canonical_query(std::string_view query) {
     const std::string_view name = part.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
     std::string decoded_name = percent_decode_lenient(name);
-    if (iequals(decoded_name, "X-Amz-Signature")) continue;
+    if (text::ascii_iequals(decoded_name, "X-Amz-Signature")) continue;
     params.emplace_back(uri_encode(decoded_name, false), uri_encode(percent_decode_lenient(value), false));
   }
   std::sort(params.begin(), params.end());
@@ -161,7 +152,7 @@ struct canonical_headers {
 canonical_headers canonicalise_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::map<std::string, std::string> by_name;  // sorted by lower-case name
   for (const auto& [name, value] : headers) {
-    std::string key = lower(name);
+    std::string key = text::ascii_lower(name);
     if (is_unsigned_header(key)) continue;
     auto [it, inserted] = by_name.try_emplace(std::move(key));
     if (!inserted) it->second.push_back(',');  // repeated headers: values joined in order
@@ -228,7 +219,7 @@ std::string credential_scope_of(std::string_view date_time, const scope& sc) {
 }
 
 void remove_header(http_request& req, std::string_view name) {
-  std::erase_if(req.headers, [&](const auto& h) { return iequals(h.first, name); });
+  std::erase_if(req.headers, [&](const auto& h) { return text::ascii_iequals(h.first, name); });
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 // The small ASCII string helpers every parser here needs, in one place.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -14,11 +15,27 @@ inline std::string_view trim(std::string_view s, std::string_view blanks = " \t"
 }
 
 // A-Z to a-z; every other byte as it is (no locale, UTF-8 untouched).
+// Header names, schemes, e-mail addresses: protocol text is ASCII, and a
+// locale-dependent std::tolower would be wrong for it.
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
 inline std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : out) c = ascii_lower(c);
   return out;
+}
+
+// Equal but for the case of A-Z (HTTP header names, media types, field names).
+inline bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+// `s` begins with `prefix`, the case of A-Z aside ("Bearer ", "bearer ").
+inline bool ascii_istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 // Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
