@@ -24,34 +24,6 @@ bool is_unreserved(unsigned char c) {
          c == '_' || c == '.' || c == '~';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding that never fails: a '%' not followed by two hex digits is
-// kept as a literal '%' (and so re-encoded as %25). '+' is a literal plus, as
-// RFC 3986 has it; form-encoding's "plus means space" is not SigV4's.
-std::string percent_decode_lenient(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
-
 // Dot segments and empty segments removed the way the AWS SDKs do it
 // (smithy's getCanonicalPath): "//" collapses, "." vanishes, ".." drops the
 // previous segment (never above the root), a trailing '/' survives unless
@@ -104,9 +76,9 @@ std::string canonical_query(std::string_view query) {
     const std::size_t eq = part.find('=');
     const std::string_view name = part.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    std::string decoded_name = percent_decode_lenient(name);
+    std::string decoded_name = text::percent_decode_lenient(name);
     if (text::ascii_iequals(decoded_name, "X-Amz-Signature")) continue;
-    params.emplace_back(uri_encode(decoded_name, false), uri_encode(percent_decode_lenient(value), false));
+    params.emplace_back(uri_encode(decoded_name, false), uri_encode(text::percent_decode_lenient(value), false));
   }
   std::sort(params.begin(), params.end());
   std::string out;

@@ -1,6 +1,7 @@
 #pragma once
 // The small ASCII string helpers every parser here needs, in one place.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,22 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
 inline bool ascii_istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
+
+// The value of one hex digit (either case), or -1 for any other byte.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding (RFC 3986), the two ways its callers need:
+// percent_decode refuses a '%' not followed by two hex digits (nullopt), for
+// input that is validated (query parameters); '+' becomes a space only with
+// `plus_is_space` (form encoding). percent_decode_lenient never fails: such
+// a '%' stays a literal '%', and '+' is a plus (SigV4's canonical query).
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);
+std::string percent_decode_lenient(std::string_view s);
 
 // Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
 // only such text may travel as a JSON string.

@@ -36,5 +36,44 @@ TEST(ascii_istarts_with, compares_the_prefix_only) {
   EXPECT_TRUE(ascii_istarts_with("anything", ""));
 }
 
+TEST(hex_value, reads_either_case_and_refuses_the_rest) {
+  EXPECT_EQ(hex_value('0'), 0);
+  EXPECT_EQ(hex_value('9'), 9);
+  EXPECT_EQ(hex_value('a'), 10);
+  EXPECT_EQ(hex_value('F'), 15);
+  EXPECT_EQ(hex_value('g'), -1);
+  EXPECT_EQ(hex_value('G'), -1);
+  EXPECT_EQ(hex_value('%'), -1);
+  EXPECT_EQ(hex_value('\0'), -1);
+}
+
+TEST(percent_decode, decodes_escapes_and_refuses_a_malformed_one) {
+  EXPECT_EQ(percent_decode("a%20b%2Fc%2f"), "a b/c/");
+  EXPECT_EQ(percent_decode("%00%FF"), "\0\xff"s);
+  EXPECT_EQ(percent_decode(""), "");
+  EXPECT_EQ(percent_decode("%"), std::nullopt);
+  EXPECT_EQ(percent_decode("ab%4"), std::nullopt);  // cut short at the end
+  EXPECT_EQ(percent_decode("%4g"), std::nullopt);
+  EXPECT_EQ(percent_decode("%g4"), std::nullopt);
+  EXPECT_EQ(percent_decode("100%"), std::nullopt);
+  EXPECT_EQ(percent_decode("%2541"), "%41");  // decoded once, never twice
+}
+
+TEST(percent_decode, turns_plus_into_space_only_when_asked) {
+  EXPECT_EQ(percent_decode("a+b%2B", true), "a b+");
+  EXPECT_EQ(percent_decode("a+b%2B", false), "a+b+");
+  EXPECT_EQ(percent_decode("a+b"), "a+b");
+}
+
+TEST(percent_decode_lenient, keeps_a_malformed_percent_literally) {
+  EXPECT_EQ(percent_decode_lenient("a%20b"), "a b");
+  EXPECT_EQ(percent_decode_lenient("%"), "%");
+  EXPECT_EQ(percent_decode_lenient("100%"), "100%");
+  EXPECT_EQ(percent_decode_lenient("%4"), "%4");
+  EXPECT_EQ(percent_decode_lenient("%zz%41"), "%zzA");
+  EXPECT_EQ(percent_decode_lenient("%%41"), "%A");
+  EXPECT_EQ(percent_decode_lenient("a+b"), "a+b");  // SigV4: '+' is a plus
+}
+
 }  // namespace
 }  // namespace gatehouse::text
