@@ -8,6 +8,7 @@
 #include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/utc_time.hpp"
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_integrity.hpp"
 #include "files/file_inventory.hpp"
@@ -375,10 +376,8 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   if (text.size() != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' ||
       text[16] != ' ' || text[19] != ':' || text[22] != ':' || text[25] != ' ' || text.substr(26) != "GMT")
     return std::nullopt;
-  constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto month = std::find(months.begin(), months.end(), text.substr(8, 3));
-  if (month == months.end()) return std::nullopt;
+  const auto month = std::find(month_names.begin(), month_names.end(), text.substr(8, 3));
+  if (month == month_names.end()) return std::nullopt;
   const auto number = [&](std::size_t at, std::size_t n, int& out) {
     const auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + n, out);
     return ec == std::errc{} && end == text.data() + at + n && out >= 0;
@@ -387,14 +386,7 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   if (!number(5, 2, day) || !number(12, 4, year) || !number(17, 2, hour) || !number(20, 2, minute) ||
       !number(23, 2, second) || day < 1 || day > 31 || year < 1970 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = static_cast<int>(month - months.begin());
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<std::int64_t>(timegm(&tm));
+  return unix_seconds_of({year, static_cast<int>(month - month_names.begin()) + 1, day, hour, minute, second});
 }
 
 int run_doctor(const env_lookup& env, const doctor_options& options, std::FILE* out) {

@@ -1,5 +1,6 @@
 #include "aws/credential_providers.hpp"
 #include "base/text.hpp"
+#include "base/utc_time.hpp"
 
 #include "base/clock.hpp"
 #include "base/error.hpp"
@@ -178,18 +179,6 @@ bool parse_number(std::string_view s, int& out) {
   out = v;
   return true;
 }
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 // Every variable the chain may read: copied at construction so that the
 // lookup need not outlive the provider and nothing is read later.
@@ -645,41 +634,6 @@ credentials container_credentials::get() {
     }
     throw storage_unavailable(failure);
   }
-}
-
-std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-  if (s.size() < 20 || s.size() > 64) return std::nullopt;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!parse_number(s.substr(0, 4), year) || s[4] != '-' || !parse_number(s.substr(5, 2), month) ||
-      s[7] != '-' || !parse_number(s.substr(8, 2), day) || (s[10] != 'T' && s[10] != 't') ||
-      !parse_number(s.substr(11, 2), hour) || s[13] != ':' || !parse_number(s.substr(14, 2), minute) ||
-      s[16] != ':' || !parse_number(s.substr(17, 2), second))
-    return std::nullopt;
-  static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12) return std::nullopt;
-  const int days_in_month = month_days[month - 1] + (month == 2 && leap(year) ? 1 : 0);
-  if (day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  auto rest = s.substr(19);
-  if (!rest.empty() && rest.front() == '.') {
-    std::size_t digits = 1;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
-    if (digits == 1) return std::nullopt;
-    rest.remove_prefix(digits);
-  }
-  std::int64_t offset = 0;
-  if (rest == "Z" || rest == "z") {
-    offset = 0;
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (!parse_number(rest.substr(1, 2), oh) || !parse_number(rest.substr(4, 2), om) || oh > 23 || om > 59)
-      return std::nullopt;
-    offset = (oh * 60 + om) * 60 * (rest[0] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
-  const auto days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return days * 86400 + hour * 3600 + minute * 60 + second - offset;
 }
 
 }  // namespace gatehouse::aws

@@ -1,5 +1,6 @@
 #include "aws/sigv4.hpp"
 #include "base/text.hpp"
+#include "base/utc_time.hpp"
 
 #include "crypto/crypto.hpp"
 
@@ -139,19 +140,6 @@ canonical_headers canonicalise_headers(const std::vector<std::pair<std::string, 
   return out;
 }
 
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& month, unsigned& day) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
-}
-
 std::string payload_hash(const http_request& req, bool unsigned_payload) {
   if (unsigned_payload) return std::string(unsigned_payload_hash);
   return crypto::to_hex(crypto::sha256(req.body));
@@ -197,17 +185,9 @@ void remove_header(http_request& req, std::string_view name) {
 }  // namespace
 
 std::string amz_date(std::int64_t unix_time) {
-  constexpr std::int64_t last_second = 253402300799;  // 9999-12-31T23:59:59Z
-  if (unix_time < 0 || unix_time > last_second)
+  if (unix_time < 0 || unix_time > last_four_digit_year_second)
     throw std::invalid_argument("sigv4: signing time outside 1970..9999");
-  std::int64_t year = 0;
-  unsigned month = 0, day = 0;
-  civil_from_days(unix_time / 86400, year, month, day);
-  const auto secs = static_cast<unsigned>(unix_time % 86400);
-  std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04u%02u%02uT%02u%02u%02uZ", static_cast<unsigned>(year), month, day,
-                secs / 3600, secs / 60 % 60, secs % 60);
-  return std::string(buf.data());
+  return iso8601_basic_utc(unix_time);
 }
 
 std::string signing_key(std::string_view secret_access_key, std::string_view date, const scope& sc) {
