@@ -112,28 +112,28 @@ struct application::parts {
   }
 
   void build_user_store(const config& cfg) {
-    if (cfg.aws.users_table) {
-      dynamodb = make_dynamodb_client(cfg, *plumbing.client);
-      user_tables = user_tables_of(cfg);
+    auto backend = open_user_backend(cfg, plumbing.client.get(), sqlite_file::create_or_upgrade);
+    if (backend.dynamodb) {
+      dynamodb = std::move(backend.dynamodb);
+      user_tables = backend.tables;
       users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now_seconds);
       token_store = std::make_unique<dynamodb::dynamodb_token_store>(*dynamodb, user_tables.tokens);
       limiter = std::make_unique<dynamodb::dynamodb_rate_limiter>(*dynamodb, user_tables.limits);
       return;
     }
-    // Creates or upgrades the schema: `make run` on a fresh clone just works.
-    auto db = sqlite::database::open(database_file_of(cfg));
+    auto& db = backend.database;
     users = std::make_unique<sqlite::sqlite_user_store>(db);
     token_store = std::make_unique<sqlite::sqlite_token_store>(db);
     limiter = std::make_unique<sqlite::sqlite_rate_limiter>(std::move(db));
   }
 
   void build_object_store(const config& cfg) {
-    if (cfg.aws.images_bucket) {
+    if (images_in_s3(cfg)) {
       images = std::make_unique<s3::s3_object_store>(*plumbing.client, bucket_settings_of(cfg), system_now_seconds);
       return;
     }
     auto files = std::make_unique<files::file_object_store>(
-        cfg.data_dir / "objects",
+        objects_dir_of(cfg),
         keys->root.key_for(crypto::key_purpose::file_urls),
         cfg.public_url, std::chrono::seconds(cfg.image_url_ttl_seconds));
     local_files = files.get();

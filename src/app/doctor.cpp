@@ -11,10 +11,8 @@
 #include "base/utc_time.hpp"
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_integrity.hpp"
-#include "files/file_inventory.hpp"
 #include "images/image_key.hpp"
 #include "images/object_inventory.hpp"
-#include "s3/s3_inventory.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/sqlite_integrity.hpp"
 #include "users/claim_takeover.hpp"
@@ -269,23 +267,22 @@ void audit_images(users::user_integrity& users, images::object_inventory& object
 }
 
 std::string describe(const config& cfg) {
-  std::string users = cfg.aws.users_table
+  std::string users = users_in_dynamodb(cfg)
                           ? "users in DynamoDB table " + *cfg.aws.users_table + " (claims in " +
                                 cfg.aws.users_email_table + ") at " +
                                 endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region).authority()
                           : "users in SQLite at " + database_file_of(cfg).string();
-  std::string images = cfg.aws.images_bucket
+  std::string images = images_in_s3(cfg)
                            ? "images in S3 bucket " + *cfg.aws.images_bucket + " at " +
                                  endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region).authority()
-                           : "images in files under " + (cfg.data_dir / "objects").string();
+                           : "images in files under " + objects_dir_of(cfg).string();
   return users + "; " + images;
 }
 
 int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o, printer& p) {
   // AWS plumbing, as the composition root builds it.
   aws_plumbing plumbing;
-  const bool uses_aws = cfg.aws.users_table || cfg.aws.images_bucket;
-  if (uses_aws) {
+  if (stores_use_aws(cfg, true)) {
     plumbing = make_aws_plumbing(cfg, env, system_now_seconds);
     try {
       (void)plumbing.credentials->get();
@@ -297,9 +294,9 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
     // Reachability and clocks first: with a clock 15 minutes off, every
     // signed call below would fail as if the service were down.
     std::vector<std::pair<std::string, aws::endpoint>> services;
-    if (cfg.aws.users_table)
+    if (users_in_dynamodb(cfg))
       services.emplace_back("dynamodb", endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region));
-    if (cfg.aws.images_bucket)
+    if (images_in_s3(cfg))
       services.emplace_back("s3", endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region));
     for (const auto& [service, ep] : services) {
       std::optional<std::int64_t> skew;
@@ -315,14 +312,14 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   }
 
   // Users.
-  std::unique_ptr<dynamodb::dynamodb_client> dynamodb;
+  auto backend = open_user_backend(cfg, plumbing.client.get(), sqlite_file::existing_only);
   std::unique_ptr<users::user_integrity> users;
-  if (cfg.aws.users_table) {
-    dynamodb = make_dynamodb_client(cfg, *plumbing.client);
-    users = std::make_unique<dynamodb::dynamodb_integrity>(*dynamodb, user_tables_of(cfg), system_now_seconds, o.page_size);
+  if (backend.dynamodb) {
+    users = std::make_unique<dynamodb::dynamodb_integrity>(*backend.dynamodb, backend.tables, system_now_seconds,
+                                                           o.page_size);
   } else {
     const fs::path file = database_file_of(cfg);
-    auto db = existing_database(cfg);
+    auto& db = backend.database;
     if (!db) {
       p.line(check_status::fail, "storage.sqlite", "no database at " + file.string() + " (is DATA_DIR right?)");
       return exit_unreachable;
@@ -339,12 +336,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   const bool auditable = users->check_storage(p);
 
   // Images.
-  std::unique_ptr<images::object_inventory> objects;
-  if (cfg.aws.images_bucket) {
-    objects = std::make_unique<s3::s3_inventory>(*plumbing.client, bucket_settings_of(cfg), system_now_seconds, o.page_size);
-  } else {
-    objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
-  }
+  const auto objects = make_object_inventory(cfg, plumbing.client.get(), o.page_size);
   const auto problem = objects->check_location();
   if (problem)
     p.line(check_status::fail, "images.store", *problem);

@@ -12,10 +12,8 @@
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_user_admin.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
-#include "files/file_inventory.hpp"
 #include "images/image_key.hpp"
 #include "images/object_inventory.hpp"
-#include "s3/s3_inventory.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/migrations.hpp"
 #include "sqlite/sqlite_user_admin.hpp"
@@ -183,9 +181,7 @@ struct stores {
 stores open_stores(const config& cfg, const env_lookup& env, bool with_images, std::size_t page_size,
                    const users_console& c, std::string_view command) {
   stores s;
-  const bool aws_users = cfg.aws.users_table.has_value();
-  const bool aws_images = with_images && cfg.aws.images_bucket.has_value();
-  if (aws_users || aws_images) {
+  if (stores_use_aws(cfg, with_images)) {
     s.plumbing = make_aws_plumbing(cfg, env, system_now_seconds);
     try {
       (void)s.plumbing.credentials->get();
@@ -194,14 +190,15 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
     }
   }
 
-  if (aws_users) {
-    s.dynamodb = make_dynamodb_client(cfg, *s.plumbing.client);
-    const dynamodb::user_tables tables = user_tables_of(cfg);
-    s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, tables, system_now_seconds);
-    s.admin = std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, tables, system_now_seconds, page_size);
+  auto backend = open_user_backend(cfg, s.plumbing.client.get(), sqlite_file::existing_only);
+  if (backend.dynamodb) {
+    s.dynamodb = std::move(backend.dynamodb);
+    s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, backend.tables, system_now_seconds);
+    s.admin =
+        std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, backend.tables, system_now_seconds, page_size);
   } else {
     const fs::path file = database_file_of(cfg);
-    auto db = existing_database(cfg);
+    auto& db = backend.database;
     if (!db)
       throw command_failure(exit_unreachable,
                             "no database at " + file.string() + " (is DATA_DIR right? serve and migrate create it)");
@@ -225,12 +222,7 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
   }
 
   if (with_images) {
-    if (aws_images) {
-      s.objects =
-          std::make_unique<s3::s3_inventory>(*s.plumbing.client, bucket_settings_of(cfg), system_now_seconds, page_size);
-    } else {
-      s.objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
-    }
+    s.objects = make_object_inventory(cfg, s.plumbing.client.get(), page_size);
     if (const auto problem = s.objects->check_location())
       throw command_failure(exit_unreachable, "images: " + *problem);
   }
