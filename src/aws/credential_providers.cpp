@@ -169,17 +169,6 @@ bool plain_http_allowed(const std::string& host) {
   return addr.to_v6() == eks6;
 }
 
-bool parse_number(std::string_view s, int& out) {
-  if (s.empty()) return false;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  out = v;
-  return true;
-}
-
 // Every variable the chain may read: copied at construction so that the
 // lookup need not outlive the provider and nothing is read later.
 constexpr std::string_view chain_variables[] = {
@@ -452,7 +441,7 @@ std::optional<container_uri> parse_container_uri(std::string_view uri) {
   }
   if (has_port) {
     int port = 0;
-    if (port_text.size() > 5 || !parse_number(port_text, port) || port < 1 || port > 65535) return std::nullopt;
+    if (port_text.size() > 5 || !text::parse_digits(port_text, port) || port < 1 || port > 65535) return std::nullopt;
     out.ep.port = static_cast<unsigned short>(port);
   }
   out.ep.host = std::string(host);

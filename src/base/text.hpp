@@ -39,6 +39,19 @@ inline bool ascii_istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// `s` as a number when it is 1 to 9 ASCII digits and nothing else (no
+// sign, no blanks: the fixed-width fields of dates, a URL's port).
+inline bool parse_digits(std::string_view s, int& out) {
+  if (s.empty() || s.size() > 9) return false;
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
 // The value of one hex digit (either case), or -1 for any other byte.
 inline int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -1,5 +1,7 @@
 #include "base/utc_time.hpp"
 
+#include "base/text.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -17,17 +19,6 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 }
 
 bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-bool parse_number(std::string_view s, int& out) {
-  if (s.empty()) return false;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  out = v;
-  return true;
-}
 
 }  // namespace
 
@@ -86,10 +77,10 @@ std::string iso8601_basic_utc(std::int64_t unix_seconds) {
 std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
   if (s.size() < 20 || s.size() > 64) return std::nullopt;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!parse_number(s.substr(0, 4), year) || s[4] != '-' || !parse_number(s.substr(5, 2), month) ||
-      s[7] != '-' || !parse_number(s.substr(8, 2), day) || (s[10] != 'T' && s[10] != 't') ||
-      !parse_number(s.substr(11, 2), hour) || s[13] != ':' || !parse_number(s.substr(14, 2), minute) ||
-      s[16] != ':' || !parse_number(s.substr(17, 2), second))
+  if (!text::parse_digits(s.substr(0, 4), year) || s[4] != '-' || !text::parse_digits(s.substr(5, 2), month) ||
+      s[7] != '-' || !text::parse_digits(s.substr(8, 2), day) || (s[10] != 'T' && s[10] != 't') ||
+      !text::parse_digits(s.substr(11, 2), hour) || s[13] != ':' || !text::parse_digits(s.substr(14, 2), minute) ||
+      s[16] != ':' || !text::parse_digits(s.substr(17, 2), second))
     return std::nullopt;
   static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month < 1 || month > 12) return std::nullopt;
@@ -107,7 +98,7 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
     offset = 0;
   } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
     int oh = 0, om = 0;
-    if (!parse_number(rest.substr(1, 2), oh) || !parse_number(rest.substr(4, 2), om) || oh > 23 || om > 59)
+    if (!text::parse_digits(rest.substr(1, 2), oh) || !text::parse_digits(rest.substr(4, 2), om) || oh > 23 || om > 59)
       return std::nullopt;
     offset = (oh * 60 + om) * 60 * (rest[0] == '+' ? 1 : -1);
   } else {

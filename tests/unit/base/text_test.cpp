@@ -36,6 +36,21 @@ TEST(ascii_istarts_with, compares_the_prefix_only) {
   EXPECT_TRUE(ascii_istarts_with("anything", ""));
 }
 
+TEST(parse_digits, takes_plain_digits_only) {
+  int n = -1;
+  EXPECT_TRUE(parse_digits("0", n));
+  EXPECT_EQ(n, 0);
+  EXPECT_TRUE(parse_digits("0443", n));
+  EXPECT_EQ(n, 443);
+  EXPECT_TRUE(parse_digits("999999999", n));
+  EXPECT_EQ(n, 999999999);
+  n = 7;
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1a", "0x1", "1234567890"}) {
+    EXPECT_FALSE(parse_digits(bad, n)) << bad;
+    EXPECT_EQ(n, 7) << bad;  // left as it was
+  }
+}
+
 TEST(hex_value, reads_either_case_and_refuses_the_rest) {
   EXPECT_EQ(hex_value('0'), 0);
   EXPECT_EQ(hex_value('9'), 9);
