@@ -40,7 +40,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <thread>
 #include <vector>

@@ -24,7 +24,6 @@
 #include <array>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>

@@ -6,9 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace gatehouse::log {
 namespace {

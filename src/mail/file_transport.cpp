@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <string>
 
 namespace gatehouse::mail {

@@ -5,9 +5,7 @@
 #include "crypto/crypto.hpp"
 #include "mail/mime_encoding.hpp"
 
-#include <array>
 #include <cstdio>
-#include <ctime>
 #include <stdexcept>
 #include <vector>
 
