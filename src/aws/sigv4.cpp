@@ -20,11 +20,6 @@ constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view unsigned_payload_hash = "UNSIGNED-PAYLOAD";
 constexpr std::int64_t max_presign_seconds = 7 * 24 * 60 * 60;  // SigV4's one-week limit
 
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
 // Dot segments and empty segments removed the way the AWS SDKs do it
 // (smithy's getCanonicalPath): "//" collapses, "." vanishes, ".." drops the
 // previous segment (never above the root), a trailing '/' survives unless
@@ -198,22 +193,7 @@ std::string signing_key(std::string_view secret_access_key, std::string_view dat
   return std::string(crypto::as_bytes(key));
 }
 
-std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0x0F]);
-    }
-  }
-  return out;
-}
+std::string uri_encode(std::string_view text, bool keep_slash) { return text::percent_encode(text, keep_slash); }
 
 signing_steps sign_request(http_request& req, const credentials& creds, const scope& sc, std::int64_t unix_time,
                            const options& opts) {

@@ -68,6 +68,11 @@ inline int hex_value(char c) {
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);
 std::string percent_decode_lenient(std::string_view s);
 
+// The inverse, as SigV4 and browsers' query strings have it: RFC 3986
+// unreserved characters (A-Z a-z 0-9 - _ . ~) stay, every other byte
+// becomes %XX in upper case; '/' stays too when `keep_slash`.
+std::string percent_encode(std::string_view s, bool keep_slash = false);
+
 // Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
 // only such text may travel as a JSON string.
 bool is_valid_utf8(std::string_view s);

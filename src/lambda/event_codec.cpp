@@ -123,27 +123,13 @@ void add_header(http::request& req, std::string_view name, std::string_view valu
   req.headers.emplace_back(text::ascii_lower(name), std::string(value));
 }
 
-// RFC 3986 unreserved characters stay; everything else is %XX, so the
-// router's query parsing sees what a browser would have sent.
-void percent_encode(std::string& out, std::string_view text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += digits[u >> 4];
-      out += digits[u & 15];
-    }
-  }
-}
-
+// Percent-encoded (RFC 3986 unreserved characters stay), so the router's
+// query parsing sees what a browser would have sent.
 void append_query_pair(std::string& query, std::string_view name, std::string_view value) {
   if (!query.empty()) query += '&';
-  percent_encode(query, name);
+  query += text::percent_encode(name);
   query += '=';
-  percent_encode(query, value);
+  query += text::percent_encode(value);
 }
 
 decoded_event decode_v2(const json::object& event) {

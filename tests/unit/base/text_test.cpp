@@ -80,6 +80,21 @@ TEST(percent_decode, turns_plus_into_space_only_when_asked) {
   EXPECT_EQ(percent_decode("a+b"), "a+b");
 }
 
+TEST(percent_encode, keeps_unreserved_characters_and_writes_upper_case_hex) {
+  EXPECT_EQ(percent_encode("AZaz09-_.~"), "AZaz09-_.~");
+  EXPECT_EQ(percent_encode("a b+c/d%"), "a%20b%2Bc%2Fd%25");
+  EXPECT_EQ(percent_encode("a/b c", true), "a/b%20c");
+  EXPECT_EQ(percent_encode("\xE1\x88\xB4\x00"s), "%E1%88%B4%00");
+  EXPECT_EQ(percent_encode(""), "");
+}
+
+TEST(percent_encode, round_trips_through_percent_decode) {
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c) every_byte.push_back(static_cast<char>(c));
+  EXPECT_EQ(percent_decode(percent_encode(every_byte)), every_byte);
+  EXPECT_EQ(percent_decode(percent_encode(every_byte, true)), every_byte);
+}
+
 TEST(percent_decode_lenient, keeps_a_malformed_percent_literally) {
   EXPECT_EQ(percent_decode_lenient("a%20b"), "a b");
   EXPECT_EQ(percent_decode_lenient("%"), "%");
