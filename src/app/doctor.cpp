@@ -8,6 +8,7 @@
 #include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "base/utc_time.hpp"
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_integrity.hpp"
@@ -22,7 +23,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -370,8 +370,7 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   const auto month = std::find(month_names.begin(), month_names.end(), text.substr(8, 3));
   if (month == month_names.end()) return std::nullopt;
   const auto number = [&](std::size_t at, std::size_t n, int& out) {
-    const auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + n, out);
-    return ec == std::errc{} && end == text.data() + at + n && out >= 0;
+    return text::parse_digits(text.substr(at, n), out);
   };
   int day = 0, year = 0, hour = 0, minute = 0, second = 0;
   if (!number(5, 2, day) || !number(12, 4, year) || !number(17, 2, hour) || !number(20, 2, minute) ||

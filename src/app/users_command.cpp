@@ -321,7 +321,7 @@ bool confirmed(const users_console& c, const users::user& u, const std::string& 
   while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r' || answer.back() == ' '))
     answer.pop_back();
   while (!answer.empty() && answer.front() == ' ') answer.erase(answer.begin());
-  return text::ascii_lower(answer) == "yes";
+  return text::ascii_iequals(answer, "yes");
 }
 
 // Deletes every object under `prefix` ("" for none) and the user's pending

@@ -157,7 +157,7 @@ bool valid_host_name(std::string_view h) {
 // Plain http is allowed only where the SDKs allow it: the credentials
 // would otherwise cross a network in clear text.
 bool plain_http_allowed(const std::string& host) {
-  if (text::ascii_lower(host) == "localhost") return true;
+  if (text::ascii_iequals(host, "localhost")) return true;
   boost::system::error_code ec;
   const auto addr = boost::asio::ip::make_address(host, ec);
   if (ec) return false;
