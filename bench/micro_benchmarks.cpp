@@ -38,6 +38,7 @@
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
 #include "aws/sigv4.hpp"
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "http/multipart.hpp"
 #include "http/pipeline.hpp"
@@ -64,8 +65,6 @@ namespace gatehouse::bench {
 namespace {
 
 namespace json = boost::json;
-
-std::int64_t system_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 // ---------------------------------------------------------------------------
 // The application under test, composed as app/application.cpp composes it
@@ -145,13 +144,13 @@ aws::credentials lambda_like_credentials() {
 struct s3_images {
   aws::http_client http;
   aws::static_credentials credentials{lambda_like_credentials()};
-  aws::aws_client client{http, credentials, {}, system_now};
+  aws::aws_client client{http, credentials, {}, system_now_seconds};
   s3::s3_object_store store{client,
                             s3::bucket_settings{"gatehouse-profile-images", region,
                                                 aws::regional_endpoint("s3", region),
                                                 std::chrono::seconds(app::config{}.image_url_ttl_seconds),
                                                 "AES256"},
-                            system_now};
+                            system_now_seconds};
 };
 
 struct application_under_test {
@@ -165,7 +164,7 @@ struct application_under_test {
   s3_images images;
   images::pending_uploads uploads{images.store,
                                   images::upload_settings{defaults.max_pending_uploads, defaults.upload_form_ttl_seconds},
-                                  system_now};
+                                  system_now_seconds};
   unreachable_token_store token_store;
   unreachable_rate_limiter limiter;
   auth::password_hasher passwords{defaults.bcrypt_cost};
@@ -173,28 +172,28 @@ struct application_under_test {
   auth::refresh_token_service refresh_tokens{
       token_store, std::string(32, 'r'),
       auth::refresh_settings{defaults.refresh_token_ttl_seconds, defaults.refresh_reuse_grace_seconds},
-      [] { return std::chrono::seconds(system_now()); }};
+      [] { return std::chrono::seconds(system_now_seconds()); }};
   auth::login_limits limits{limiter, std::string(32, 'l'), defaults.rate_limits};
   // Mail off: none of the benchmarked routes sends any.
   accounts::account_mail mail{nullptr, accounts::mail_settings{}};
-  accounts::one_time_tokens one_time{std::string(32, 'o'), system_now};
+  accounts::one_time_tokens one_time{std::string(32, 'o'), system_now_seconds};
   accounts::answer_pacing pacing;
-  accounts::password_check password{passwords, limits, system_now};
+  accounts::password_check password{passwords, limits, system_now_seconds};
   accounts::email_verification verification{users, one_time, mail, limits, pacing, defaults.email_verification,
-                                            system_now};
-  accounts::password_reset resets{users, passwords, one_time, mail, limits, refresh_tokens, pacing, system_now};
-  accounts::email_change email_changes{users, password, one_time, mail, limits, system_now};
+                                            system_now_seconds};
+  accounts::password_reset resets{users, passwords, one_time, mail, limits, refresh_tokens, pacing, system_now_seconds};
+  accounts::email_change email_changes{users, password, one_time, mail, limits, system_now_seconds};
   accounts::account_deletion deletion{users, password, refresh_tokens, images.store};
   accounts::account_service accounts{users,    passwords,    tokens, refresh_tokens,
                                      limits,   password,     verification, mail,
-                                     system_now, accounts::account_settings{defaults.access_token_ttl_seconds}};
+                                     system_now_seconds, accounts::account_settings{defaults.access_token_ttl_seconds}};
   accounts::profile_pictures pictures{users, images.store, uploads, accounts::picture_settings{defaults.max_image_bytes}};
   api::services services{accounts, pictures, verification, resets, email_changes, deletion, images.store,
                          api::api_settings{defaults.trust_proxy}};
   http::pipeline pipeline{api::make_router(services, nullptr), http::cors_policy{defaults.cors_origins}};
 
   std::string bearer_token() const {
-    const std::int64_t now = system_now();
+    const std::int64_t now = system_now_seconds();
     return tokens.sign({user_id, user_email, now, now + defaults.access_token_ttl_seconds});
   }
 };
@@ -352,7 +351,7 @@ void sigv4_s3_presigned_get(benchmark::State& state) {
 void jwt_verify(benchmark::State& state) {
   const app::config defaults;
   const auth::jwt_codec codec(jwt_secret, defaults.jwt_issuer);
-  const std::int64_t now = system_now();
+  const std::int64_t now = system_now_seconds();
   const std::string token = codec.sign({user_id, user_email, now, now + defaults.access_token_ttl_seconds});
   if (!codec.verify(token, now)) {
     state.SkipWithError("the token did not verify");
@@ -367,7 +366,7 @@ void jwt_verify(benchmark::State& state) {
 void jwt_sign(benchmark::State& state) {
   const app::config defaults;
   const auth::jwt_codec codec(jwt_secret, defaults.jwt_issuer);
-  const std::int64_t now = system_now();
+  const std::int64_t now = system_now_seconds();
   const auth::access_claims claims{user_id, user_email, now, now + defaults.access_token_ttl_seconds};
   for (auto _ : state) {
     std::string token = codec.sign(claims);

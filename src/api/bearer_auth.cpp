@@ -1,18 +1,11 @@
 #include "api/bearer_auth.hpp"
 
 #include "base/error.hpp"
+#include "base/text.hpp"
 
 namespace gatehouse::api {
 namespace {
-bool starts_with_bearer(std::string_view v) {
-  static constexpr std::string_view scheme = "bearer ";
-  if (v.size() < scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i) {
-    const char c = v[i] >= 'A' && v[i] <= 'Z' ? static_cast<char>(v[i] - 'A' + 'a') : v[i];
-    if (c != scheme[i]) return false;
-  }
-  return true;
-}
+bool starts_with_bearer(std::string_view v) { return text::ascii_istarts_with(v, "bearer "); }
 
 error invalid_token(std::string_view why) {
   return error(error_kind::unauthenticated, "unauthorized", std::string(why))

@@ -3,6 +3,7 @@
 // (the local stand-in for an S3 POST policy), whose policy the store checks.
 #include "api/routes.hpp"
 #include "base/error.hpp"
+#include "base/text.hpp"
 #include "http/multipart.hpp"
 
 #include <algorithm>
@@ -21,9 +22,7 @@ images::signed_upload read_form(const std::vector<http::multipart_part>& parts) 
   std::optional<std::string_view> key, expires, max_bytes, signature, content_type, file;
   for (const auto& part : parts) {
     // Field names are case-insensitive, as in S3's POST forms.
-    std::string name = part.name;
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    const std::string name = text::ascii_lower(part.name);
     if (name == "file") {
       file = part.body;
       break;

@@ -22,6 +22,7 @@
 #include "auth/refresh_tokens.hpp"
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "crypto/server_secret.hpp"
 #include "dynamodb/dynamodb_rate_limiter.hpp"
@@ -39,20 +40,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <thread>
 #include <vector>
 
 namespace gatehouse::app {
-namespace {
-
-std::int64_t system_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-std::chrono::milliseconds system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-}
-
-}  // namespace
 
 struct application::parts {
   parts(const config& cfg, const env_lookup& env)
@@ -66,7 +58,7 @@ struct application::parts {
     build_user_store(cfg);
     build_object_store(cfg);
     uploads = std::make_unique<images::pending_uploads>(
-        *images, images::upload_settings{cfg.max_pending_uploads, cfg.upload_form_ttl_seconds}, system_now);
+        *images, images::upload_settings{cfg.max_pending_uploads, cfg.upload_form_ttl_seconds}, system_now_seconds);
     if (local_files) upload_sweep_every = std::chrono::seconds(cfg.upload_sweep_interval_seconds);
     refresh_tokens = std::make_unique<auth::refresh_token_service>(
         *token_store,
@@ -82,17 +74,17 @@ struct application::parts {
         cfg.rate_limits);
     build_account_mail(cfg);
     one_time = std::make_unique<accounts::one_time_tokens>(keys->root.key_for(crypto::key_purpose::one_time_tokens),
-                                                           system_now);
-    password = std::make_unique<accounts::password_check>(passwords, *limits, system_now);
+                                                           system_now_seconds);
+    password = std::make_unique<accounts::password_check>(passwords, *limits, system_now_seconds);
     verification = std::make_unique<accounts::email_verification>(*users, *one_time, *account_mail, *limits, pacing,
-                                                                  cfg.email_verification, system_now);
+                                                                  cfg.email_verification, system_now_seconds);
     resets = std::make_unique<accounts::password_reset>(*users, passwords, *one_time, *account_mail, *limits,
-                                                        *refresh_tokens, pacing, system_now);
+                                                        *refresh_tokens, pacing, system_now_seconds);
     email_changes =
-        std::make_unique<accounts::email_change>(*users, *password, *one_time, *account_mail, *limits, system_now);
+        std::make_unique<accounts::email_change>(*users, *password, *one_time, *account_mail, *limits, system_now_seconds);
     deletion = std::make_unique<accounts::account_deletion>(*users, *password, *refresh_tokens, *images);
     accounts = std::make_unique<accounts::account_service>(
-        *users, passwords, *tokens, *refresh_tokens, *limits, *password, *verification, *account_mail, system_now,
+        *users, passwords, *tokens, *refresh_tokens, *limits, *password, *verification, *account_mail, system_now_seconds,
         accounts::account_settings{cfg.access_token_ttl_seconds});
     pictures = std::make_unique<accounts::profile_pictures>(*users, *images, *uploads,
                                                             accounts::picture_settings{cfg.max_image_bytes});
@@ -103,7 +95,7 @@ struct application::parts {
                                                 http::cors_policy{cfg.cors_origins});
   }
 
-  void build_aws(const config& cfg, const env_lookup& env) { plumbing = make_aws_plumbing(cfg, env, system_now); }
+  void build_aws(const config& cfg, const env_lookup& env) { plumbing = make_aws_plumbing(cfg, env, system_now_seconds); }
 
   // The transport, the mailer over it, and the letters; templates are read
   // and checked now, so a broken one stops the start, not a sign-up.
@@ -112,7 +104,7 @@ struct application::parts {
     if (mail_out) {
       mail::retry_policy retries;
       retries.total_budget = cfg.mail.retry_budget;
-      mailer = std::make_unique<mail::mailer>(*mail_out, cfg.mail.from, retries, system_now);
+      mailer = std::make_unique<mail::mailer>(*mail_out, cfg.mail.from, retries, system_now_seconds);
     }
     try {
       account_mail = std::make_unique<accounts::account_mail>(
@@ -123,28 +115,28 @@ struct application::parts {
   }
 
   void build_user_store(const config& cfg) {
-    if (cfg.aws.users_table) {
-      dynamodb = make_dynamodb_client(cfg, *plumbing.client);
-      user_tables = user_tables_of(cfg);
-      users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now);
+    auto backend = open_user_backend(cfg, plumbing.client.get(), sqlite_file::create_or_upgrade);
+    if (backend.dynamodb) {
+      dynamodb = std::move(backend.dynamodb);
+      user_tables = backend.tables;
+      users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now_seconds);
       token_store = std::make_unique<dynamodb::dynamodb_token_store>(*dynamodb, user_tables.tokens);
       limiter = std::make_unique<dynamodb::dynamodb_rate_limiter>(*dynamodb, user_tables.limits);
       return;
     }
-    // Creates or upgrades the schema: `make run` on a fresh clone just works.
-    auto db = sqlite::database::open(database_file_of(cfg));
+    auto& db = backend.database;
     users = std::make_unique<sqlite::sqlite_user_store>(db);
     token_store = std::make_unique<sqlite::sqlite_token_store>(db);
     limiter = std::make_unique<sqlite::sqlite_rate_limiter>(std::move(db));
   }
 
   void build_object_store(const config& cfg) {
-    if (cfg.aws.images_bucket) {
-      images = std::make_unique<s3::s3_object_store>(*plumbing.client, bucket_settings_of(cfg), system_now);
+    if (images_in_s3(cfg)) {
+      images = std::make_unique<s3::s3_object_store>(*plumbing.client, bucket_settings_of(cfg), system_now_seconds);
       return;
     }
     auto files = std::make_unique<files::file_object_store>(
-        cfg.data_dir / "objects",
+        objects_dir_of(cfg),
         keys->root.key_for(crypto::key_purpose::file_urls),
         cfg.public_url, std::chrono::seconds(cfg.image_url_ttl_seconds));
     local_files = files.get();
@@ -229,7 +221,7 @@ void application::migrate(bool create_tables, const std::function<void(std::stri
   }
   progress("dynamodb: backfilling e-mail claims");
   const auto done = dynamodb::backfill_email_claims(
-      *p.dynamodb, p.user_tables, system_now, [&](const dynamodb::backfill_progress& b) {
+      *p.dynamodb, p.user_tables, system_now_seconds, [&](const dynamodb::backfill_progress& b) {
         progress("dynamodb: scanned " + std::to_string(b.scanned) + " users, " + std::to_string(b.claimed) +
                  " claims written, " + std::to_string(b.existing) + " already present, " +
                  std::to_string(b.conflicts) + " conflicts, " + std::to_string(b.skipped) + " skipped");

@@ -5,25 +5,25 @@
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
+#include "base/utc_time.hpp"
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_integrity.hpp"
-#include "files/file_inventory.hpp"
 #include "images/image_key.hpp"
 #include "images/object_inventory.hpp"
-#include "s3/s3_inventory.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/sqlite_integrity.hpp"
+#include "users/claim_takeover.hpp"
 #include "users/integrity.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -66,15 +66,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using users::check_status;
-
-// E-mail claims younger than this may be sign-ups in progress: the
-// sign-up's own takeover age (dynamodb_user_store).
-constexpr std::int64_t claim_takeover_seconds = 120;
-
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One report line per call, each flushed: a doctor killed halfway has
 // still said what it found so far.
@@ -125,9 +116,9 @@ std::optional<std::int64_t> clock_skew(aws::http_client& http, const aws::endpoi
   aws::http_request req;
   req.method = "GET";
   req.path = "/";
-  const std::int64_t before = system_now();
+  const std::int64_t before = system_now_seconds();
   const auto res = http.send(ep, req);
-  const std::int64_t after = system_now();
+  const std::int64_t after = system_now_seconds();
   const auto date = res.header("date");
   if (!date) return std::nullopt;
   const auto server = parse_http_date(*date);
@@ -204,7 +195,7 @@ void audit_images(users::user_integrity& users, images::object_inventory& object
                (elsewhere ? "; " + std::to_string(elsewhere) + " URL(s) outside this store not checked" : ""));
 
   // Listed first, judged after: nothing is deleted while a listing runs.
-  const std::int64_t now = system_now();
+  const std::int64_t now = system_now_seconds();
   std::vector<images::inventory_entry> unreferenced;
   std::size_t listed = 0, young = 0;
   std::vector<images::inventory_entry> dead_uploads;
@@ -275,37 +266,36 @@ void audit_images(users::user_integrity& users, images::object_inventory& object
 }
 
 std::string describe(const config& cfg) {
-  std::string users = cfg.aws.users_table
+  std::string users = users_in_dynamodb(cfg)
                           ? "users in DynamoDB table " + *cfg.aws.users_table + " (claims in " +
                                 cfg.aws.users_email_table + ") at " +
                                 endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region).authority()
                           : "users in SQLite at " + database_file_of(cfg).string();
-  std::string images = cfg.aws.images_bucket
+  std::string images = images_in_s3(cfg)
                            ? "images in S3 bucket " + *cfg.aws.images_bucket + " at " +
                                  endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region).authority()
-                           : "images in files under " + (cfg.data_dir / "objects").string();
+                           : "images in files under " + objects_dir_of(cfg).string();
   return users + "; " + images;
 }
 
 int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o, printer& p) {
   // AWS plumbing, as the composition root builds it.
   aws_plumbing plumbing;
-  const bool uses_aws = cfg.aws.users_table || cfg.aws.images_bucket;
-  if (uses_aws) {
-    plumbing = make_aws_plumbing(cfg, env, system_now);
+  if (stores_use_aws(cfg, true)) {
+    plumbing = make_aws_plumbing(cfg, env, system_now_seconds);
     try {
       (void)plumbing.credentials->get();
     } catch (const std::exception& e) {
       p.line(check_status::fail, "config", std::string("AWS credentials: ") + e.what());
-      return doctor_exit_config;
+      return exit_config;
     }
 
     // Reachability and clocks first: with a clock 15 minutes off, every
     // signed call below would fail as if the service were down.
     std::vector<std::pair<std::string, aws::endpoint>> services;
-    if (cfg.aws.users_table)
+    if (users_in_dynamodb(cfg))
       services.emplace_back("dynamodb", endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region));
-    if (cfg.aws.images_bucket)
+    if (images_in_s3(cfg))
       services.emplace_back("s3", endpoint_for(cfg.aws.s3_endpoint, "s3", cfg.aws.region));
     for (const auto& [service, ep] : services) {
       std::optional<std::int64_t> skew;
@@ -313,7 +303,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
         skew = clock_skew(*plumbing.http, ep);
       } catch (const aws::transport_error& e) {
         p.line(check_status::fail, "storage." + service, ep.authority() + " unreachable: " + e.what());
-        return doctor_exit_unreachable;
+        return exit_unreachable;
       }
       p.line(check_status::ok, "storage." + service, ep.authority() + " answers");
       report_clock(p, service, skew);
@@ -321,23 +311,23 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   }
 
   // Users.
-  std::unique_ptr<dynamodb::dynamodb_client> dynamodb;
+  auto backend = open_user_backend(cfg, plumbing.client.get(), sqlite_file::existing_only);
   std::unique_ptr<users::user_integrity> users;
-  if (cfg.aws.users_table) {
-    dynamodb = make_dynamodb_client(cfg, *plumbing.client);
-    users = std::make_unique<dynamodb::dynamodb_integrity>(*dynamodb, user_tables_of(cfg), system_now, o.page_size);
+  if (backend.dynamodb) {
+    users = std::make_unique<dynamodb::dynamodb_integrity>(*backend.dynamodb, backend.tables, system_now_seconds,
+                                                           o.page_size);
   } else {
     const fs::path file = database_file_of(cfg);
-    auto db = existing_database(cfg);
+    auto& db = backend.database;
     if (!db) {
       p.line(check_status::fail, "storage.sqlite", "no database at " + file.string() + " (is DATA_DIR right?)");
-      return doctor_exit_unreachable;
+      return exit_unreachable;
     }
     try {
       (void)db->acquire();
     } catch (const error&) {
       p.line(check_status::fail, "storage.sqlite", file.string() + " cannot be opened as a database (details on stderr)");
-      return doctor_exit_unreachable;
+      return exit_unreachable;
     }
     p.line(check_status::ok, "storage.sqlite", file.string() + " opens");
     users = std::make_unique<sqlite::sqlite_integrity>(std::move(db), o.page_size);
@@ -345,12 +335,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   const bool auditable = users->check_storage(p);
 
   // Images.
-  std::unique_ptr<images::object_inventory> objects;
-  if (cfg.aws.images_bucket) {
-    objects = std::make_unique<s3::s3_inventory>(*plumbing.client, bucket_settings_of(cfg), system_now, o.page_size);
-  } else {
-    objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
-  }
+  const auto objects = make_object_inventory(cfg, plumbing.client.get(), o.page_size);
   const auto problem = objects->check_location();
   if (problem)
     p.line(check_status::fail, "images.store", *problem);
@@ -363,7 +348,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
   }
   users::integrity_options io;
   io.repair = o.repair;
-  io.claim_grace_seconds = std::min(o.min_age_seconds, claim_takeover_seconds);
+  io.claim_grace_seconds = std::min(o.min_age_seconds, users::claim_takeover_seconds);
   io.progress_every = std::max<std::size_t>(1, o.progress_every);
   users->check_records(io, p);
 
@@ -372,7 +357,7 @@ int run_checks(const config& cfg, const env_lookup& env, const doctor_options& o
     return doctor_exit_findings;
   }
   audit_images(*users, *objects, o, p);
-  return p.fails() ? doctor_exit_findings : doctor_exit_ok;
+  return p.fails() ? doctor_exit_findings : exit_ok;
 }
 
 }  // namespace
@@ -382,26 +367,16 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   if (text.size() != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' ||
       text[16] != ' ' || text[19] != ':' || text[22] != ':' || text[25] != ' ' || text.substr(26) != "GMT")
     return std::nullopt;
-  constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto month = std::find(months.begin(), months.end(), text.substr(8, 3));
-  if (month == months.end()) return std::nullopt;
+  const auto month = std::find(month_names.begin(), month_names.end(), text.substr(8, 3));
+  if (month == month_names.end()) return std::nullopt;
   const auto number = [&](std::size_t at, std::size_t n, int& out) {
-    const auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + n, out);
-    return ec == std::errc{} && end == text.data() + at + n && out >= 0;
+    return text::parse_digits(text.substr(at, n), out);
   };
   int day = 0, year = 0, hour = 0, minute = 0, second = 0;
   if (!number(5, 2, day) || !number(12, 4, year) || !number(17, 2, hour) || !number(20, 2, minute) ||
       !number(23, 2, second) || day < 1 || day > 31 || year < 1970 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = static_cast<int>(month - months.begin());
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<std::int64_t>(timegm(&tm));
+  return unix_seconds_of({year, static_cast<int>(month - month_names.begin()) + 1, day, hour, minute, second});
 }
 
 int run_doctor(const env_lookup& env, const doctor_options& options, std::FILE* out) {
@@ -412,7 +387,7 @@ int run_doctor(const env_lookup& env, const doctor_options& options, std::FILE* 
   } catch (const std::exception& e) {
     p.line(check_status::fail, "config", e.what());
     p.summary();
-    return doctor_exit_config;
+    return exit_config;
   }
   log::set_min_level(cfg.log_level);
   p.line(check_status::ok, "config", describe(cfg));
@@ -423,7 +398,7 @@ int run_doctor(const env_lookup& env, const doctor_options& options, std::FILE* 
   } catch (const error& e) {
     const bool unreachable = e.kind() == error_kind::unavailable;
     p.line(check_status::fail, unreachable ? "storage" : "doctor", e.what());
-    code = unreachable ? doctor_exit_unreachable : doctor_exit_findings;
+    code = unreachable ? exit_unreachable : doctor_exit_findings;
   } catch (const std::exception& e) {
     p.line(check_status::fail, "doctor", e.what());
     code = doctor_exit_findings;

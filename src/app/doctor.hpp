@@ -5,6 +5,7 @@
 // never a secret; progress lines `progress <what>: <n>`; a last `summary:`
 // line. See doctor_help for what is checked and the exit codes.
 #include "app/config.hpp"
+#include "app/exit_codes.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -13,10 +14,9 @@
 
 namespace gatehouse::app {
 
-inline constexpr int doctor_exit_ok = 0;           // every check passed (or every finding was repaired)
-inline constexpr int doctor_exit_findings = 1;     // findings remain
-inline constexpr int doctor_exit_config = 2;       // the configuration does not load
-inline constexpr int doctor_exit_unreachable = 3;  // the store cannot be reached
+// exit_ok: every check passed (or every finding was repaired); exit_config,
+// exit_unreachable as every command (app/exit_codes.hpp).
+inline constexpr int doctor_exit_findings = 1;  // findings remain
 
 struct doctor_options {
   bool repair = false;

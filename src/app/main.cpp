@@ -4,6 +4,7 @@
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "app/doctor.hpp"
+#include "app/exit_codes.hpp"
 #include "app/users_command.hpp"
 #include "base/log.hpp"
 #include "lambda/runtime_client.hpp"
@@ -22,7 +23,6 @@ namespace {
 
 using namespace gatehouse;
 
-constexpr int exit_config_error = 2;
 constexpr int exit_runtime_error = 1;
 
 std::size_t default_worker_threads() {
@@ -63,7 +63,7 @@ int run_lambda(const std::string& runtime_api, const env_lookup& env) {
     rt = std::make_unique<lambda::runtime_client>(runtime_api);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gatehouse: %s\n", e.what());
-    return exit_config_error;
+    return app::exit_config;
   }
   const auto refuse = [&](std::string_view type, const std::string& message, int code) {
     log::error("init failed", {{"error_type", type}, {"what", message}});
@@ -85,7 +85,7 @@ int run_lambda(const std::string& runtime_api, const env_lookup& env) {
     // whose failure is an init error naming that variable.
     application = std::make_unique<app::application>(cfg, env);
   } catch (const app::config_error& e) {
-    return refuse("Runtime.InvalidConfiguration", e.what(), exit_config_error);
+    return refuse("Runtime.InvalidConfiguration", e.what(), app::exit_config);
   } catch (const std::exception& e) {
     return refuse("Runtime.InitError", e.what(), exit_runtime_error);
   }
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
   doctor_cmd->footer(std::string(app::doctor_help));
   app::users_cli users_cmd(cli);  // users list|get|delete, with their options (app/users_command)
-  cli.set_version_flag("--version", "gatehouse 0.1.0");
+  cli.set_version_flag("--version", "gatehouse " GATEHOUSE_VERSION);
   // Set last: a subcommand added after it would inherit it.
   cli.footer(R"(Configuration is read from environment variables (README, "Configuration"):
 DATA_DIR for the embedded store, or USERS_TABLE / PROFILE_IMAGES_BUCKET with
@@ -154,7 +154,7 @@ Run `gatehouse <command> --help` for a command's options and exit codes.)");
     cfg = app::load_config(env);
   } catch (const app::config_error& e) {
     std::fprintf(stderr, "gatehouse: invalid configuration: %s\n", e.what());
-    return exit_config_error;
+    return app::exit_config;
   }
   log::set_min_level(cfg.log_level);
 
@@ -164,7 +164,7 @@ Run `gatehouse <command> --help` for a command's options and exit codes.)");
     return serve(cfg);
   } catch (const app::config_error& e) {
     std::fprintf(stderr, "gatehouse: invalid configuration: %s\n", e.what());
-    return exit_config_error;
+    return app::exit_config;
   } catch (const std::exception& e) {
     log::error("fatal", {{"what", e.what()}});
     return exit_runtime_error;

@@ -1,5 +1,9 @@
 #include "app/store_settings.hpp"
 
+#include "base/clock.hpp"
+#include "files/file_inventory.hpp"
+#include "s3/s3_inventory.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <system_error>
@@ -30,9 +34,10 @@ aws_plumbing make_aws_plumbing(const config& cfg, const env_lookup& env, std::fu
   return a;
 }
 
-std::unique_ptr<dynamodb::dynamodb_client> make_dynamodb_client(const config& cfg, aws::aws_client& aws) {
-  return std::make_unique<dynamodb::dynamodb_client>(
-      aws, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
+bool users_in_dynamodb(const config& cfg) { return cfg.aws.users_table.has_value(); }
+bool images_in_s3(const config& cfg) { return cfg.aws.images_bucket.has_value(); }
+bool stores_use_aws(const config& cfg, bool with_images) {
+  return users_in_dynamodb(cfg) || (with_images && images_in_s3(cfg));
 }
 
 dynamodb::user_tables user_tables_of(const config& cfg) {
@@ -51,12 +56,31 @@ s3::bucket_settings bucket_settings_of(const config& cfg) {
 }
 
 std::filesystem::path database_file_of(const config& cfg) { return cfg.data_dir / "gatehouse.db"; }
+std::filesystem::path objects_dir_of(const config& cfg) { return cfg.data_dir / "objects"; }
 
-std::shared_ptr<sqlite::database> existing_database(const config& cfg) {
+user_backend open_user_backend(const config& cfg, aws::aws_client* aws, sqlite_file mode) {
+  user_backend b;
+  if (users_in_dynamodb(cfg)) {
+    b.dynamodb = std::make_unique<dynamodb::dynamodb_client>(
+        *aws, endpoint_for(cfg.aws.dynamodb_endpoint, "dynamodb", cfg.aws.region), cfg.aws.region);
+    b.tables = user_tables_of(cfg);
+    return b;
+  }
   const auto file = database_file_of(cfg);
+  if (mode == sqlite_file::create_or_upgrade) {
+    b.database = sqlite::database::open(file);
+    return b;
+  }
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) return nullptr;
-  return std::make_shared<sqlite::database>(file, 2);
+  if (std::filesystem::is_regular_file(file, ec)) b.database = std::make_shared<sqlite::database>(file, 2);
+  return b;
+}
+
+std::unique_ptr<images::object_inventory> make_object_inventory(const config& cfg, aws::aws_client* aws,
+                                                                std::size_t page_size) {
+  if (images_in_s3(cfg))
+    return std::make_unique<s3::s3_inventory>(*aws, bucket_settings_of(cfg), system_now_seconds, page_size);
+  return std::make_unique<files::file_inventory>(objects_dir_of(cfg));
 }
 
 }  // namespace gatehouse::app

@@ -5,15 +5,15 @@
 #include "aws/aws_client.hpp"
 #include "aws/credential_providers.hpp"
 #include "aws/http_client.hpp"
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "dynamodb/dynamodb_client.hpp"
 #include "dynamodb/dynamodb_user_admin.hpp"
 #include "dynamodb/dynamodb_user_store.hpp"
-#include "files/file_inventory.hpp"
 #include "images/image_key.hpp"
 #include "images/object_inventory.hpp"
-#include "s3/s3_inventory.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/migrations.hpp"
 #include "sqlite/sqlite_user_admin.hpp"
@@ -125,11 +125,6 @@ struct command_failure : std::runtime_error {
   int code;
 };
 
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 
 // A stored value on one terminal line: control characters (tabs and line
 // breaks included, which would break the columns) become spaces.
@@ -186,37 +181,36 @@ struct stores {
 stores open_stores(const config& cfg, const env_lookup& env, bool with_images, std::size_t page_size,
                    const users_console& c, std::string_view command) {
   stores s;
-  const bool aws_users = cfg.aws.users_table.has_value();
-  const bool aws_images = with_images && cfg.aws.images_bucket.has_value();
-  if (aws_users || aws_images) {
-    s.plumbing = make_aws_plumbing(cfg, env, system_now);
+  if (stores_use_aws(cfg, with_images)) {
+    s.plumbing = make_aws_plumbing(cfg, env, system_now_seconds);
     try {
       (void)s.plumbing.credentials->get();
     } catch (const std::exception& e) {
-      throw command_failure(users_exit_config, std::string("AWS credentials: ") + e.what());
+      throw command_failure(exit_config, std::string("AWS credentials: ") + e.what());
     }
   }
 
-  if (aws_users) {
-    s.dynamodb = make_dynamodb_client(cfg, *s.plumbing.client);
-    const dynamodb::user_tables tables = user_tables_of(cfg);
-    s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, tables, system_now);
-    s.admin = std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, tables, system_now, page_size);
+  auto backend = open_user_backend(cfg, s.plumbing.client.get(), sqlite_file::existing_only);
+  if (backend.dynamodb) {
+    s.dynamodb = std::move(backend.dynamodb);
+    s.users = std::make_unique<dynamodb::dynamodb_user_store>(*s.dynamodb, backend.tables, system_now_seconds);
+    s.admin =
+        std::make_unique<dynamodb::dynamodb_user_admin>(*s.dynamodb, backend.tables, system_now_seconds, page_size);
   } else {
     const fs::path file = database_file_of(cfg);
-    auto db = existing_database(cfg);
+    auto& db = backend.database;
     if (!db)
-      throw command_failure(users_exit_unreachable,
+      throw command_failure(exit_unreachable,
                             "no database at " + file.string() + " (is DATA_DIR right? serve and migrate create it)");
     int version = 0;
     try {
       version = db->schema_version();
     } catch (const error&) {
-      throw command_failure(users_exit_unreachable, file.string() + " cannot be opened as a database (details above)");
+      throw command_failure(exit_unreachable, file.string() + " cannot be opened as a database (details above)");
     }
     const int known = static_cast<int>(sqlite::migrations().size());
     if (version < known)
-      throw command_failure(users_exit_unreachable, file.string() + " has schema version " + std::to_string(version) +
+      throw command_failure(exit_unreachable, file.string() + " has schema version " + std::to_string(version) +
                                                         ", this binary's is " + std::to_string(known) +
                                                         ": run `gatehouse migrate` first");
     if (version > known)
@@ -228,14 +222,9 @@ stores open_stores(const config& cfg, const env_lookup& env, bool with_images, s
   }
 
   if (with_images) {
-    if (aws_images) {
-      s.objects =
-          std::make_unique<s3::s3_inventory>(*s.plumbing.client, bucket_settings_of(cfg), system_now, page_size);
-    } else {
-      s.objects = std::make_unique<files::file_inventory>(cfg.data_dir / "objects");
-    }
+    s.objects = make_object_inventory(cfg, s.plumbing.client.get(), page_size);
     if (const auto problem = s.objects->check_location())
-      throw command_failure(users_exit_unreachable, "images: " + *problem);
+      throw command_failure(exit_unreachable, "images: " + *problem);
   }
   return s;
 }
@@ -250,7 +239,7 @@ int run_command(std::string_view command, const env_lookup& env, const users_con
   } catch (const std::exception& e) {
     std::fprintf(c.err, "gatehouse: invalid configuration: %s\n", printable(e.what()).c_str());
     std::fflush(c.err);
-    return users_exit_config;
+    return exit_config;
   }
   log::set_min_level(cfg.log_level);
   try {
@@ -260,12 +249,12 @@ int run_command(std::string_view command, const env_lookup& env, const users_con
     return f.code;
   } catch (const config_error& e) {
     say(c, command, std::string("invalid configuration: ") + e.what());
-    return users_exit_config;
+    return exit_config;
   } catch (const std::exception& e) {
     // storage_unavailable (unreachable, timed out, throttled past the
     // retries, a table missing), or a store answer that makes no sense.
     say(c, command, std::string("the store failed: ") + e.what());
-    return users_exit_unreachable;
+    return exit_unreachable;
   }
 }
 
@@ -332,9 +321,7 @@ bool confirmed(const users_console& c, const users::user& u, const std::string& 
   while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r' || answer.back() == ' '))
     answer.pop_back();
   while (!answer.empty() && answer.front() == ' ') answer.erase(answer.begin());
-  std::transform(answer.begin(), answer.end(), answer.begin(),
-                 [](char ch) { return static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); });
-  return answer == "yes";
+  return text::ascii_iequals(answer, "yes");
 }
 
 // Deletes every object under `prefix` ("" for none) and the user's pending
@@ -457,9 +444,9 @@ int delete_user(stores& s, const users_delete_options& o, const users_console& c
     const std::string next = record_deleted
                                  ? "the user record is deleted; `gatehouse doctor --repair` removes what is left"
                                  : "the user record is not deleted yet: run the same command again to finish";
-    throw command_failure(users_exit_unreachable, std::string("stopped: ") + e.what() + " (" + next + ")");
+    throw command_failure(exit_unreachable, std::string("stopped: ") + e.what() + " (" + next + ")");
   }
-  return users_exit_ok;
+  return exit_ok;
 }
 
 }  // namespace
@@ -494,7 +481,7 @@ int run_users_list(const env_lookup& env, const users_list_options& o, const use
       progress.show("users: " + std::to_string(printed) + " listed, page " + std::to_string(pages) +
                     (cursor ? ", more to come" : ""));
     } while (cursor && (!o.limit || printed < o.limit));
-    return users_exit_ok;
+    return exit_ok;
   });
 }
 
@@ -523,7 +510,7 @@ int run_users_get(const env_lookup& env, const users_get_options& o, const users
                    u->profile_image_key ? printable(*u->profile_image_key).c_str() : "none");
     }
     std::fflush(c.out);
-    return users_exit_ok;
+    return exit_ok;
   });
 }
 
@@ -594,7 +581,7 @@ int users_cli::run(const env_lookup& env) const {
   }
   c.out = data != nullptr ? data : stdout;
 
-  int code = users_exit_ok;
+  int code = exit_ok;
   if (list_->parsed())
     code = run_users_list(env, list_options_, c);
   else if (get_->parsed())

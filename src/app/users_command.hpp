@@ -7,6 +7,7 @@
 // messages, the confirmation prompt and progress go to stderr, and so do
 // the structured log lines. The exit codes are below.
 #include "app/config.hpp"
+#include "app/exit_codes.hpp"
 
 #include <cstddef>
 #include <cstdio>
@@ -19,11 +20,9 @@ class App;
 
 namespace gatehouse::app {
 
-inline constexpr int users_exit_ok = 0;
-inline constexpr int users_exit_not_found = 1;    // no user with that id or e-mail
-inline constexpr int users_exit_config = 2;       // the configuration does not load (or no AWS credentials)
-inline constexpr int users_exit_unreachable = 3;  // the store cannot be reached or used
-inline constexpr int users_exit_refused = 4;      // delete not confirmed
+// exit_ok, exit_config and exit_unreachable as every command (app/exit_codes.hpp);
+inline constexpr int users_exit_not_found = 1;  // no user with that id or e-mail
+inline constexpr int users_exit_refused = 4;    // delete not confirmed
 // Usage errors keep CLI11's own codes, 100 to 127 (see users_help).
 
 struct users_list_options {

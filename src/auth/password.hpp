@@ -4,6 +4,7 @@
 // every hash and verify (the dummy one too) waits its turn there, and a
 // full gate is 503 `server_busy` before any hashing (auth/bcrypt_gate).
 #include "auth/bcrypt_gate.hpp"
+#include "base/password_limits.hpp"
 
 #include <string>
 #include <string_view>
@@ -13,7 +14,6 @@ namespace gatehouse::auth {
 
 inline constexpr int min_bcrypt_cost = 4;
 inline constexpr int max_bcrypt_cost = 14;
-inline constexpr std::size_t max_password_bytes = 72;  // bcrypt's limit
 
 class password_hasher {
  public:

@@ -1,5 +1,6 @@
 #include "aws/aws_client.hpp"
 
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
@@ -48,11 +49,6 @@ std::mt19937_64& jitter_rng() {
     return std::mt19937_64(seed);
   }();
   return rng;
-}
-
-std::int64_t system_now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

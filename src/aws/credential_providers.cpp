@@ -1,6 +1,8 @@
 #include "aws/credential_providers.hpp"
 #include "base/text.hpp"
+#include "base/utc_time.hpp"
 
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 
@@ -24,7 +26,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view ini_blanks = " \t\r\v\f";
 bool is_space(char c) { return ini_blanks.find(c) != std::string_view::npos; }
 std::string_view trim(std::string_view s) { return text::trim(s, ini_blanks); }
-std::string lower(std::string_view s) { return text::ascii_lower(s); }
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -43,11 +44,6 @@ std::optional<std::string> non_empty(const env_lookup& env, std::string_view nam
   auto v = env(name);
   if (v && v->empty()) return std::nullopt;
   return v;
-}
-
-std::int64_t system_now() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // nullptr when the credentials are well-formed, else what is wrong
@@ -161,7 +157,7 @@ bool valid_host_name(std::string_view h) {
 // Plain http is allowed only where the SDKs allow it: the credentials
 // would otherwise cross a network in clear text.
 bool plain_http_allowed(const std::string& host) {
-  if (lower(host) == "localhost") return true;
+  if (text::ascii_iequals(host, "localhost")) return true;
   boost::system::error_code ec;
   const auto addr = boost::asio::ip::make_address(host, ec);
   if (ec) return false;
@@ -172,29 +168,6 @@ bool plain_http_allowed(const std::string& host) {
   if (addr.is_v4()) return addr.to_v4() == ecs || addr.to_v4() == eks4;
   return addr.to_v6() == eks6;
 }
-
-bool parse_number(std::string_view s, int& out) {
-  if (s.empty()) return false;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  out = v;
-  return true;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 // Every variable the chain may read: copied at construction so that the
 // lookup need not outlive the provider and nothing is read later.
@@ -369,7 +342,7 @@ ini_file parse_ini(std::string_view text) {
     }
     const auto eq = t.find('=');
     if (eq == std::string_view::npos || !section) continue;
-    const auto key = lower(trim(t.substr(0, eq)));
+    const auto key = text::ascii_lower(trim(t.substr(0, eq)));
     if (key.empty()) continue;
     const auto value = trim(t.substr(eq + 1));
     (*section)[key] = std::string(value);
@@ -424,7 +397,7 @@ std::optional<container_uri> parse_container_uri(std::string_view uri) {
   container_uri out;
   const auto scheme_end = uri.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
-  const auto scheme = lower(uri.substr(0, scheme_end));
+  const auto scheme = text::ascii_lower(uri.substr(0, scheme_end));
   if (scheme == "https") {
     out.ep.tls = true;
     out.ep.port = 443;
@@ -468,7 +441,7 @@ std::optional<container_uri> parse_container_uri(std::string_view uri) {
   }
   if (has_port) {
     int port = 0;
-    if (port_text.size() > 5 || !parse_number(port_text, port) || port < 1 || port > 65535) return std::nullopt;
+    if (port_text.size() > 5 || !text::parse_digits(port_text, port) || port < 1 || port > 65535) return std::nullopt;
     out.ep.port = static_cast<unsigned short>(port);
   }
   out.ep.host = std::string(host);
@@ -513,7 +486,7 @@ std::optional<container_source> container_source_from(const env_lookup& env) {
 container_credentials::container_credentials(container_source source, http_client& http,
                                              std::function<std::int64_t()> now_seconds)
     : source_(std::move(source)), http_(http), now_(std::move(now_seconds)) {
-  if (!now_) now_ = system_now;
+  if (!now_) now_ = system_now_seconds;
 }
 
 std::optional<std::string> container_credentials::authorization() const {
@@ -650,41 +623,6 @@ credentials container_credentials::get() {
     }
     throw storage_unavailable(failure);
   }
-}
-
-std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-  if (s.size() < 20 || s.size() > 64) return std::nullopt;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!parse_number(s.substr(0, 4), year) || s[4] != '-' || !parse_number(s.substr(5, 2), month) ||
-      s[7] != '-' || !parse_number(s.substr(8, 2), day) || (s[10] != 'T' && s[10] != 't') ||
-      !parse_number(s.substr(11, 2), hour) || s[13] != ':' || !parse_number(s.substr(14, 2), minute) ||
-      s[16] != ':' || !parse_number(s.substr(17, 2), second))
-    return std::nullopt;
-  static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12) return std::nullopt;
-  const int days_in_month = month_days[month - 1] + (month == 2 && leap(year) ? 1 : 0);
-  if (day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  auto rest = s.substr(19);
-  if (!rest.empty() && rest.front() == '.') {
-    std::size_t digits = 1;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
-    if (digits == 1) return std::nullopt;
-    rest.remove_prefix(digits);
-  }
-  std::int64_t offset = 0;
-  if (rest == "Z" || rest == "z") {
-    offset = 0;
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (!parse_number(rest.substr(1, 2), oh) || !parse_number(rest.substr(4, 2), om) || oh > 23 || om > 59)
-      return std::nullopt;
-    offset = (oh * 60 + om) * 60 * (rest[0] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
-  const auto days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return days * 86400 + hour * 3600 + minute * 60 + second - offset;
 }
 
 }  // namespace gatehouse::aws

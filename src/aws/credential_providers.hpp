@@ -18,6 +18,7 @@
 #include "aws/endpoint.hpp"
 #include "aws/http_client.hpp"
 #include "base/env.hpp"
+#include "base/utc_time.hpp"
 
 #include <condition_variable>
 #include <cstddef>
@@ -180,7 +181,8 @@ class container_credentials final : public credentials_provider {
 };
 
 // RFC 3339 date-time ("2026-11-28T17:00:00Z", fractional seconds and
-// numeric offsets allowed) to unix seconds; nullopt when malformed.
-std::optional<std::int64_t> parse_rfc3339(std::string_view text);
+// numeric offsets allowed) to unix seconds; nullopt when malformed. The
+// one parser, from base (base/utc_time.hpp).
+using gatehouse::parse_rfc3339;
 
 }  // namespace gatehouse::aws

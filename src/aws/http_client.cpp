@@ -1,5 +1,7 @@
 #include "aws/http_client.hpp"
 
+#include "base/text.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +25,6 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <cctype>
 #include <iterator>
 #include <condition_variable>
 #include <fstream>
@@ -95,8 +96,8 @@ request_message build_message(const endpoint& ep, const http_request& req) {
   bool had_length = false;
   for (const auto& [name, value] : req.headers) {
     if (!is_token(name) || has_control(value)) throw std::invalid_argument("http_client: invalid header");
-    if (beast::iequals(name, "host")) continue;  // from the endpoint, below
-    if (beast::iequals(name, "content-length")) {
+    if (text::ascii_iequals(name, "host")) continue;  // from the endpoint, below
+    if (text::ascii_iequals(name, "content-length")) {
       had_length = true;
       continue;  // from the body, below
     }
@@ -381,10 +382,7 @@ struct http_client::impl {
       response.status = status;
       response.headers.reserve(static_cast<std::size_t>(std::distance(res.begin(), res.end())));
       for (const auto& field : res) {
-        std::string name(field.name_string());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        response.headers.emplace_back(std::move(name), std::string(field.value()));
+        response.headers.emplace_back(text::ascii_lower(field.name_string()), std::string(field.value()));
       }
       response.body = std::move(res.body());
       // Bytes after the response would be an answer to nothing: such a

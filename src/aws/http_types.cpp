@@ -1,18 +1,18 @@
 #include "aws/http_types.hpp"
 
-#include <boost/beast/core/string.hpp>
+#include "base/text.hpp"
 
 namespace gatehouse::aws {
 
 std::optional<std::string_view> http_request::header(std::string_view name) const {
   for (const auto& [n, v] : headers)
-    if (boost::beast::iequals(n, name)) return std::string_view(v);
+    if (text::ascii_iequals(n, name)) return std::string_view(v);
   return std::nullopt;
 }
 
 void http_request::set_header(std::string name, std::string value) {
   for (auto& [n, v] : headers) {
-    if (boost::beast::iequals(n, name)) {
+    if (text::ascii_iequals(n, name)) {
       v = std::move(value);
       return;
     }

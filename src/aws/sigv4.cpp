@@ -1,5 +1,6 @@
 #include "aws/sigv4.hpp"
 #include "base/text.hpp"
+#include "base/utc_time.hpp"
 
 #include "crypto/crypto.hpp"
 
@@ -18,48 +19,6 @@ namespace {
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view unsigned_payload_hash = "UNSIGNED-PAYLOAD";
 constexpr std::int64_t max_presign_seconds = 7 * 24 * 60 * 60;  // SigV4's one-week limit
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) { return text::ascii_lower(s); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
-
-// Percent-decoding that never fails: a '%' not followed by two hex digits is
-// kept as a literal '%' (and so re-encoded as %25). '+' is a literal plus, as
-// RFC 3986 has it; form-encoding's "plus means space" is not SigV4's.
-std::string percent_decode_lenient(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
 
 // Dot segments and empty segments removed the way the AWS SDKs do it
 // (smithy's getCanonicalPath): "//" collapses, "." vanishes, ".." drops the
@@ -113,9 +72,9 @@ std::string canonical_query(std::string_view query) {
     const std::size_t eq = part.find('=');
     const std::string_view name = part.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-    std::string decoded_name = percent_decode_lenient(name);
-    if (iequals(decoded_name, "X-Amz-Signature")) continue;
-    params.emplace_back(uri_encode(decoded_name, false), uri_encode(percent_decode_lenient(value), false));
+    std::string decoded_name = text::percent_decode_lenient(name);
+    if (text::ascii_iequals(decoded_name, "X-Amz-Signature")) continue;
+    params.emplace_back(uri_encode(decoded_name, false), uri_encode(text::percent_decode_lenient(value), false));
   }
   std::sort(params.begin(), params.end());
   std::string out;
@@ -161,7 +120,7 @@ struct canonical_headers {
 canonical_headers canonicalise_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::map<std::string, std::string> by_name;  // sorted by lower-case name
   for (const auto& [name, value] : headers) {
-    std::string key = lower(name);
+    std::string key = text::ascii_lower(name);
     if (is_unsigned_header(key)) continue;
     auto [it, inserted] = by_name.try_emplace(std::move(key));
     if (!inserted) it->second.push_back(',');  // repeated headers: values joined in order
@@ -174,19 +133,6 @@ canonical_headers canonicalise_headers(const std::vector<std::pair<std::string, 
     out.signed_list.append(name);
   }
   return out;
-}
-
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& month, unsigned& day) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
 }
 
 std::string payload_hash(const http_request& req, bool unsigned_payload) {
@@ -228,23 +174,15 @@ std::string credential_scope_of(std::string_view date_time, const scope& sc) {
 }
 
 void remove_header(http_request& req, std::string_view name) {
-  std::erase_if(req.headers, [&](const auto& h) { return iequals(h.first, name); });
+  std::erase_if(req.headers, [&](const auto& h) { return text::ascii_iequals(h.first, name); });
 }
 
 }  // namespace
 
 std::string amz_date(std::int64_t unix_time) {
-  constexpr std::int64_t last_second = 253402300799;  // 9999-12-31T23:59:59Z
-  if (unix_time < 0 || unix_time > last_second)
+  if (unix_time < 0 || unix_time > last_four_digit_year_second)
     throw std::invalid_argument("sigv4: signing time outside 1970..9999");
-  std::int64_t year = 0;
-  unsigned month = 0, day = 0;
-  civil_from_days(unix_time / 86400, year, month, day);
-  const auto secs = static_cast<unsigned>(unix_time % 86400);
-  std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04u%02u%02uT%02u%02u%02uZ", static_cast<unsigned>(year), month, day,
-                secs / 3600, secs / 60 % 60, secs % 60);
-  return std::string(buf.data());
+  return iso8601_basic_utc(unix_time);
 }
 
 std::string signing_key(std::string_view secret_access_key, std::string_view date, const scope& sc) {
@@ -255,22 +193,7 @@ std::string signing_key(std::string_view secret_access_key, std::string_view dat
   return std::string(crypto::as_bytes(key));
 }
 
-std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0x0F]);
-    }
-  }
-  return out;
-}
+std::string uri_encode(std::string_view text, bool keep_slash) { return text::percent_encode(text, keep_slash); }
 
 signing_steps sign_request(http_request& req, const credentials& creds, const scope& sc, std::int64_t unix_time,
                            const options& opts) {

@@ -1,11 +1,12 @@
 #include "base/log.hpp"
 
+#include "base/clock.hpp"
+#include "base/utc_time.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace gatehouse::log {
 namespace {
@@ -34,18 +35,7 @@ bool parse_level(std::string_view text, level& out) {
   return false;
 }
 
-std::string utc_timestamp_now() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
+std::string utc_timestamp_now() { return iso8601_utc_ms(system_now_ms().count()); }
 
 void write(level lvl, std::string_view message, boost::json::object fields) {
   if (lvl < min_level.load()) return;

@@ -3,6 +3,64 @@
 #include <cstdint>
 
 namespace gatehouse::text {
+namespace {
+
+// The one decoding loop; false only when strict and an escape is malformed.
+bool percent_decode_into(std::string_view s, bool plus_is_space, bool lenient, std::string& out) {
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+      const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+      if (!lenient) return false;
+      out.push_back(c);
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  if (!percent_decode_into(s, plus_is_space, false, out)) return std::nullopt;
+  return out;
+}
+
+std::string percent_encode(std::string_view s, bool keep_slash) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '_' || c == '.' || c == '~';
+    if (unreserved || (keep_slash && c == '/')) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 0x0F]);
+    }
+  }
+  return out;
+}
+
+std::string percent_decode_lenient(std::string_view s) {
+  std::string out;
+  percent_decode_into(s, false, true, out);
+  return out;
+}
 
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;

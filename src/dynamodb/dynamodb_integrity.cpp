@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "dynamodb/attribute_values.hpp"
+#include "dynamodb/email_claims.hpp"
 #include "users/validation.hpp"
 
 #include <boost/json/array.hpp>
@@ -39,11 +40,7 @@ void scan(dynamodb_client& client, const std::string& table, std::int64_t page, 
   } while (start);
 }
 
-struct claim {
-  std::string email;
-  std::optional<std::string> user_id;
-  std::optional<std::int64_t> claimed_at;
-};
+using claim = email_claim;
 
 struct user_item {
   std::string id;
@@ -52,11 +49,11 @@ struct user_item {
 
 std::optional<claim> read_claim(dynamodb_client& client, const std::string& table, const std::string& email) {
   const auto res = client.call("GetItem", {{"TableName", table},
-                                           {"Key", {{"email", string_value(email)}}},
+                                           {"Key", email_claim_key(email)},
                                            {"ConsistentRead", true}});
   const auto* item = res.if_contains("Item");
   if (!item || !item->is_object()) return std::nullopt;
-  return claim{email, get_string(item->as_object(), "userId"), get_number(item->as_object(), "claimedAt")};
+  return email_claim_of(email, item->as_object());
 }
 
 bool user_exists(dynamodb_client& client, const std::string& table, const std::string& user_id) {
@@ -73,7 +70,9 @@ bool user_exists(dynamodb_client& client, const std::string& table, const std::s
 // took the e-mail over meanwhile wrote another userId and claimedAt.
 bool delete_claim_if_unchanged(dynamodb_client& client, const std::string& table, const claim& c) {
   std::string condition;
-  json::object names{{"#e", "email"}, {"#u", "userId"}, {"#t", "claimedAt"}};
+  json::object names{{"#e", claim_attribute::email},
+                     {"#u", claim_attribute::user_id},
+                     {"#t", claim_attribute::claimed_at}};
   json::object values;
   condition = "attribute_exists(#e)";
   if (c.user_id) {
@@ -89,7 +88,7 @@ bool delete_claim_if_unchanged(dynamodb_client& client, const std::string& table
     condition += " AND attribute_not_exists(#t)";
   }
   json::object req{{"TableName", table},
-                   {"Key", {{"email", string_value(c.email)}}},
+                   {"Key", email_claim_key(c.email)},
                    {"ConditionExpression", condition},
                    {"ExpressionAttributeNames", std::move(names)}};
   if (!values.empty()) req["ExpressionAttributeValues"] = std::move(values);
@@ -151,9 +150,9 @@ void dynamodb_integrity::check_records(const users::integrity_options& options, 
   // written since (looked up again below before anything is reported).
   std::map<std::string, claim> claims;  // by e-mail
   scan(client_, tables_.emails, scan_page_, {}, [&](const json::object& item) {
-    auto email = get_string(item, "email");
+    auto email = get_string(item, claim_attribute::email);
     if (!email) return;  // the table's key: always there
-    claims[*email] = claim{*email, get_string(item, "userId"), get_number(item, "claimedAt")};
+    claims[*email] = email_claim_of(*email, item);
     if (claims.size() % every == 0) report.progress("claims", claims.size());
   });
 
@@ -264,11 +263,9 @@ void dynamodb_integrity::check_records(const users::integrity_options& options, 
     }
     try {
       client_.call("PutItem", {{"TableName", tables_.emails},
-                               {"Item", {{"email", string_value(email)},
-                                         {"userId", string_value(id)},
-                                         {"claimedAt", number_value(now_seconds_())}}},
+                               {"Item", email_claim_item(email, id, now_seconds_())},
                                {"ConditionExpression", "attribute_not_exists(#e)"},
-                               {"ExpressionAttributeNames", {{"#e", "email"}}}});
+                               {"ExpressionAttributeNames", {{"#e", claim_attribute::email}}}});
       report.line(check_status::ok, "users.claim", std::string(users::repaired_prefix) + "wrote the missing claim: " + what);
       claims[email] = claim{email, id, now_seconds_()};
     } catch (const service_error& e) {

@@ -5,6 +5,7 @@
 #include "dynamodb/attribute_values.hpp"
 #include "dynamodb/dynamodb_rate_limiter.hpp"
 #include "dynamodb/dynamodb_token_store.hpp"
+#include "dynamodb/email_claims.hpp"
 #include "users/validation.hpp"
 
 #include <boost/json/array.hpp>
@@ -118,7 +119,7 @@ std::vector<std::string> missing_tables(dynamodb_client& client, const user_tabl
 
 void create_missing_tables(dynamodb_client& client, const user_tables& tables) {
   if (!table_exists(client, tables.users)) create_table(client, tables.users, "userId");
-  if (!table_exists(client, tables.emails)) create_table(client, tables.emails, "email");
+  if (!table_exists(client, tables.emails)) create_table(client, tables.emails, std::string(claim_attribute::email));
   if (!tables.tokens.empty() && !table_exists(client, tables.tokens)) {
     const auto index = sessions_index();
     create_table(client, tables.tokens, "id", &index);
@@ -161,11 +162,10 @@ backfill_progress backfill_email_claims(dynamodb_client& client, const user_tabl
       }
       try {
         const auto put = client.call("PutItem", {{"TableName", tables.emails},
-                                                 {"Item", {{"email", string_value(email)},
-                                                           {"userId", string_value(*id)},
-                                                           {"claimedAt", number_value(now_seconds())}}},
+                                                 {"Item", email_claim_item(email, *id, now_seconds())},
                                                  {"ConditionExpression", "attribute_not_exists(#e) OR #u = :me"},
-                                                 {"ExpressionAttributeNames", {{"#e", "email"}, {"#u", "userId"}}},
+                                                 {"ExpressionAttributeNames",
+                                                  {{"#e", claim_attribute::email}, {"#u", claim_attribute::user_id}}},
                                                  {"ExpressionAttributeValues", {{":me", string_value(*id)}}},
                                                  {"ReturnValues", "ALL_OLD"}});
         if (put.contains("Attributes")) ++p.existing;

@@ -4,6 +4,7 @@
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
 #include "dynamodb/attribute_values.hpp"
+#include "dynamodb/email_claims.hpp"
 #include "users/validation.hpp"
 
 #include <boost/json/array.hpp>
@@ -92,23 +93,21 @@ dynamodb_user_store::dynamodb_user_store(dynamodb_client& client, user_tables ta
 
 std::optional<std::string> dynamodb_user_store::claim_owner(const std::string& email) {
   const auto res = client_.call("GetItem", {{"TableName", tables_.emails},
-                                            {"Key", {{"email", string_value(email)}}},
+                                            {"Key", email_claim_key(email)},
                                             {"ConsistentRead", true}});
   const auto* item = res.if_contains("Item");
   if (!item || !item->is_object()) return std::nullopt;
-  return get_string(item->as_object(), "userId");
+  return email_claim_of(email, item->as_object()).user_id;
 }
 
 dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::string& email,
                                                                    const std::string& user_id) {
-  const json::object claim{{"email", string_value(email)},
-                           {"userId", string_value(user_id)},
-                           {"claimedAt", number_value(now_seconds_())}};
+  const json::object claim = email_claim_item(email, user_id, now_seconds_());
   try {
     client_.call("PutItem", {{"TableName", tables_.emails},
                              {"Item", claim},
                              {"ConditionExpression", "attribute_not_exists(#e)"},
-                             {"ExpressionAttributeNames", {{"#e", "email"}}}});
+                             {"ExpressionAttributeNames", {{"#e", claim_attribute::email}}}});
     return claim_result::claimed;
   } catch (const service_error& e) {
     if (!is_condition_failure(e)) throw;
@@ -117,15 +116,16 @@ dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::st
   // Someone holds the claim. Taken, unless it is stale: no user behind it
   // and older than any sign-up could take.
   const auto res = client_.call("GetItem", {{"TableName", tables_.emails},
-                                            {"Key", {{"email", string_value(email)}}},
+                                            {"Key", email_claim_key(email)},
                                             {"ConsistentRead", true}});
   const auto* item = res.if_contains("Item");
   if (!item || !item->is_object()) return claim_result::taken;  // released meanwhile: let the client retry
-  const auto owner = get_string(item->as_object(), "userId");
+  const auto held = email_claim_of(email, item->as_object());
+  const auto& owner = held.user_id;
   // Our own claim: an earlier attempt of this PutItem took effect and its
   // answer was lost, so the client's retry met its own write.
   if (owner == user_id) return claim_result::claimed;
-  const auto claimed_at = get_number(item->as_object(), "claimedAt").value_or(0);
+  const auto claimed_at = held.claimed_at.value_or(0);
   if (!owner || now_seconds_() - claimed_at < claim_takeover_after_.count()) return claim_result::taken;
   // Live while its user exists with that e-mail; a claim whose user has
   // moved to another address (an e-mail change that stopped half-way) is
@@ -136,7 +136,7 @@ dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::st
     client_.call("PutItem", {{"TableName", tables_.emails},
                              {"Item", claim},
                              {"ConditionExpression", "#u = :stale"},
-                             {"ExpressionAttributeNames", {{"#u", "userId"}}},
+                             {"ExpressionAttributeNames", {{"#u", claim_attribute::user_id}}},
                              {"ExpressionAttributeValues", {{":stale", string_value(*owner)}}}});
     log::info("dynamodb: took over a stale e-mail claim", {{"user_id", user_id}});
     return claim_result::claimed;
@@ -149,9 +149,9 @@ dynamodb_user_store::claim_result dynamodb_user_store::claim_email(const std::st
 void dynamodb_user_store::release_claim(const std::string& email, const std::string& user_id) {
   try {
     client_.call("DeleteItem", {{"TableName", tables_.emails},
-                                {"Key", {{"email", string_value(email)}}},
+                                {"Key", email_claim_key(email)},
                                 {"ConditionExpression", "#u = :me"},
-                                {"ExpressionAttributeNames", {{"#u", "userId"}}},
+                                {"ExpressionAttributeNames", {{"#u", claim_attribute::user_id}}},
                                 {"ExpressionAttributeValues", {{":me", string_value(user_id)}}}});
   } catch (const std::exception&) {
     // Left behind, the claim is stale and the next sign-up takes it over.

@@ -28,6 +28,7 @@
 // `emailVerified` (BOOL) is written once the owner follows a mailed link;
 // items without it (the Node.js version's) are unverified.
 #include "dynamodb/dynamodb_client.hpp"
+#include "users/claim_takeover.hpp"
 #include "users/user_store.hpp"
 
 #include <chrono>
@@ -48,7 +49,7 @@ class dynamodb_user_store final : public users::user_store {
  public:
   dynamodb_user_store(dynamodb_client& client, user_tables tables,
                       std::function<std::int64_t()> now_seconds,
-                      std::chrono::seconds claim_takeover_after = std::chrono::seconds(120));
+                      std::chrono::seconds claim_takeover_after = std::chrono::seconds(users::claim_takeover_seconds));
 
   bool create(const users::user& u) override;
   std::optional<users::user> find_by_id(std::string_view user_id) override;

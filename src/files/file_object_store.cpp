@@ -155,11 +155,6 @@ std::string etag_of(const struct stat& st) {
 
 }  // namespace
 
-std::int64_t system_now_seconds() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
 file_object_store::file_object_store(fs::path root, std::string url_signing_key,
                                      std::string public_base_url, std::chrono::seconds url_ttl,
                                      std::function<std::int64_t()> now_seconds)

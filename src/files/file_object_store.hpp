@@ -7,6 +7,7 @@
 // images::new_upload_key produces (or an upload's form marker); any other
 // key is not_found, so no path outside the root can ever be named. Only
 // image keys are ever served.
+#include "base/clock.hpp"
 #include "files/url_signer.hpp"
 #include "images/object_store.hpp"
 
@@ -22,9 +23,6 @@
 
 namespace gatehouse::files {
 
-// Seconds since the Unix epoch from the system clock.
-std::int64_t system_now_seconds();
-
 class file_object_store final : public images::object_store, public images::local_object_server {
  public:
   // Where presign_upload's forms are posted, under `public_base_url`.
@@ -39,7 +37,7 @@ class file_object_store final : public images::object_store, public images::loca
   // positive; `url_signing_key` non-empty.
   file_object_store(std::filesystem::path root, std::string url_signing_key,
                     std::string public_base_url, std::chrono::seconds url_ttl,
-                    std::function<std::int64_t()> now_seconds = system_now_seconds);
+                    std::function<std::int64_t()> now_seconds = gatehouse::system_now_seconds);
 
   // Atomic: written to a temporary file in the same directory, synced, then
   // renamed, so a reader sees the old object or the whole new one. The

@@ -107,8 +107,7 @@ bool has_media_type(const request& req, std::string_view media_type) {
   const auto type = req.header("content-type");
   if (!type) return false;
   const std::string_view base = trim(type->substr(0, type->find(';')));
-  return std::equal(base.begin(), base.end(), media_type.begin(), media_type.end(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return text::ascii_iequals(base, media_type);
 }
 
 boost::json::object parse_json_object(const request& req) {

@@ -16,13 +16,6 @@ constexpr std::size_t max_boundary_size = 70;  // RFC 2046 section 5.1.1
   throw error(error_kind::invalid_argument, "invalid_multipart", std::move(message));
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return lower(x) == lower(y); });
-}
-
 bool is_ws(char c) { return c == ' ' || c == '\t'; }
 
 using text::trim;
@@ -73,7 +66,7 @@ std::optional<std::vector<parameter>> parse_parameters(std::string_view s) {
     if (i == name_start || i == s.size() || s[i] != '=') return std::nullopt;
     parameter p;
     p.name.reserve(i - name_start);
-    for (char c : s.substr(name_start, i - name_start)) p.name += lower(c);
+    for (char c : s.substr(name_start, i - name_start)) p.name += text::ascii_lower(c);
     ++i;  // '='
 
     if (i < s.size() && s[i] == '"') {
@@ -151,11 +144,11 @@ void parse_part_headers(std::string_view block, multipart_part& part) {
     if (std::any_of(value.begin(), value.end(), is_ctl))
       malformed("a part header value has control characters");
 
-    if (iequals(name, "content-disposition")) {
+    if (text::ascii_iequals(name, "content-disposition")) {
       if (have_disposition) malformed("a part has two Content-Disposition headers");
       have_disposition = true;
       const auto parsed = parse_typed_value(value);
-      if (!parsed || !iequals(parsed->type, "form-data"))
+      if (!parsed || !text::ascii_iequals(parsed->type, "form-data"))
         malformed("a part's Content-Disposition is not form-data");
       const parameter* field = find_parameter(parsed->params, "name");
       if (!field || field->value.empty()) malformed("a part has no name");
@@ -163,7 +156,7 @@ void parse_part_headers(std::string_view block, multipart_part& part) {
       // `filename*` (RFC 5987) is ignored: the file name is never trusted.
       if (const parameter* file = find_parameter(parsed->params, "filename"))
         part.filename = file->value;
-    } else if (iequals(name, "content-type")) {
+    } else if (text::ascii_iequals(name, "content-type")) {
       if (have_type) malformed("a part has two Content-Type headers");
       have_type = true;
       part.content_type = std::string(value);
@@ -177,7 +170,7 @@ void parse_part_headers(std::string_view block, multipart_part& part) {
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
   const auto parsed = parse_typed_value(content_type);
-  if (!parsed || !iequals(parsed->type, "multipart/form-data")) return std::nullopt;
+  if (!parsed || !text::ascii_iequals(parsed->type, "multipart/form-data")) return std::nullopt;
   const parameter* boundary = find_parameter(parsed->params, "boundary");
   if (!boundary) return std::nullopt;
   const std::string& b = boundary->value;

@@ -1,6 +1,8 @@
 #pragma once
 // The transport-neutral request: what the Beast server and the Lambda
 // event codec both produce, and all that handlers ever see.
+#include "base/text.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -32,7 +34,7 @@ struct request {
 };
 
 // Percent-decodes `text` ('+' becomes a space when `plus_is_space`);
-// nullopt when an escape is malformed.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+// nullopt when an escape is malformed. The one decoder, from base.
+using text::percent_decode;
 
 }  // namespace gatehouse::http

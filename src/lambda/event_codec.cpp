@@ -28,8 +28,6 @@ constexpr std::size_t max_method_length = 16;
   throw error(error_kind::invalid_argument, "invalid_event", std::move(message));
 }
 
-std::string lower(std::string_view s) { return text::ascii_lower(s); }
-
 // Absent and JSON null are the same thing in API Gateway events (1.0 sends
 // `"queryStringParameters": null` for a request without a query).
 const json::value* member(const json::object& obj, std::string_view key) {
@@ -122,30 +120,16 @@ std::string body_of(const json::object& event) {
 }
 
 void add_header(http::request& req, std::string_view name, std::string_view value) {
-  req.headers.emplace_back(lower(name), std::string(value));
+  req.headers.emplace_back(text::ascii_lower(name), std::string(value));
 }
 
-// RFC 3986 unreserved characters stay; everything else is %XX, so the
-// router's query parsing sees what a browser would have sent.
-void percent_encode(std::string& out, std::string_view text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += digits[u >> 4];
-      out += digits[u & 15];
-    }
-  }
-}
-
+// Percent-encoded (RFC 3986 unreserved characters stay), so the router's
+// query parsing sees what a browser would have sent.
 void append_query_pair(std::string& query, std::string_view name, std::string_view value) {
   if (!query.empty()) query += '&';
-  percent_encode(query, name);
+  query += text::percent_encode(name);
   query += '=';
-  percent_encode(query, value);
+  query += text::percent_encode(value);
 }
 
 decoded_event decode_v2(const json::object& event) {
@@ -226,7 +210,7 @@ decoded_event decode_v1(const json::object& event) {
 
 // JSON and text/* bodies go as text; everything else (served images) as base64.
 bool is_textual(std::string_view content_type) {
-  const std::string type = lower(content_type.substr(0, content_type.find(';')));
+  const std::string type = text::ascii_lower(content_type.substr(0, content_type.find(';')));
   std::string_view t = type;
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   while (!t.empty() && t.front() == ' ') t.remove_prefix(1);

@@ -1,5 +1,7 @@
 #include "mail/file_transport.hpp"
 
+#include "base/clock.hpp"
+#include "base/utc_time.hpp"
 #include "crypto/crypto.hpp"
 
 #include <fcntl.h>
@@ -7,9 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <string>
 
 namespace gatehouse::mail {
@@ -40,14 +40,7 @@ bool is_permanent(int err) {
   throw delivery_error("file transport: " + what + " " + where.string() + ": " + std::strerror(err), !is_permanent(err));
 }
 
-std::string utc_stamp() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  const auto n = std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return std::string(buf, n);
-}
+std::string utc_stamp() { return iso8601_basic_utc(system_now_seconds()); }
 
 // mkdir -p with 0700 for every directory it makes; existing ones are left as they are.
 void make_directories(const std::filesystem::path& dir) {

@@ -1,5 +1,6 @@
 #include "mail/mailer.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 
 #include <algorithm>
@@ -10,11 +11,6 @@ namespace gatehouse::mail {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-std::int64_t system_now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The only fields a mail log line carries: never the address, the subject
 // or the body (a body holds one-time links).

@@ -1,12 +1,11 @@
 #include "mail/message.hpp"
 
 #include "base/text.hpp"
+#include "base/utc_time.hpp"
 #include "crypto/crypto.hpp"
 #include "mail/mime_encoding.hpp"
 
-#include <array>
 #include <cstdio>
-#include <ctime>
 #include <stdexcept>
 #include <vector>
 
@@ -66,17 +65,13 @@ std::string unquote(std::string_view name) {
 
 // RFC 5322 3.3 in English whatever the locale: "Fri, 04 Dec 2026 18:00:00 +0000".
 std::string rfc5322_date(std::int64_t unix_seconds) {
-  constexpr std::int64_t last_second = 253402300799;  // 9999-12-31T23:59:59Z
-  if (unix_seconds < 0 || unix_seconds > last_second) throw std::invalid_argument("compose: time outside 1970..9999");
-  static constexpr std::array<const char*, 7> days = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  if (unix_seconds < 0 || unix_seconds > last_four_digit_year_second)
+    throw std::invalid_argument("compose: time outside 1970..9999");
+  const utc_fields f = utc_fields_of(unix_seconds);
   char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days.at(tm.tm_wday), tm.tm_mday,
-                              months.at(tm.tm_mon), tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  const int n = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+                              weekday_names.at(f.weekday).data(), f.day, month_names.at(f.month - 1).data(),
+                              static_cast<int>(f.year), f.hour, f.minute, f.second);
   return std::string(buf, static_cast<std::size_t>(n));
 }
 

@@ -2,10 +2,10 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/utc_time.hpp"
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
 #include <set>
 #include <stdexcept>
 
@@ -84,22 +84,9 @@ bool parse_digits(std::string_view text, T& out) {
 
 // "2009-10-12T17:50:30.000Z" (fraction optional) -> unix seconds.
 std::int64_t parse_timestamp(std::string_view text) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
-      text[16] != ':' || text.back() != 'Z' || !parse_digits(text.substr(0, 4), year) ||
-      !parse_digits(text.substr(5, 2), month) || !parse_digits(text.substr(8, 2), day) ||
-      !parse_digits(text.substr(11, 2), hour) || !parse_digits(text.substr(14, 2), minute) ||
-      !parse_digits(text.substr(17, 2), second) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60)
-    throw std::invalid_argument("bad LastModified");
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<std::int64_t>(timegm(&tm));
+  const auto seconds = parse_rfc3339(text);
+  if (!seconds) throw std::invalid_argument("bad LastModified");
+  return *seconds;
 }
 
 [[noreturn]] void failed(std::string_view operation, const aws::http_response& res) {

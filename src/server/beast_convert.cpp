@@ -1,6 +1,7 @@
 #include "server/beast_convert.hpp"
 
-#include <cctype>
+#include "base/text.hpp"
+
 
 namespace gatehouse::server {
 namespace bhttp = boost::beast::http;
@@ -15,9 +16,7 @@ http::request to_request_head(const beast_request& in, std::string source_ip) {
   out.source_ip = std::move(source_ip);
   out.headers.reserve(16);
   for (const auto& field : in) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers.emplace_back(std::move(name), std::string(field.value()));
+    out.headers.emplace_back(text::ascii_lower(field.name_string()), std::string(field.value()));
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -108,7 +109,7 @@ void session::on_read_header(beast::error_code ec, std::size_t) {
 
   // Clients that wait for permission before a large body (curl does above 1 MiB).
   const auto expect = head[bhttp::field::expect];
-  if (!parser_->is_done() && beast::iequals(expect, "100-continue")) {
+  if (!parser_->is_done() && text::ascii_iequals(expect, "100-continue")) {
     auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
     stream_.expires_after(state_->options.write_timeout);
     bhttp::async_write(stream_, *interim,

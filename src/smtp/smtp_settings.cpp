@@ -13,13 +13,6 @@ namespace {
 
 [[noreturn]] void refuse(const std::string& why) { throw std::invalid_argument("MAIL_TRANSPORT: " + why); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // RFC 3986 userinfo characters that may appear unencoded (the first ':'
 // separates user and password; later ones belong to the password).
 bool is_userinfo_char(char c) {
@@ -34,8 +27,8 @@ std::string percent_decode(std::string_view s, const char* what) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%') {
-      const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
-      const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+      const int hi = i + 2 < s.size() ? text::hex_value(s[i + 1]) : -1;
+      const int lo = hi >= 0 ? text::hex_value(s[i + 2]) : -1;
       if (hi < 0 || lo < 0) refuse(std::string("the ") + what + " has a '%' not followed by two hex digits");
       c = static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -5,6 +5,8 @@
 // tooling, never on a request path: implementations (sqlite_integrity,
 // dynamodb_integrity) live in files of their own, so the Lambda's IAM
 // grants, derived from the request-path files, stay narrow.
+#include "users/claim_takeover.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -35,7 +37,7 @@ struct integrity_options {
   bool repair = false;
   // A record this young may belong to a sign-up still in flight: an e-mail
   // claim without its user is judged stale only once older than this.
-  std::int64_t claim_grace_seconds = 120;
+  std::int64_t claim_grace_seconds = claim_takeover_seconds;
   std::size_t progress_every = 1000;
 };
 

@@ -119,8 +119,7 @@ std::string normalize_email(std::string_view raw) {
     if (*cp == ' ' || is_control(*cp))
       throw validation_failed("email", "email must not contain spaces or control characters");
   }
-  for (char& c : email)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  email = text::ascii_lower(email);
   const auto at = email.find('@');
   if (at == std::string::npos || email.find('@', at + 1) != std::string::npos || at == 0)
     throw validation_failed("email", "email must look like local@domain");

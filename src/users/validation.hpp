@@ -1,6 +1,8 @@
 #pragma once
 // The contract's rules for sign-up fields. Each returns the normalised
 // value or throws validation_failed naming the field.
+#include "base/password_limits.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -9,7 +11,6 @@ namespace gatehouse::users {
 inline constexpr std::size_t max_name_chars = 100;
 inline constexpr std::size_t max_email_bytes = 254;
 inline constexpr std::size_t min_password_bytes = 8;
-inline constexpr std::size_t max_password_bytes = 72;  // bcrypt's limit: longer is rejected, never truncated
 
 // Trimmed (ASCII whitespace), NFC-normalised; then 1..100 characters
 // (code points) of valid UTF-8 with no control, format, line or paragraph
