@@ -1,6 +1,7 @@
 #pragma once
 // The small ASCII string helpers every parser here needs, in one place.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,8 +74,18 @@ std::string percent_decode_lenient(std::string_view s);
 // becomes %XX in upper case; '/' stays too when `keep_slash`.
 std::string percent_encode(std::string_view s, bool keep_slash = false);
 
-// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
-// only such text may travel as a JSON string.
+// One code point of strict UTF-8 (no overlong forms, no surrogates,
+// nothing above U+10FFFF): its value and its length in bytes.
+struct code_point {
+  std::uint32_t value;
+  std::size_t length;
+};
+
+// The strict UTF-8 sequence that begins at s[i] (i < s.size()), or nullopt
+// when none does.
+std::optional<code_point> utf8_at(std::string_view s, std::size_t i);
+
+// Strict UTF-8 throughout: only such text may travel as a JSON string.
 bool is_valid_utf8(std::string_view s);
 
 }  // namespace gatehouse::text

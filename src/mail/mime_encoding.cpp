@@ -1,5 +1,6 @@
 #include "mail/mime_encoding.hpp"
 
+#include "base/text.hpp"
 #include "crypto/crypto.hpp"
 
 #include <cstdint>
@@ -15,36 +16,6 @@ constexpr std::string_view word_suffix = "?=";
 // bytes can carry.
 constexpr std::size_t max_word_payload = (max_encoded_word_bytes - word_prefix.size() - word_suffix.size()) / 4 * 3;
 
-struct code_point {
-  std::uint32_t value;
-  std::size_t length;
-};
-
-// The strict UTF-8 sequence at s[i], or nullopt when none begins there.
-std::optional<code_point> decode_at(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return code_point{c, 1};
-  std::size_t extra = 0;
-  std::uint32_t min = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    extra = 1, min = 0x80, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    extra = 2, min = 0x800, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    extra = 3, min = 0x10000, cp = c & 0x07;
-  } else {
-    return std::nullopt;
-  }
-  if (s.size() - i <= extra) return std::nullopt;
-  for (std::size_t k = 1; k <= extra; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-  return code_point{cp, extra + 1};
-}
 
 bool breaks_or_controls(std::uint32_t cp) {
   return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
@@ -88,7 +59,7 @@ std::string sanitize_header_text(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const auto cp = decode_at(text, i);
+    const auto cp = text::utf8_at(text, i);
     if (!cp) {
       out += replacement_character;
       ++i;
@@ -116,7 +87,7 @@ std::vector<std::string> encoded_words(std::string_view utf8) {
     start = end;
   };
   while (end < utf8.size()) {
-    const auto cp = decode_at(utf8, end);
+    const auto cp = text::utf8_at(utf8, end);
     const std::size_t length = cp ? cp->length : 1;  // callers sanitize; a stray byte still fits a word
     if (end + length - start > max_word_payload) flush();
     end += length;

@@ -18,31 +18,10 @@ std::string_view trim(std::string_view s) { return text::trim(s, " \t\n\r\v\f");
 // Decodes one UTF-8 sequence at `s[i]`, advancing `i`; nullopt when it is
 // malformed, overlong, a surrogate or beyond U+10FFFF.
 std::optional<std::uint32_t> next_code_point(std::string_view s, std::size_t& i) {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
-  const std::uint8_t b0 = byte(i);
-  std::size_t len;
-  std::uint32_t cp;
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07;
-  } else {
-    return std::nullopt;
-  }
-  if (i + len > s.size()) return std::nullopt;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  static constexpr std::uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-  i += len;
-  return cp;
+  const auto cp = text::utf8_at(s, i);
+  if (!cp) return std::nullopt;
+  i += cp->length;
+  return cp->value;
 }
 
 bool is_control(std::uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }

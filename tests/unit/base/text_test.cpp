@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace gatehouse::text {
 namespace {
 
@@ -103,6 +107,28 @@ TEST(percent_decode_lenient, keeps_a_malformed_percent_literally) {
   EXPECT_EQ(percent_decode_lenient("%zz%41"), "%zzA");
   EXPECT_EQ(percent_decode_lenient("%%41"), "%A");
   EXPECT_EQ(percent_decode_lenient("a+b"), "a+b");  // SigV4: '+' is a plus
+}
+
+// The one strict UTF-8 decoder of users/validation, mail headers and JSON.
+TEST(utf8_at, reads_each_length_and_refuses_what_strict_utf8_forbids) {
+  const std::string text = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";  // a, é, €, 😀
+  const std::vector<std::pair<std::uint32_t, std::size_t>> expected{{0x61, 1}, {0xE9, 2}, {0x20AC, 3}, {0x1F600, 4}};
+  std::size_t i = 0;
+  for (const auto& [value, length] : expected) {
+    const auto cp = utf8_at(text, i);
+    ASSERT_TRUE(cp) << i;
+    EXPECT_EQ(cp->value, value);
+    EXPECT_EQ(cp->length, length);
+    i += cp->length;
+  }
+  EXPECT_EQ(i, text.size());
+  for (const std::string& bad : {std::string("\xC0\xAF"), std::string("\xE0\x80\xAF"), std::string("\xED\xA0\x80"),
+                                std::string("\xF4\x90\x80\x80"), std::string("\x80"), std::string("\xC3"),
+                                std::string("\xE2\x82"), std::string("\xFF")}) {
+    EXPECT_FALSE(utf8_at(bad, 0)) << "overlong, surrogate, above U+10FFFF, stray or cut short";
+    EXPECT_FALSE(is_valid_utf8(bad));
+  }
+  EXPECT_TRUE(is_valid_utf8(text));
 }
 
 }  // namespace
