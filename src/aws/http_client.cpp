@@ -1,6 +1,7 @@
 #include "aws/http_client.hpp"
 
 #include "base/text.hpp"
+#include "net/resolve.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -168,47 +169,13 @@ struct pool_key {
   auto operator<=>(const pool_key&) const = default;
 };
 
-struct resolve_state {
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::vector<tcp::endpoint> endpoints;
-  std::string error;
-};
-
-// getaddrinfo cannot be cancelled, so a DNS name is resolved on a
-// detached thread the caller waits for until the deadline; a late answer
-// is dropped with the shared state. IP literals need no lookup.
+// A name or an IP literal, resolved before the deadline (net/resolve).
 std::vector<tcp::endpoint> resolve(const endpoint& ep, steady::time_point deadline) {
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(ep.host, ec);
-  if (!ec) return {tcp::endpoint(addr, ep.port)};
-
-  auto state = std::make_shared<resolve_state>();
   try {
-    std::thread([state, host = ep.host, port = ep.port] {
-      asio::io_context ioc;
-      tcp::resolver resolver(ioc);
-      boost::system::error_code rec;
-      const auto results = resolver.resolve(host, std::to_string(port), rec);
-      std::lock_guard lock(state->mutex);
-      if (rec) {
-        state->error = rec.message();
-      } else {
-        for (const auto& r : results) state->endpoints.push_back(r.endpoint());
-        if (state->endpoints.empty()) state->error = "no address";
-      }
-      state->done = true;
-      state->done_cv.notify_all();
-    }).detach();
-  } catch (const std::system_error&) {
-    throw transport_error("cannot resolve " + ep.host + ": no thread for the lookup");
+    return net::resolve_before(ep.host, ep.port, deadline);
+  } catch (const net::resolve_error& e) {
+    throw transport_error(e.what());
   }
-  std::unique_lock lock(state->mutex);
-  if (!state->done_cv.wait_until(lock, deadline, [&] { return state->done; }))
-    throw transport_error("resolving " + ep.host + " timed out");
-  if (!state->error.empty()) throw transport_error("cannot resolve " + ep.host + ": " + state->error);
-  return state->endpoints;
 }
 
 // What one exchange on one connection came to.

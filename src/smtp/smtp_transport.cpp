@@ -2,6 +2,7 @@
 
 #include "base/text.hpp"
 #include "crypto/crypto.hpp"
+#include "net/resolve.hpp"
 #include "smtp/smtp_policy.hpp"
 #include "smtp/smtp_wire.hpp"
 
@@ -80,47 +81,12 @@ std::string authority(const smtp_settings& s) {
   return (v6 ? "[" + s.host + "]" : s.host) + ":" + std::to_string(s.port);
 }
 
-struct resolve_state {
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::vector<tcp::endpoint> endpoints;
-  std::string error;
-};
-
-// getaddrinfo cannot be cancelled, so a DNS name is resolved on a
-// detached thread that the caller waits for only until the deadline (as
-// aws/http_client does); a late answer is dropped with the shared state.
 std::vector<tcp::endpoint> resolve(const smtp_settings& s, steady::time_point deadline) {
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(s.host, ec);
-  if (!ec) return {tcp::endpoint(addr, s.port)};
-
-  auto state = std::make_shared<resolve_state>();
   try {
-    std::thread([state, host = s.host, port = s.port] {
-      asio::io_context ioc;
-      tcp::resolver resolver(ioc);
-      boost::system::error_code rec;
-      const auto results = resolver.resolve(host, std::to_string(port), rec);
-      std::lock_guard lock(state->mutex);
-      if (rec) {
-        state->error = rec.message();
-      } else {
-        for (const auto& r : results) state->endpoints.push_back(r.endpoint());
-        if (state->endpoints.empty()) state->error = "no address";
-      }
-      state->done = true;
-      state->done_cv.notify_all();
-    }).detach();
-  } catch (const std::system_error&) {
-    retryable("cannot resolve " + s.host + ": no thread for the lookup");
+    return net::resolve_before(s.host, s.port, deadline);
+  } catch (const net::resolve_error& e) {
+    retryable(e.what());
   }
-  std::unique_lock lock(state->mutex);
-  if (!state->done_cv.wait_until(lock, deadline, [&] { return state->done; }))
-    retryable("resolving " + s.host + " timed out");
-  if (!state->error.empty()) retryable("cannot resolve " + s.host + ": " + state->error);
-  return state->endpoints;
 }
 
 // What the server said it can do, from its EHLO reply.
