@@ -2,6 +2,7 @@
 
 #include "base/text.hpp"
 #include "net/resolve.hpp"
+#include "net/run_one.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -139,19 +140,9 @@ struct connection {
       f(*plain);
   }
 
-  // Starts one asynchronous operation through `start(handler)` and runs
-  // the context until it has completed (and the expiry timer with it).
   template <class Start>
   beast::error_code run(Start&& start) {
-    beast::error_code result = asio::error::operation_aborted;
-    bool done = false;
-    start([&result, &done](beast::error_code ec, auto&&...) {
-      result = ec;
-      done = true;
-    });
-    ioc.restart();
-    ioc.run();
-    return done ? result : beast::error_code(asio::error::operation_aborted);
+    return net::run_one(ioc, std::forward<Start>(start));
   }
 
   // An idle connection that has become readable was closed (or spoken

@@ -3,6 +3,7 @@
 #include "base/text.hpp"
 #include "crypto/crypto.hpp"
 #include "net/resolve.hpp"
+#include "net/run_one.hpp"
 #include "smtp/smtp_policy.hpp"
 #include "smtp/smtp_wire.hpp"
 
@@ -260,19 +261,9 @@ class session {
     return std::min(total_deadline_, steady::now() + timeout);
   }
 
-  // Starts one asynchronous operation through `start(handler)` and runs
-  // the context until it has completed (and the expiry timer with it).
   template <class Start>
   beast::error_code run(Start&& start) {
-    beast::error_code result = asio::error::operation_aborted;
-    bool done = false;
-    start([&result, &done](beast::error_code ec, auto&&...) {
-      result = ec;
-      done = true;
-    });
-    ioc_.restart();
-    ioc_.run();
-    return done ? result : beast::error_code(asio::error::operation_aborted);
+    return net::run_one(ioc_, std::forward<Start>(start));
   }
 
   [[noreturn]] void io_failure(const beast::error_code& ec, const std::string& what) {
