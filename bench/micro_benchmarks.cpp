@@ -131,6 +131,19 @@ class unreachable_rate_limiter final : public auth::rate_limiter {
   void reset(std::string_view, std::int64_t) override { unreachable(); }
 };
 
+class unreachable_idempotency_store final : public idempotency::idempotency_store {
+  [[noreturn]] static void unreachable() { throw std::logic_error("bench: idempotency store not expected"); }
+
+ public:
+  bool insert(const idempotency::record&, std::int64_t) override { unreachable(); }
+  std::optional<idempotency::record> find(std::string_view) override { unreachable(); }
+  bool take_over(std::string_view, std::string_view, std::string_view, std::int64_t, std::int64_t) override {
+    unreachable();
+  }
+  void settle(std::string_view, std::string_view) override { unreachable(); }
+  void release(std::string_view) override { unreachable(); }
+};
+
 aws::credentials lambda_like_credentials() {
   // Lambda's role credentials carry a session token of several hundred
   // characters; it is signed as a header (or query parameter) too.
@@ -167,6 +180,8 @@ struct application_under_test {
                                   system_now_seconds};
   unreachable_token_store token_store;
   unreachable_rate_limiter limiter;
+  unreachable_idempotency_store idempotency_records;  // the benchmarked requests send no Idempotency-Key
+  idempotency::ledger idempotency{idempotency_records, std::string(32, 'i'), std::string(32, 'a'), system_now_seconds};
   auth::password_hasher passwords{defaults.bcrypt_cost};
   auth::jwt_codec tokens{jwt_secret, defaults.jwt_issuer};
   auth::refresh_token_service refresh_tokens{
@@ -188,7 +203,7 @@ struct application_under_test {
                                      limits,   password,     verification, mail,
                                      system_now_seconds, accounts::account_settings{defaults.access_token_ttl_seconds}};
   accounts::profile_pictures pictures{users, images.store, uploads, accounts::picture_settings{defaults.max_image_bytes}};
-  api::services services{accounts, pictures, verification, resets, email_changes, deletion, images.store,
+  api::services services{accounts, pictures, verification, resets, email_changes, deletion, images.store, idempotency,
                          api::api_settings{defaults.trust_proxy}};
   http::pipeline pipeline{api::make_router(services, nullptr), http::cors_policy{defaults.cors_origins}};
 

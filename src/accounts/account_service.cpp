@@ -41,7 +41,16 @@ users::user account_service::sign_up(const signup_form& form, const request_orig
   // Valid fields: from here on the attempt costs bcrypt and a write.
   limits_.admit_signup(origin.source_ip, now_seconds_());
 
-  u.user_id = crypto::uuid_v4();
+  // A retry of an action whose earlier attempt created the account (its
+  // answer lost) finds it by the action's own id: that account is this
+  // sign-up's, not someone else's claim on the address.
+  u.user_id = origin.action.id_for("user");
+  if (origin.action.may_have_run_before) {
+    if (auto earlier = users_.find_by_id(u.user_id); earlier && earlier->email == u.email) {
+      verification_.after_sign_up(*earlier, origin);
+      return *earlier;
+    }
+  }
   u.password_hash = passwords_.hash(form.password);
   u.created_at = log::utc_timestamp_now();
   if (!users_.create(u))
@@ -134,6 +143,12 @@ std::optional<caller> account_service::authenticate(std::string_view bearer_toke
   auto user = users_.find_by_id(claims->user_id);
   if (!user) return std::nullopt;  // the token names nobody any more
   return caller{std::move(*claims), std::move(*user)};
+}
+
+std::optional<std::string> account_service::token_subject(std::string_view bearer_token) const {
+  auto claims = tokens_.verify(bearer_token, now_seconds_());
+  if (!claims) return std::nullopt;
+  return std::move(claims->user_id);
 }
 
 users::user_page account_service::list_users(std::size_t limit, std::optional<std::string_view> cursor) {

@@ -84,6 +84,11 @@ class account_service {
   // expired or names a user who no longer exists (one answer for all).
   std::optional<caller> authenticate(std::string_view bearer_token);
 
+  // The user id a bearer token was issued to, when its signature and claims
+  // verify; no store read, so the user may be gone since (a retried
+  // deletion). For keeping things per caller, never for access.
+  std::optional<std::string> token_subject(std::string_view bearer_token) const;
+
   // One page of the user list (users::user_store::list).
   users::user_page list_users(std::size_t limit, std::optional<std::string_view> cursor);
 

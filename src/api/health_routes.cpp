@@ -1,3 +1,4 @@
+#include "api/idempotent_routes.hpp"
 #include "api/routes.hpp"
 
 namespace gatehouse::api {
@@ -16,6 +17,7 @@ http::router make_router(const services& s, images::local_object_server* local_f
   bind_email_routes(r, s);
   bind_image_routes(r, s);
   if (local_files) bind_file_routes(r, *local_files, s.pictures.settings().max_image_bytes);
+  r.wrap({"POST", "PATCH", "DELETE"}, [&s](http::handler h) { return idempotent(std::move(h), s); });
   bind_web_routes(r);
   return r;
 }

@@ -5,7 +5,8 @@
 namespace gatehouse::api {
 
 accounts::request_origin origin_of(const http::request& req, const services& s) {
-  return accounts::request_origin{client_ip(req, s.settings.trust_proxy), req.request_id};
+  return accounts::request_origin{client_ip(req, s.settings.trust_proxy), req.request_id,
+                                  accounts::client_action{req.idempotency_seed, req.idempotency_resumed}};
 }
 
 }  // namespace gatehouse::api

@@ -7,6 +7,7 @@
 #include "accounts/email_verification.hpp"
 #include "accounts/password_reset.hpp"
 #include "accounts/profile_pictures.hpp"
+#include "idempotency/ledger.hpp"
 #include "images/object_store.hpp"
 
 #include <cstddef>
@@ -25,6 +26,7 @@ struct services {
   accounts::email_change& email_changes;
   accounts::account_deletion& deletion;
   images::object_store& images;  // renders image keys as URLs (user_json)
+  idempotency::ledger& idempotency;  // every state-changing route (api/idempotent_routes)
   api_settings settings;
 };
 

@@ -25,6 +25,7 @@
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "crypto/server_secret.hpp"
+#include "dynamodb/dynamodb_idempotency_store.hpp"
 #include "dynamodb/dynamodb_rate_limiter.hpp"
 #include "dynamodb/dynamodb_schema.hpp"
 #include "dynamodb/dynamodb_token_store.hpp"
@@ -34,6 +35,7 @@
 #include "mail/mailer.hpp"
 #include "s3/s3_object_store.hpp"
 #include "sqlite/database.hpp"
+#include "sqlite/sqlite_idempotency_store.hpp"
 #include "sqlite/sqlite_rate_limiter.hpp"
 #include "sqlite/sqlite_token_store.hpp"
 #include "sqlite/sqlite_user_store.hpp"
@@ -88,8 +90,12 @@ struct application::parts {
         accounts::account_settings{cfg.access_token_ttl_seconds});
     pictures = std::make_unique<accounts::profile_pictures>(*users, *images, *uploads,
                                                             accounts::picture_settings{cfg.max_image_bytes});
+    idempotency = std::make_unique<idempotency::ledger>(
+        *idempotency_records, keys->root.key_for(crypto::key_purpose::idempotency_records),
+        keys->root.key_for(crypto::key_purpose::idempotent_answers), system_now_seconds,
+        idempotency::ledger_settings{.lease_seconds = cfg.idempotency_lease_seconds});
     services = std::make_unique<api::services>(
-        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *deletion, *images,
+        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *deletion, *images, *idempotency,
                       api::api_settings{cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins});
@@ -122,12 +128,14 @@ struct application::parts {
       users = std::make_unique<dynamodb::dynamodb_user_store>(*dynamodb, user_tables, system_now_seconds);
       token_store = std::make_unique<dynamodb::dynamodb_token_store>(*dynamodb, user_tables.tokens);
       limiter = std::make_unique<dynamodb::dynamodb_rate_limiter>(*dynamodb, user_tables.limits);
+      idempotency_records = std::make_unique<dynamodb::dynamodb_idempotency_store>(*dynamodb, user_tables.idempotency);
       return;
     }
     auto& db = backend.database;
     users = std::make_unique<sqlite::sqlite_user_store>(db);
     token_store = std::make_unique<sqlite::sqlite_token_store>(db);
-    limiter = std::make_unique<sqlite::sqlite_rate_limiter>(std::move(db));
+    limiter = std::make_unique<sqlite::sqlite_rate_limiter>(db);
+    idempotency_records = std::make_unique<sqlite::sqlite_idempotency_store>(std::move(db));
   }
 
   void build_object_store(const config& cfg) {
@@ -158,6 +166,8 @@ struct application::parts {
   std::unique_ptr<users::user_store> users;
   std::unique_ptr<auth::refresh_token_store> token_store;  // beside the users, on the same backend
   std::unique_ptr<auth::rate_limiter> limiter;              // likewise
+  std::unique_ptr<idempotency::idempotency_store> idempotency_records;  // likewise
+  std::unique_ptr<idempotency::ledger> idempotency;
   std::unique_ptr<images::object_store> images;
   files::file_object_store* local_files = nullptr;  // serves GET /files when images are local
   std::unique_ptr<images::pending_uploads> uploads;

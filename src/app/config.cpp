@@ -221,22 +221,20 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
     a.users_email_table = *v + "-emails";
     a.refresh_tokens_table = *v + "-tokens";
     a.rate_limits_table = *v + "-limits";
+    a.idempotency_table = *v + "-idempotency";
   }
-  if (auto v = env("USERS_EMAIL_TABLE")) {
-    check_name("USERS_EMAIL_TABLE", *v, 255, table_rule);
-    if (v->size() < 3) reject("USERS_EMAIL_TABLE", table_rule);
-    a.users_email_table = *v;
-  }
-  if (auto v = env("REFRESH_TOKENS_TABLE")) {
-    check_name("REFRESH_TOKENS_TABLE", *v, 255, table_rule);
-    if (v->size() < 3) reject("REFRESH_TOKENS_TABLE", table_rule);
-    a.refresh_tokens_table = *v;
-  }
-  if (auto v = env("RATE_LIMITS_TABLE")) {
-    check_name("RATE_LIMITS_TABLE", *v, 255, table_rule);
-    if (v->size() < 3) reject("RATE_LIMITS_TABLE", table_rule);
-    a.rate_limits_table = *v;
-  }
+  // The other tables default to the users table's name with a suffix.
+  const auto table_override = [&](const char* name, std::string& table) {
+    const auto v = env(name);
+    if (!v) return;
+    check_name(name, *v, 255, table_rule);
+    if (v->size() < 3) reject(name, table_rule);
+    table = *v;
+  };
+  table_override("USERS_EMAIL_TABLE", a.users_email_table);
+  table_override("REFRESH_TOKENS_TABLE", a.refresh_tokens_table);
+  table_override("RATE_LIMITS_TABLE", a.rate_limits_table);
+  table_override("IDEMPOTENCY_TABLE", a.idempotency_table);
   if (auto v = env("PROFILE_IMAGES_BUCKET")) {
     constexpr std::string_view rule = "an S3 bucket name: 3..63 of a-z 0-9 - .";
     check_name("PROFILE_IMAGES_BUCKET", *v, 63, rule);
@@ -360,6 +358,9 @@ config load_config(const env_lookup& env) {
   if (auto v = env("REFRESH_REUSE_GRACE"))
     c.refresh_reuse_grace_seconds = parse_duration("REFRESH_REUSE_GRACE", *v, 0, 60,
                                                    "a duration from 0s to 60s, e.g. 10s (0 turns the grace off)");
+  if (auto v = env("IDEMPOTENCY_LEASE"))
+    c.idempotency_lease_seconds = parse_duration("IDEMPOTENCY_LEASE", *v, 1, 300,
+                                                 "a duration from 1s to 5m, e.g. 30s");
   if (auto v = env("SESSION_MAX_AGE"))
     c.session_max_age_seconds = parse_duration("SESSION_MAX_AGE", *v, 10, 3650 * 86400,
                                                "a duration from 10s to 3650d, e.g. 90d or 2160h");

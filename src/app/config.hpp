@@ -38,6 +38,10 @@ struct config {
   std::int64_t access_token_ttl_seconds = 900;
   std::int64_t refresh_token_ttl_seconds = 30 * 86400;
   std::int64_t refresh_reuse_grace_seconds = 10;
+  // IDEMPOTENCY_LEASE: how long an attempt holds its Idempotency-Key's
+  // record; a retry after that takes over (the attempt's process died).
+  // Longer than any request runs: API Gateway gives up after 30 s.
+  std::int64_t idempotency_lease_seconds = 30;
   std::int64_t session_max_age_seconds = 90 * 86400;  // SESSION_MAX_AGE: a session ends then after its login
   std::int64_t max_sessions_per_user = 50;            // MAX_SESSIONS_PER_USER: a login revokes the oldest beyond
   int bcrypt_cost = 10;
@@ -94,6 +98,7 @@ struct config {
     std::string users_email_table;  // default <USERS_TABLE>-emails
     std::string refresh_tokens_table;  // default <USERS_TABLE>-tokens
     std::string rate_limits_table;     // default <USERS_TABLE>-limits
+    std::string idempotency_table;     // default <USERS_TABLE>-idempotency
     std::optional<std::string> images_bucket;
     std::string region;  // required when either backend is AWS
     std::optional<std::string> dynamodb_endpoint;  // AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL

@@ -42,7 +42,7 @@ bool stores_use_aws(const config& cfg, bool with_images) {
 
 dynamodb::user_tables user_tables_of(const config& cfg) {
   return dynamodb::user_tables{*cfg.aws.users_table, cfg.aws.users_email_table, cfg.aws.refresh_tokens_table,
-                               cfg.aws.rate_limits_table};
+                               cfg.aws.rate_limits_table, cfg.aws.idempotency_table};
 }
 
 s3::bucket_settings bucket_settings_of(const config& cfg) {

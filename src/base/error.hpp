@@ -18,6 +18,8 @@ enum class error_kind {
   not_found,
   method_not_allowed,
   already_exists,
+  conflict,       // 409 for the state of the request itself (one still running), not of a resource
+  unprocessable,  // 422: well-formed, but at odds with what was recorded for it
   payload_too_large,
   header_fields_too_large,
   unsupported_media_type,

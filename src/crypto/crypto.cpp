@@ -162,8 +162,11 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return decode(text.substr(0, text.size() - pad), b64_alphabet);
 }
 
-std::string uuid_v4() {
-  std::string b = random_bytes(16);
+std::string uuid_v4() { return uuid_from_bytes(random_bytes(16)); }
+
+std::string uuid_from_bytes(std::string_view bytes) {
+  if (bytes.size() < 16) fail("uuid: fewer than 16 bytes");
+  std::string b(bytes.substr(0, 16));
   b[6] = static_cast<char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   const std::string h = to_hex(b);

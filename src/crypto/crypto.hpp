@@ -39,5 +39,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 // A random (version 4) UUID in its canonical lower-case form.
 std::string uuid_v4();
+// The same form made from the first 16 of `bytes` (at least 16; internal error
+// otherwise): for ids that must be the same on every retry of one action,
+// from bytes only the server can compute (an HMAC), so still unguessable.
+std::string uuid_from_bytes(std::string_view bytes);
 
 }  // namespace gatehouse::crypto

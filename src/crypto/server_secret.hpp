@@ -16,6 +16,8 @@ inline constexpr std::string_view refresh_successors = "gatehouse/refresh-succes
 inline constexpr std::string_view rate_limit_counters = "gatehouse/rate-limit-counters/v1";
 inline constexpr std::string_view file_urls = "gatehouse/file-urls/v1";
 inline constexpr std::string_view one_time_tokens = "gatehouse/one-time-tokens/v1";
+inline constexpr std::string_view idempotency_records = "gatehouse/idempotency-records/v1";
+inline constexpr std::string_view idempotent_answers = "gatehouse/idempotent-answers/v1";
 }  // namespace key_purpose
 
 // The secret's accepted size, whatever its source.

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "dynamodb/attribute_values.hpp"
+#include "dynamodb/dynamodb_idempotency_store.hpp"
 #include "dynamodb/dynamodb_rate_limiter.hpp"
 #include "dynamodb/dynamodb_token_store.hpp"
 #include "dynamodb/email_claims.hpp"
@@ -105,7 +106,7 @@ bool has_index(dynamodb_client& client, const std::string& table, std::string_vi
 
 std::vector<std::string> missing_tables(dynamodb_client& client, const user_tables& tables) {
   std::vector<std::string> missing;
-  for (const auto* name : {&tables.users, &tables.emails, &tables.tokens, &tables.limits})
+  for (const auto* name : {&tables.users, &tables.emails, &tables.tokens, &tables.limits, &tables.idempotency})
     if (!name->empty() && !table_exists(client, *name)) missing.push_back(*name);
   // A tokens table from before the sessions index: DynamoDB adds an index
   // to a live table (the stack does, from deploy/serverless.yml); a local
@@ -128,6 +129,10 @@ void create_missing_tables(dynamodb_client& client, const user_tables& tables) {
   if (!tables.limits.empty() && !table_exists(client, tables.limits)) {
     create_table(client, tables.limits, "id");
     enable_ttl(client, tables.limits, dynamodb_rate_limiter::ttl_attribute);
+  }
+  if (!tables.idempotency.empty() && !table_exists(client, tables.idempotency)) {
+    create_table(client, tables.idempotency, "id");
+    enable_ttl(client, tables.idempotency, dynamodb_idempotency_store::ttl_attribute);
   }
 }
 

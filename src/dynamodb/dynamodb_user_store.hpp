@@ -43,6 +43,7 @@ struct user_tables {
   std::string emails;    // USERS_EMAIL_TABLE
   std::string tokens{};  // REFRESH_TOKENS_TABLE (dynamodb_token_store); empty: none
   std::string limits{};  // RATE_LIMITS_TABLE (dynamodb_rate_limiter); empty: none
+  std::string idempotency{};  // IDEMPOTENCY_TABLE (dynamodb_idempotency_store); empty: none
 };
 
 class dynamodb_user_store final : public users::user_store {

@@ -12,6 +12,8 @@ int status_of(error_kind kind) {
     case error_kind::not_found: return 404;
     case error_kind::method_not_allowed: return 405;
     case error_kind::already_exists: return 409;
+    case error_kind::conflict: return 409;
+    case error_kind::unprocessable: return 422;
     case error_kind::payload_too_large: return 413;
     case error_kind::header_fields_too_large: return 431;
     case error_kind::unsupported_media_type: return 415;

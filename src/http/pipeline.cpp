@@ -72,26 +72,30 @@ response pipeline::respond(request& req, Produce&& produce) const noexcept {
   return res;
 }
 
+response answer_error(const request& req, const error& e) {
+  if (e.kind() == error_kind::internal) {
+    log::error("internal error", {{"request_id", req.request_id}, {"what", e.what()}});
+    return error_response(error(error_kind::internal, "internal", "internal error"));
+  }
+  if (e.kind() == error_kind::unavailable) {
+    // The cause (AWS/SQLite text, hosts) is logged, never sent.
+    log::warn("storage unavailable", {{"request_id", req.request_id}, {"what", e.what()}});
+    response res = error_response(
+        error(error_kind::unavailable, e.code(), "the service is temporarily unavailable"));
+    for (const auto& [name, value] : e.headers()) res.set_header(name, value);
+    // A client may always retry a 503; tell it when.
+    if (!res.header("retry-after")) res.set_header("retry-after", "1");
+    return res;
+  }
+  return error_response(e);
+}
+
 response pipeline::run(request& req) const {
   if (req.method == "OPTIONS") return preflight(req);
   try {
     return routes_.dispatch(req);
   } catch (const error& e) {
-    if (e.kind() == error_kind::internal) {
-      log::error("internal error", {{"request_id", req.request_id}, {"what", e.what()}});
-      return error_response(error(error_kind::internal, "internal", "internal error"));
-    }
-    if (e.kind() == error_kind::unavailable) {
-      // The cause (AWS/SQLite text, hosts) is logged, never sent.
-      log::warn("storage unavailable", {{"request_id", req.request_id}, {"what", e.what()}});
-      response res = error_response(
-          error(error_kind::unavailable, e.code(), "the service is temporarily unavailable"));
-      for (const auto& [name, value] : e.headers()) res.set_header(name, value);
-      // A client may always retry a 503; tell it when.
-      if (!res.header("retry-after")) res.set_header("retry-after", "1");
-      return res;
-    }
-    return error_response(e);
+    return answer_error(req, e);
   }
 }
 
@@ -103,7 +107,7 @@ response pipeline::preflight(const request& req) const {
   const auto origin = req.header("origin");
   if (origin && cors_.allows(*origin)) {
     res.set_header("access-control-allow-methods", allow + ", OPTIONS");
-    res.set_header("access-control-allow-headers", "authorization, content-type, x-request-id");
+    res.set_header("access-control-allow-headers", "authorization, content-type, x-request-id, idempotency-key");
     res.set_header("access-control-max-age", "600");
   }
   return res;
@@ -116,7 +120,7 @@ void pipeline::add_cors_headers(const request& req, response& res) const {
                    cors_.allowed_origins.end();
   res.set_header("access-control-allow-origin", any ? "*" : std::string(*origin));
   if (!any) res.set_header("vary", "Origin");
-  res.set_header("access-control-expose-headers", "x-request-id, retry-after, www-authenticate");
+  res.set_header("access-control-expose-headers", "x-request-id, retry-after, www-authenticate, idempotent-replayed");
 }
 
 }  // namespace gatehouse::http

@@ -19,6 +19,11 @@ struct cors_policy {
 // 1..128 characters of [A-Za-z0-9._-]: safe to echo in headers and logs.
 bool is_sane_request_id(std::string_view id);
 
+// The answer to an error a handler threw: its own status and body, except
+// that internal errors and unavailable storage are logged with their cause
+// and answered without it (a 503 always with Retry-After).
+response answer_error(const request& req, const error& e);
+
 class pipeline {
  public:
   pipeline(router routes, cors_policy cors);

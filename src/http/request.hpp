@@ -26,6 +26,10 @@ struct request {
   std::string route;  // the matched pattern, e.g. "/users/me", for logs
   std::map<std::string, std::string, std::less<>> path_params;
   std::string user_id;  // set once a bearer token is verified, for logs
+  // Set when an Idempotency-Key's record runs this request (api/idempotent_routes):
+  // the record's seed, and whether an earlier attempt of it may have written.
+  std::string idempotency_seed;
+  bool idempotency_resumed = false;
 
   // The first value of a header (name in lower case), or nullopt.
   std::optional<std::string_view> header(std::string_view lower_name) const;

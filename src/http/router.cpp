@@ -43,6 +43,11 @@ void router::add(std::string method, std::string_view pattern, handler h, route_
   routes_.push_back(std::move(r));
 }
 
+void router::wrap(std::initializer_list<std::string_view> methods, const std::function<handler(handler)>& wrap) {
+  for (route& r : routes_)
+    if (std::find(methods.begin(), methods.end(), r.method) != methods.end()) r.run = wrap(std::move(r.run));
+}
+
 bool router::matches(const route& r, std::string_view path,
                      std::map<std::string, std::string, std::less<>>* params) {
   const auto parts = split_path(path);

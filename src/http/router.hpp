@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,11 @@ class router {
   // for an unknown path and method_not_allowed (with `Allow`) for a known
   // path with another method.
   response dispatch(request& req) const;
+
+  // Replaces the handler of every route whose method is one of `methods`
+  // with `wrap(handler)`: one mechanism for every route of a kind (the
+  // state-changing ones go through the idempotency ledger).
+  void wrap(std::initializer_list<std::string_view> methods, const std::function<handler(handler)>& wrap);
 
   // The options of the route that `dispatch` would run, or nullptr for
   // a 404/405 outcome (which need no body at all).

@@ -71,6 +71,20 @@ const std::vector<std::string_view>& migrations() {
       R"sql(
         ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
       )sql",
+      // 6: the idempotency ledger (idempotency/ledger): ids and fingerprints
+      // are HMACs, answers sealed; expired rows are purged by later inserts.
+      R"sql(
+        CREATE TABLE idempotency_records (
+          id          TEXT PRIMARY KEY,
+          fingerprint TEXT NOT NULL,
+          holder      TEXT NOT NULL,
+          state       TEXT NOT NULL CHECK (state IN ('running', 'open', 'settled')),
+          lease_until INTEGER NOT NULL,
+          expires_at  INTEGER NOT NULL,
+          answer      TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_records_expires_at ON idempotency_records (expires_at);
+      )sql",
   };
   return list;
 }

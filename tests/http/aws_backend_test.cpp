@@ -884,6 +884,48 @@ TEST_F(aws_faults, a_signup_whose_user_write_answer_is_lost_still_creates_exactl
   EXPECT_EQ(log_in(c, "lost-user@example.com").status, 200) << "the claim was kept with its user";
 }
 
+// Idempotency-Key over the same faults (idempotency/ledger). Every answer
+// of the claim's PutItem lost: the claim was written, the client is told
+// 503, and its retry with the key finds that claim as its own (the user id
+// comes from the key's record) instead of answering 409 email_taken.
+TEST_F(aws_faults, a_signup_answered_503_after_its_claim_was_written_converges_when_retried_with_its_key) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  const std::string body = R"({"name":"Ada","email":"ambiguous@example.com","password":"correct horse battery"})";
+  const header_list key{{"idempotency-key", "signup-ambiguous"}};
+  const auto before = peers_->stats(aws_service::dynamodb);
+  // Past the ledger's own PutItem, every attempt of the claim's (more
+  // than the client makes; the rest are cleared below).
+  peers_->lose_next_answers(aws_service::dynamodb, 10, 1, "PutItem");
+  const auto first = c.post_json("/signup", body, key);
+  peers_->lose_next_answers(aws_service::dynamodb, 0);
+  ASSERT_EQ(first.status, 503) << first.body << gh.log_text();
+  EXPECT_EQ(error_code_of(first), "storage_unavailable");
+  EXPECT_GE(peers_->stats(aws_service::dynamodb).lost - before.lost, 3);
+
+  const auto retry = c.post_json("/signup", body, key);
+  ASSERT_EQ(retry.status, 201) << retry.body << gh.log_text();
+  EXPECT_FALSE(retry.has_header("idempotent-replayed")) << "a 503 is not kept: the retry ran";
+  EXPECT_EQ(log_in(c, "ambiguous@example.com").status, 200);
+  const auto replay = c.post_json("/signup", body, key);
+  EXPECT_EQ(replay.body, retry.body);
+  EXPECT_EQ(replay.header("idempotent-replayed"), "true");
+}
+
+// The ledger's own PutItem applied, its answer lost, retried by the AWS
+// client: the record is found held by this very attempt, not by "another
+// attempt in progress".
+TEST_F(aws_faults, a_key_whose_record_write_answer_is_lost_still_runs_its_request) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1, 0, "PutItem");
+  const auto r = c.post_json("/signup", R"({"name":"Ada","email":"lost-record@example.com","password":"correct horse battery"})",
+                             {{"idempotency-key", "lost-record"}});
+  EXPECT_EQ(r.status, 201) << r.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+}
+
 // The same for the conditional updates after sign-up: the first UpdateItem
 // of each route is the one that matters (rate limits are off here).
 TEST_F(aws_faults, a_password_change_whose_update_answer_is_lost_is_answered_as_done) {

@@ -447,7 +447,7 @@ TEST_F(doctor, a_store_that_needs_migrating_is_reported_and_its_records_are_not_
   sql("PRAGMA user_version = 2;");
   const auto r = doctor_run();
   EXPECT_EQ(r.code, 1) << r.text() << r.output;
-  EXPECT_TRUE(r.has("fail", "sqlite.schema", "schema version 2, this binary's is 5: run `gatehouse migrate`")) << r.text();
+  EXPECT_TRUE(r.has("fail", "sqlite.schema", "schema version 2, this binary's is 6: run `gatehouse migrate`")) << r.text();
   EXPECT_TRUE(r.has("fail", "users", "records not audited")) << r.text();
 }
 

@@ -184,6 +184,7 @@ const std::string users_table_arn = R"({"Fn::GetAtt":["UsersTable","Arn"]})";
 const std::string emails_table_arn = R"({"Fn::GetAtt":["UsersEmailTable","Arn"]})";
 const std::string tokens_table_arn = R"({"Fn::GetAtt":["RefreshTokensTable","Arn"]})";
 const std::string limits_table_arn = R"({"Fn::GetAtt":["RateLimitsTable","Arn"]})";
+const std::string idempotency_table_arn = R"({"Fn::GetAtt":["IdempotencyTable","Arn"]})";
 const std::string tokens_index_arn = R"({"Fn::Sub":"${RefreshTokensTable.Arn}/index/user-sessions"})";
 const std::string images_arn = R"({"Fn::Sub":"${ProfileImagesBucket.Arn}/profile-images/*"})";
 const std::string jwt_secret_arn = R"({"Ref":"JwtSecret"})";  // Ref of a secret is its full ARN
@@ -278,6 +279,7 @@ TEST_F(serverless_package_test, the_environment_names_the_stacks_tables_bucket_a
   EXPECT_EQ(env.at("USERS_EMAIL_TABLE"), json::parse(R"({"Ref":"UsersEmailTable"})"));
   EXPECT_EQ(env.at("PROFILE_IMAGES_BUCKET"), json::parse(R"({"Ref":"ProfileImagesBucket"})"));
   EXPECT_EQ(env.at("RATE_LIMITS_TABLE"), json::parse(R"({"Ref":"RateLimitsTable"})"));
+  EXPECT_EQ(env.at("IDEMPOTENCY_TABLE"), json::parse(R"({"Ref":"IdempotencyTable"})"));
   // The secret's ARN only: the function fetches the value at cold start,
   // so neither the template nor the function's configuration holds it.
   EXPECT_EQ(env.at("JWT_SECRET_ARN"), json::parse(jwt_secret_arn));
@@ -324,6 +326,8 @@ TEST_F(serverless_package_test, iam_grants_exactly_the_operations_each_table_and
       {"dynamodb:UpdateItem", tokens_table_arn},
       {"dynamodb:Query", tokens_index_arn},  // a user's sessions: the sparse index, never a Scan
       {"dynamodb:UpdateItem", limits_table_arn},  // rate limits: UpdateItem alone
+      {"dynamodb:GetItem", idempotency_table_arn},  {"dynamodb:PutItem", idempotency_table_arn},
+      {"dynamodb:UpdateItem", idempotency_table_arn},
       {"s3:PutObject", images_arn},             {"s3:GetObject", images_arn},
       {"s3:DeleteObject", images_arn},
       {"s3:ListBucket", bucket_arn},  // counting pending uploads; the prefix condition is checked below
@@ -352,6 +356,7 @@ TEST_F(serverless_package_test, iam_actions_are_the_ones_the_request_path_code_c
       {"dynamodb_user_store.cpp", {users_table_arn, emails_table_arn}},
       {"dynamodb_token_store.cpp", {tokens_table_arn, tokens_index_arn}},
       {"dynamodb_rate_limiter.cpp", {limits_table_arn}},
+      {"dynamodb_idempotency_store.cpp", {idempotency_table_arn}},
   };
   // dynamodb_integrity.cpp: `gatehouse doctor`, dynamodb_user_admin.cpp: `gatehouse users delete`, both
   // run with an operator's credentials, never by the Lambda.
@@ -492,7 +497,8 @@ TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code
   const std::map<std::string, std::string> key_of{{"UsersTable", "userId"},
                                                   {"UsersEmailTable", "email"},
                                                   {"RefreshTokensTable", "id"},
-                                                  {"RateLimitsTable", "id"}};
+                                                  {"RateLimitsTable", "id"},
+                                                  {"IdempotencyTable", "id"}};
   for (const auto& [table, key] : key_of) {
     const auto& t = properties("dev", table);
     EXPECT_EQ(t.at("BillingMode"), json::value("PAY_PER_REQUEST")) << table;
@@ -510,6 +516,13 @@ TEST_F(serverless_package_test, both_tables_are_on_demand_with_the_keys_the_code
   const auto& limits_spec = properties("dev", "RateLimitsTable").at("TimeToLiveSpecification");
   EXPECT_EQ(limits_spec.at("AttributeName"), json::value(*limits_ttl.begin()));
   EXPECT_EQ(limits_spec.at("Enabled"), json::value(true));
+  // And the idempotency records after their 24 hours.
+  const auto records_ttl =
+      calls_in("dynamodb/dynamodb_idempotency_store.hpp", R"(\bttl_attribute\s*=\s*\"(\w+)\")");
+  ASSERT_EQ(records_ttl.size(), 1u) << "dynamodb_idempotency_store.hpp's ttl_attribute not found";
+  const auto& records_spec = properties("dev", "IdempotencyTable").at("TimeToLiveSpecification");
+  EXPECT_EQ(records_spec.at("AttributeName"), json::value(*records_ttl.begin()));
+  EXPECT_EQ(records_spec.at("Enabled"), json::value(true));
   // The sessions index the token store queries, with the key attributes it writes.
   const auto constant = [](const char* name) {
     const auto found = calls_in("dynamodb/dynamodb_token_store.hpp", std::string("\\b") + name + R"re(\s*=\s*"([\w-]+)")re");
@@ -570,6 +583,7 @@ TEST_F(serverless_package_test, prod_retains_and_protects_the_data_and_dev_does_
     }
     // Rate-limit counters matter for one window: they go with the stack, in prod too.
     EXPECT_EQ(resource(stage, "RateLimitsTable").at("DeletionPolicy"), json::value("Delete")) << stage;
+    EXPECT_EQ(resource(stage, "IdempotencyTable").at("DeletionPolicy"), json::value("Delete")) << stage;
   }
 }
 
