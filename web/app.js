@@ -274,6 +274,11 @@
           : 'Wait a while, then try again.');
       case 'header_fields_too_large':
         return 'The request headers were too large for the server.';
+      case 'request_in_progress':
+        return 'The server is still working on this. Try again in ' + formatDuration(err.retryAfter || 1) + '.';
+      case 'idempotency_key_reused':
+      case 'invalid_idempotency_key':
+        return 'The page sent a malformed retry. Reload the page and try again.';
       case 'storage_unavailable':
       case 'server_busy':
         return 'The service is busy or temporarily unavailable. Try again in ' +
@@ -290,15 +295,26 @@
   // HTTP. Every request goes to apiBase, set once at start from config.js.
   let apiBase = '';
 
-  async function request(method, path, options) {
-    const opts = options || {};
-    const headers = { accept: 'application/json' };
-    if (opts.token) headers.authorization = 'Bearer ' + opts.token;
-    let body;
-    if (opts.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.json);
-    }
+  // Every action that changes something carries an Idempotency-Key, fresh
+  // per action and the same on each retry of it, so a retry after a lost
+  // answer gets the first answer instead of doing the work again (a second
+  // account, a "this e-mail is taken" for one's own sign-up).
+  const STATE_CHANGING = new Set(['POST', 'PATCH', 'DELETE']);
+  function newIdempotencyKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));  // outside a secure context
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  // Answers after which the same request, with the same key, may simply be
+  // sent again: the answer was lost, the store failed, or the first attempt
+  // is still running. Two more tries, waiting as the server says (at most 3 s).
+  const MAX_TRIES = 3;
+  const worthRetrying = (err) => err.code === 'network' || err.code === 'storage_unavailable' ||
+                                 err.code === 'server_busy' || err.code === 'request_in_progress';
+  const pause = (err) => new Promise((resolve) => setTimeout(resolve, Math.min(err.retryAfter || 1, 3) * 1000));
+
+  async function sendOnce(method, path, headers, body) {
     let response;
     try {
       // Tokens travel in headers and bodies, never in cookies.
@@ -313,6 +329,27 @@
       return JSON.parse(text);
     } catch (_) {
       throw new ApiError(response.status, 'bad_response', 'the server answered something that is not JSON');
+    }
+  }
+
+  async function request(method, path, options) {
+    const opts = options || {};
+    const headers = { accept: 'application/json' };
+    if (opts.token) headers.authorization = 'Bearer ' + opts.token;
+    let body;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    if (!STATE_CHANGING.has(method)) return sendOnce(method, path, headers, body);
+    headers['idempotency-key'] = opts.idempotencyKey || newIdempotencyKey();
+    for (let tries = 1; ; ++tries) {
+      try {
+        return await sendOnce(method, path, headers, body);
+      } catch (err) {
+        if (!(err instanceof ApiError) || !worthRetrying(err) || tries >= MAX_TRIES) throw err;
+        await pause(err);
+      }
     }
   }
 
@@ -365,17 +402,22 @@
     }
   }
 
+  // One action: one key, whichever token its attempts carry.
   function authed(method, path, options) {
-    return withSession((token) => request(method, path, Object.assign({}, options, { token })));
+    const idempotencyKey = newIdempotencyKey();
+    return withSession((token) => request(method, path, Object.assign({}, options, { token, idempotencyKey })));
   }
 
   // POST /upload_profile_pic with XMLHttpRequest, the one browser API that
   // reports upload progress. The file goes in the multipart part `image`.
-  function uploadOnce(file, token, onProgress) {
+  // `idempotencyKey`: the upload's own, the same on every attempt (the
+  // server leaves the multipart boundary, fresh on each send, out of it).
+  function uploadOnce(file, token, idempotencyKey, onProgress) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', apiBase + '/upload_profile_pic');
       xhr.setRequestHeader('authorization', 'Bearer ' + token);
+      xhr.setRequestHeader('idempotency-key', idempotencyKey);
       xhr.setRequestHeader('accept', 'application/json');
       xhr.upload.addEventListener('progress', (e) => {
         if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
@@ -771,9 +813,10 @@
     el.uploadStatus.textContent = 'Uploading ' + file.name + ' (' + formatBytes(file.size) + ')…';
     setBusy(el.uploadForm, true);
     try {
+      const idempotencyKey = newIdempotencyKey();
       const result = await withSession((token) => {
         setProgress(0);
-        return uploadOnce(file, token, (fraction) => {
+        return uploadOnce(file, token, idempotencyKey, (fraction) => {
           setProgress(fraction);
           if (fraction >= 1) el.uploadStatus.textContent = 'Uploaded; the server is checking the picture…';
         });

@@ -421,6 +421,70 @@ test('sign-up errors are human messages tied to their field', async () => {
   await form.getByLabel('Password', { exact: true }).fill('');
 });
 
+// Issue 21: a sign-up that did create the account is answered 503 (the
+// store took the write, its answer was lost): the route lets the request
+// reach gatehouse, then answers the page as an honest 503 would. The page
+// sends the same request again with the same Idempotency-Key and gets the
+// first answer: "Account created", not "this e-mail is taken" for the
+// user's own new account.
+test('a sign-up answered 503 after it happened is retried with its Idempotency-Key and ends as created, once', async () => {
+  const lost = { name: 'Lou Stanswer', email: 'lost.answer@example.com', password: 'a lost answer password' };
+  const keys = [];
+  await page.route(`${gatehouse.base}/signup`, async (route) => {
+    keys.push(route.request().headers()['idempotency-key']);
+    if (keys.length > 1) return route.continue();
+    const created = await route.fetch();  // gatehouse creates the account...
+    assert.equal(created.status(), 201);
+    return route.fulfill({  // ...and the page is told the storage failed
+      status: 503,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1',
+                 'access-control-allow-origin': '*' },
+      body: JSON.stringify({ error: { code: 'storage_unavailable', message: 'the service is temporarily unavailable' } }),
+    });
+  });
+  try {
+    const form = page.locator('#signup-form');
+    await form.getByLabel('Name').fill(lost.name);
+    await form.getByLabel('E-mail').fill(lost.email);
+    await form.getByLabel('Password', { exact: true }).fill(lost.password);
+    await form.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('#notice', { hasText: `Account created for ${lost.email}` }).waitFor();
+  } finally {
+    await page.unroute(`${gatehouse.base}/signup`);
+  }
+  assert.equal(keys.length, 2, 'one answered 503, one retry');
+  assert.match(keys[0], /^[ -~]{1,255}$/);
+  assert.equal(keys[1], keys[0], 'the retry carries the same key');
+  assert.equal((await userOnServer(lost.email, lost.password)).name, lost.name);
+  assert.equal((await api(gatehouse.base, 'POST', '/signup', { json: lost })).status, 409, 'exactly one account');
+  // Gone again, so the list's counts below are the suite's own.
+  const session = await api(gatehouse.base, 'POST', '/login', { json: { email: lost.email, password: lost.password } });
+  const gone = await api(gatehouse.base, 'DELETE', '/users/me', { json: { password: lost.password }, token: session.body.token });
+  assert.equal(gone.status, 204);
+  await page.locator('#login-password').fill('');
+});
+
+test('every request that changes something carries a fresh Idempotency-Key', async () => {
+  const sent = [];
+  const onRequest = (r) => {
+    if (r.url().startsWith(gatehouse.base) && ['POST', 'PATCH', 'DELETE'].includes(r.method()))
+      sent.push(r.headers()['idempotency-key']);
+  };
+  page.on('request', onRequest);
+  try {
+    for (const password of ['not the password', 'still not the password']) {
+      const answered = page.waitForResponse((r) => r.url() === `${gatehouse.base}/login`);
+      await login(ada.email, password);
+      await answered;
+    }
+  } finally {
+    page.off('request', onRequest);
+  }
+  assert.equal(sent.length, 2);
+  for (const key of sent) assert.match(key || '', /^[ -~]{1,255}$/);
+  assert.notEqual(sent[0], sent[1], 'two actions, two keys');
+});
+
 test('a wrong password says so, on the password field', async () => {
   await login(ada.email, 'not the password');
   await page.locator('#login-error', { hasText: 'Wrong' }).waitFor();
