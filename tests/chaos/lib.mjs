@@ -48,7 +48,7 @@ export const sha256hex = (data) => crypto.createHash("sha256").update(data).dige
 // cannot know whether the request took effect.
 export function makeClient({ maxSockets = 32, timeoutMs = 30000 } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const request = (url, { method = "GET", headers = {}, body } = {}) =>
+  const request = (url, { method = "GET", headers = {}, body, timeout = timeoutMs } = {}) =>
     new Promise((resolve) => {
       const u = new URL(url);
       let done = false;
@@ -66,7 +66,7 @@ export function makeClient({ maxSockets = 32, timeoutMs = 30000 } = {}) {
           res.on("aborted", () => finish({ status: 0, error: "answer aborted" }));
           res.on("error", (e) => finish({ status: 0, error: `answer: ${e.code || e.message}` }));
         });
-      req.setTimeout(timeoutMs, () => { req.destroy(new Error("timeout")); });
+      req.setTimeout(timeout, () => { req.destroy(new Error("timeout")); });
       req.on("error", (e) => finish({ status: 0, error: e.code || e.message }));
       if (body !== undefined) req.write(body);
       req.end();

@@ -50,7 +50,7 @@ const retryable = (status, code) =>
   status === 0 || status === 503 || status === 429 || (status === 409 && code === "request_in_progress");
 
 // One logical action: the same key and body on every attempt.
-async function act(kind, { method = "POST", path, url, headers = {}, json, body, email, userId, meta = {}, idempotent = true }) {
+async function act(kind, { method = "POST", path, url, headers = {}, json, body, email, userId, meta = {}, idempotent = true, timeout = o.timeoutMs }) {
   const n = ++actionNo;
   const key = `chaos-${o.seed}-${n}-${crypto.randomBytes(6).toString("hex")}`;
   const h = { ...headers };
@@ -61,7 +61,7 @@ async function act(kind, { method = "POST", path, url, headers = {}, json, body,
   let res;
   for (let i = 0; ; i++) {
     const ts = Date.now();
-    res = await client.request(url ?? o.base + path, { method, headers: h, body });
+    res = await client.request(url ?? o.base + path, { method, headers: h, body, timeout });
     const code = res.status ? errorCode(res) : undefined;
     attempts.push({ at: ts - started, ms: Date.now() - ts, status: res.status, ...(code ? { code } : {}), ...(res.error ? { error: res.error } : {}) });
     if (!retryable(res.status, code)) break;
@@ -154,7 +154,8 @@ async function directUpload(u) {
   const parts = Object.entries(form.fields).map(([name, value]) => ({ name, value: String(value) }));
   parts.push({ name: "Content-Type", value: "image/png" });
   parts.push({ name: "file", filename: "p.png", type: "application/octet-stream", value: img.bytes });
-  const posted = await act("upload_form", { url: form.url, body: multipart(parts, boundary), idempotent: false,
+  // Straight to storage (S3, or the local /files/upload): a stalled form is given up after 3 s.
+  const posted = await act("upload_form", { url: form.url, body: multipart(parts, boundary), idempotent: false, timeout: Math.min(3000, o.timeoutMs),
     headers: { "content-type": `multipart/form-data; boundary=${boundary}` }, email: u.email, userId: u.userId,
     meta: { upload_key: form.key, image: img.sha } });
   write(posted.rec);
