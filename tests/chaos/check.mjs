@@ -175,7 +175,7 @@ function expectations(e) {
 async function readStore() {
   if (o.backend === "embedded") {
     const db = `${o.dataDir}/gatehouse.db`;
-    const q = (sql) => { const t = execFileSync("sqlite3", ["-readonly", "-json", db, sql], { encoding: "utf8" }).trim(); return t ? JSON.parse(t) : []; };
+    const q = (sql) => { const t = execFileSync("sqlite3", ["-readonly", "-json", db, sql], { encoding: "utf8", maxBuffer: 1 << 30 }).trim(); return t ? JSON.parse(t) : []; };
     const users = q("SELECT user_id, email, name, password_hash, profile_image_key FROM users")
       .map((r) => ({ userId: r.user_id, email: r.email, name: r.name, hash: r.password_hash, imageKey: r.profile_image_key }));
     const tokens = new Map(q("SELECT token_hash, family_id, used_at FROM refresh_tokens").map((r) => [r.token_hash, { family: r.family_id, used: r.used_at !== null }]));
