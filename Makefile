@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # ccache keys on paths relative to here, so every clone shares its cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps configure build peers run test test-asan test-tsan clean package deploy test-package fuzz fuzz-build fuzz-smoke
+.PHONY: all deps configure build peers run test test-asan test-tsan clean package deploy test-package fuzz fuzz-build fuzz-smoke chaos
 
 # The tests' npm peers, pinned by tests/peers/package-lock.json.
 PEERS_STAMP := tests/peers/node_modules/.package-lock.json
@@ -146,3 +146,17 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@bash tests/fuzz/run.sh build/fuzz/bin 20 -max_len=8192 -rss_limit_mb=2048
+
+# The chaos run (tests/chaos, docs/RELIABILITY.md "The chaos run"): `make
+# test` runs it short (12 s of load per variant, seed 21); `make chaos
+# SECONDS=N` runs its three variants (storage faults on the AWS backend,
+# client faults and SIGKILLs on the embedded store) with N seconds of load
+# each, seeded by SEED (a random seed unless given; printed either way, so
+# `make chaos SECONDS=N SEED=S` repeats the plan). Records and logs stay in
+# build/$(PRESET)/chaos-output/<variant>.
+ifeq ($(origin SEED),undefined)
+SEED := $(shell od -An -N3 -tu4 /dev/urandom | tr -d ' ')
+endif
+chaos: build peers
+	@echo "chaos: SECONDS=$(SECONDS) SEED=$(SEED)"
+	@CHAOS_SECONDS=$(SECONDS) CHAOS_SEED=$(SEED) CHAOS_OUTPUT_DIR=$(BUILD_DIR)/chaos-output $(BUILD_DIR)/bin/chaos_test

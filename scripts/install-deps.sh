@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev
   libssl-dev
   libcrypt-dev
-  libsqlite3-dev sqlite3  # the sqlite3 shell: doctor tests plant damage with it
+  libsqlite3-dev sqlite3  # the sqlite3 shell: doctor tests plant damage with it, the chaos checker reads the store
   libcli11-dev
   libutf8proc-dev  # names: NFC and Unicode categories (static archive for the Lambda build)
   libgtest-dev libgmock-dev googletest

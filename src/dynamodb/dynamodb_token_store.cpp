@@ -86,6 +86,16 @@ bool dynamodb_token_store::put_new(const json::object& item) {
   }
 }
 
+bool dynamodb_token_store::put_new_or_own(const json::object& item) {
+  if (put_new(item)) return true;
+  const auto* id = item.if_contains("id");
+  if (!id || !id->is_object()) return false;
+  const auto* s = id->as_object().if_contains("S");
+  if (!s || !s->is_string()) return false;
+  const auto stored = get(std::string(s->as_string()));
+  return stored && *stored == item;
+}
+
 void dynamodb_token_store::extend_family(const std::string& family_id, std::int64_t expires_at) {
   try {
     client_.call("UpdateItem", {{"TableName", table_},
@@ -109,9 +119,10 @@ void dynamodb_token_store::create_family(const auth::token_family& family, const
                     {"createdAt", number_value(family.created_at)},
                     {sessions_range_attribute, number_value(family.created_at_ms)},
                     {"expiresAt", number_value(family.expires_at)}};
-  // Ids and hashes come from 122 and 256 random bits: a collision is a bug.
-  if (!put_new(item)) throw error(error_kind::internal, "internal", "duplicate token family id");
-  if (!put_new(token_item(first))) throw error(error_kind::internal, "internal", "duplicate refresh token");
+  // Ids and hashes come from 122 and 256 random bits: an item already there
+  // is our own write whose answer was lost (the client retried), or a bug.
+  if (!put_new_or_own(item)) throw error(error_kind::internal, "internal", "duplicate token family id");
+  if (!put_new_or_own(token_item(first))) throw error(error_kind::internal, "internal", "duplicate refresh token");
 }
 
 std::optional<auth::refresh_token_record> dynamodb_token_store::find_token(std::string_view token_hash) {

@@ -63,6 +63,9 @@ class dynamodb_token_store final : public auth::refresh_token_store {
   std::optional<boost::json::object> get(const std::string& id);
   // PutItem with attribute_not_exists(id); false when the item exists.
   bool put_new(const boost::json::object& item);
+  // put_new, also true when the item there is exactly `item`: a retried
+  // PutItem (the first attempt applied, its answer lost) meeting its own write.
+  bool put_new_or_own(const boost::json::object& item);
   void extend_family(const std::string& family_id, std::int64_t expires_at);
 
   dynamodb_client& client_;

@@ -977,6 +977,42 @@ TEST_F(aws_faults, a_refresh_whose_rotation_answer_is_lost_still_rotates) {
   }
 }
 
+// Found by the chaos run (tests/chaos, seed 21): a login whose new session's
+// PutItem (the family, or its first refresh token) was applied but whose
+// answer was lost met its own item on the retry and answered 500
+// ("duplicate token family id"); a password change, which opens a session
+// the same way, answered 500 after the password had changed.
+TEST_F(aws_faults, a_login_whose_session_write_answer_is_lost_still_opens_that_session) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "lost-family@example.com").status, 201);
+  for (int skip : {0, 1}) {  // the family's PutItem, then the first token's
+    const auto before = peers_->stats(aws_service::dynamodb);
+    peers_->lose_next_answers(aws_service::dynamodb, 1, skip, "PutItem");
+    const auto login = log_in(c, "lost-family@example.com");
+    ASSERT_EQ(login.status, 200) << "skip " << skip << ": " << login.body << gh.log_text();
+    EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+    const std::string refresh(parse_json(login.body).at("refresh_token").as_string());
+    EXPECT_EQ(c.post_json("/token/refresh", "{\"refresh_token\":\"" + refresh + "\"}").status, 200)
+        << "skip " << skip << ": the session works";
+  }
+}
+
+TEST_F(aws_faults, a_password_change_whose_new_session_write_answer_is_lost_is_answered_as_done) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "lost-session@example.com").status, 201);
+  const auto token = token_of(log_in(c, "lost-session@example.com"));
+  const auto before = peers_->stats(aws_service::dynamodb);
+  peers_->lose_next_answers(aws_service::dynamodb, 1, 0, "PutItem");
+  const auto changed = c.post_json("/password/change",
+                                   R"({"current_password":"correct horse battery","new_password":"a new password"})",
+                                   {{"authorization", "Bearer " + token}});
+  EXPECT_EQ(changed.status, 200) << changed.body << gh.log_text();
+  EXPECT_EQ(peers_->stats(aws_service::dynamodb).lost - before.lost, 1);
+  EXPECT_EQ(c.post_json("/login", R"({"email":"lost-session@example.com","password":"a new password"})").status, 200);
+}
+
 TEST_F(aws_faults, server_errors_beyond_max_attempts_give_503_and_pass_by_themselves) {
   gatehouse_process gh(fault_env());
   http_client c(gh.port());

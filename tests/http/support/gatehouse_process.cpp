@@ -125,6 +125,8 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
     else
       full[k] = v;
   }
+  // A caller's own PORT (a server restarted where clients expect it) is the one to wait on.
+  port_ = static_cast<unsigned short>(std::stoi(full.at("PORT")));
   if (full.count("USERS_TABLE")) {
     // A fresh DynamoDB table per server: created the way an operator would.
     const int code = wait_exit(spawn(full, {"migrate", "--create-tables"}, log_path_));

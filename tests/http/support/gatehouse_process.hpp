@@ -35,7 +35,8 @@ class gatehouse_process {
   // `env` adds to (or overrides) the defaults: PORT, DATA_DIR, JWT_SECRET, SERVER_SECRET,
   // BCRYPT_COST=4, LOG_LEVEL=info, every RATE_LIMIT_* at 0 (off: suites
   // sign up many users from one address) and BCRYPT_QUEUE_DEPTH=256 (they
-  // race hundreds of them); unset_variable restores a default.
+  // race hundreds of them); unset_variable restores a default. A PORT given
+  // here is used (and waited on): a restarted server keeps its address.
   explicit gatehouse_process(std::map<std::string, std::string> env = {});
   ~gatehouse_process();
 
