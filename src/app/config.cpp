@@ -392,6 +392,8 @@ config load_config(const env_lookup& env) {
   if (auto v = env("LOG_LEVEL")) {
     if (!log::parse_level(*v, c.log_level)) reject("LOG_LEVEL", "one of debug, info, warn, error");
   }
+  if (auto v = env("REQUEST_TIMEOUT_MS"))
+    c.request_timeout_ms = parse_integer("REQUEST_TIMEOUT_MS", *v, 1000, 29000, "milliseconds, 1000..29000");
   if (auto v = env("IO_THREADS"))
     c.io_threads = static_cast<std::size_t>(parse_integer("IO_THREADS", *v, 1, 64, "an integer 1..64"));
   if (auto v = env("WORKER_THREADS"))

@@ -22,7 +22,9 @@ class bcrypt_gate {
   bcrypt_gate& operator=(const bcrypt_gate&) = delete;
 
   // Runs `work` once a turn is free; throws error(unavailable, "server_busy")
-  // with Retry-After when `queue_depth` callers are waiting already.
+  // with Retry-After when `queue_depth` callers are waiting already, or
+  // when the request's deadline (base/request_deadline) passes before a
+  // turn comes (or has passed already).
   template <typename Work>
   decltype(auto) run(Work&& work) {
     const turn t(*this);
