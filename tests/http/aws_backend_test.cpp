@@ -784,6 +784,32 @@ TEST_F(aws_faults, dynamodb_down_or_hung_gives_503_with_retry_after_and_recovers
   EXPECT_EQ(log_in(c, "before@example.com").status, 200);
 }
 
+TEST_F(aws_faults, the_request_timeout_bounds_a_request_whose_storage_calls_would_each_take_their_own_budget) {
+  // Each storage call alone may take 4 s an attempt and 12 s in all; the
+  // request has 1.5 s (REQUEST_TIMEOUT_MS), every call and retry included.
+  gatehouse_process gh(fresh_env({{"AWS_CONNECT_TIMEOUT_MS", "2000"},
+                                  {"AWS_REQUEST_TIMEOUT_MS", "4000"},
+                                  {"AWS_TOTAL_TIMEOUT_MS", "12000"},
+                                  {"AWS_MAX_ATTEMPTS", "3"},
+                                  {"REQUEST_TIMEOUT_MS", "1500"}}));
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "bounded@example.com").status, 201);
+
+  // Every DynamoDB request held 5 s: longer than an attempt may take.
+  peers_->delay_next(aws_service::dynamodb, 1000000, 5000);
+  const auto start = steady_clock::now();
+  expect_storage_unavailable(log_in(c, "bounded@example.com"));
+  // The request's own deadline, with slack for a loaded machine; without
+  // it the first attempt alone runs 4 s and the call's retries 12 s.
+  EXPECT_LT(seconds_since(start), 1.5 + 2.0) << gh.log_text();
+  peers_->delay_next(aws_service::dynamodb, 0, 0);
+
+  const auto health = c.get("/health");
+  EXPECT_EQ(health.status, 200) << health.body;
+  const auto login = log_in(c, "bounded@example.com");
+  EXPECT_EQ(login.status, 200) << login.body << gh.log_text();
+}
+
 TEST_F(aws_faults, s3_down_fails_the_upload_records_nothing_and_recovers) {
   const auto env = fault_env();
   gatehouse_process gh(env);
