@@ -86,7 +86,7 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
                            "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE", "JWT_SECRET_ARN",
                            "AWS_ENDPOINT_URL_SECRETS_MANAGER", "RATE_LIMIT_LOGIN_PER_EMAIL_IP",
                            "RATE_LIMIT_LOGINS_PER_IP", "SESSION_MAX_AGE", "MAX_SESSIONS_PER_USER", "SERVER_SECRET",
-                           "SERVER_SECRET_ARN"})
+                           "SERVER_SECRET_ARN", "REQUEST_TIMEOUT_MS"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -252,6 +252,15 @@ TEST(load_config, parses_each_log_level) {
 TEST(load_config, parses_worker_threads_within_its_range) {
   EXPECT_EQ(load({{"WORKER_THREADS", "1"}}).worker_threads, 1u);
   EXPECT_EQ(load({{"WORKER_THREADS", "256"}}).worker_threads, 256u);
+}
+
+TEST(load_config, parses_the_request_timeout_within_its_range_under_api_gateways_30_s) {
+  EXPECT_EQ(load({}).request_timeout_ms, 25000);
+  EXPECT_EQ(load({{"REQUEST_TIMEOUT_MS", "1000"}}).request_timeout_ms, 1000);
+  EXPECT_EQ(load({{"REQUEST_TIMEOUT_MS", "29000"}}).request_timeout_ms, 29000);
+  EXPECT_TRUE(refused({{"REQUEST_TIMEOUT_MS", "999"}}, "REQUEST_TIMEOUT_MS"));
+  EXPECT_TRUE(refused({{"REQUEST_TIMEOUT_MS", "30000"}}, "REQUEST_TIMEOUT_MS"));
+  EXPECT_TRUE(refused({{"REQUEST_TIMEOUT_MS", "25s"}}, "REQUEST_TIMEOUT_MS"));
 }
 
 TEST(load_config, trims_trailing_slashes_from_public_url) {
