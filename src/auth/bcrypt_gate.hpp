@@ -7,7 +7,8 @@
 // than `concurrency` cores: the rest of the server keeps its share. The
 // local server gives the gate that many worker threads on top of its own
 // (app/main.cpp), so waiting hashes never take a thread other routes need.
-// On Lambda one invocation runs at a time and the gate never refuses.
+// On Lambda one invocation runs at a time and the gate never refuses for
+// load, only when the invocation's time has run out (base/request_deadline).
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
