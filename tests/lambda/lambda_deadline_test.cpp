@@ -80,7 +80,7 @@ class LambdaDeadline : public ::testing::Test {
 
   void TearDown() override {
     peers_->delay_next(aws_service::dynamodb, 0, 0);
-    if (HasFailure()) std::cerr << "--- gatehouse log ---\n" << process_->log_text() << peers_->logs();
+    if (HasFailure() && process_) std::cerr << "--- gatehouse log ---\n" << process_->log_text() << peers_->logs();
     process_.reset();
   }
 
