@@ -33,6 +33,11 @@ class account_deletion {
   // record they are bound to.
   void delete_account(const users::user& caller, std::string_view password, const request_origin& origin);
 
+  // Whether a retry of a deletion finds it done: the action's earlier
+  // attempt may have run (its answer lost) and `user_id`'s record is gone.
+  // Then the retry answers as the first would have, not 401.
+  bool finished_earlier(std::string_view user_id, const request_origin& origin);
+
   account_export export_of(const users::user& caller);
 
  private:

@@ -42,11 +42,13 @@ users::user account_service::sign_up(const signup_form& form, const request_orig
   limits_.admit_signup(origin.source_ip, now_seconds_());
 
   // A retry of an action whose earlier attempt created the account (its
-  // answer lost) finds it by the action's own id: that account is this
-  // sign-up's, not someone else's claim on the address.
+  // answer lost) finds the address held by the action's own id: that
+  // account is this sign-up's, not someone else's. By the address, not the
+  // id: on DynamoDB the claim decides who owns it, and a user item whose
+  // claim was lost to another sign-up is no account.
   u.user_id = origin.action.id_for("user");
   if (origin.action.may_have_run_before) {
-    if (auto earlier = users_.find_by_id(u.user_id); earlier && earlier->email == u.email) {
+    if (auto earlier = users_.find_by_email(u.email); earlier && earlier->user_id == u.user_id) {
       verification_.after_sign_up(*earlier, origin);
       return *earlier;
     }
@@ -107,12 +109,28 @@ void account_service::upgrade_password_hash(const users::user& u, std::string_vi
 session account_service::change_password(const users::user& caller, std::string_view current_password,
                                          std::string_view new_password, const request_origin& origin) {
   users::check_password(new_password, "new_password");
-  password_.require(caller, current_password, origin);
+  try {
+    password_.require(caller, current_password, origin);
+  } catch (const error& e) {
+    // A retry of a change whose earlier attempt replaced the hash (its
+    // answer lost): the stored hash is the new password's. The caller sent
+    // that password, so finishing the change tells it nothing new.
+    if (e.code() != "invalid_credentials" || !origin.action.may_have_run_before ||
+        !passwords_.verify(new_password, caller.password_hash))
+      throw;
+    return start_only_session(caller);
+  }
   const std::string new_hash = passwords_.hash(new_password);
   // On the hash just checked: a reset racing this change wins or loses whole.
   if (!users_.replace_password_hash(caller.user_id, caller.password_hash, new_hash)) throw invalid_credentials();
   users::user u = caller;
   u.password_hash = new_hash;
+  return start_only_session(u);
+}
+
+// After a password change: every session of `u` ends, one new one starts,
+// and the owner is told.
+session account_service::start_only_session(const users::user& u) {
   refresh_tokens_.revoke_all(u.user_id);
   auto refresh = refresh_tokens_.issue(u.user_id);
   (void)mail_.send(mail_kind::password_changed, u);

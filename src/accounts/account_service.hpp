@@ -99,6 +99,7 @@ class account_service {
 
  private:
   session session_for(const users::user& u, std::string refresh_token) const;
+  session start_only_session(const users::user& u);
   void upgrade_password_hash(const users::user& u, std::string_view password, const request_origin& origin);
 
   users::user_store& users_;

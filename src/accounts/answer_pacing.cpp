@@ -1,5 +1,6 @@
 #include "accounts/answer_pacing.hpp"
 
+#include "base/request_deadline.hpp"
 #include "crypto/crypto.hpp"
 
 #include <algorithm>
@@ -28,7 +29,9 @@ answer_pacing::clock::duration answer_pacing::sample() {
 void answer_pacing::imitate(clock::time_point started) {
   const auto target = std::min<clock::duration>(sample(), max_wait);
   const auto spent = clock::now() - started;
-  if (spent < target) std::this_thread::sleep_for(target - spent);
+  // Never past the request's deadline: a real answer that slow would
+  // have ended in a 503 by then.
+  if (spent < target) std::this_thread::sleep_until(request_deadline::cap(started + target));
 }
 
 }  // namespace gatehouse::accounts

@@ -18,7 +18,8 @@ class answer_pacing {
   void record(clock::duration took);
 
   // For an answer that sent nothing and began at `started`: sleeps until it
-  // has taken as long as a recent real answer (never more than max_wait).
+  // has taken as long as a recent real answer (never more than max_wait,
+  // nor past the request's deadline).
   void imitate(clock::time_point started);
 
   static constexpr std::chrono::seconds max_wait{10};

@@ -42,7 +42,9 @@ users::user profile_pictures::upload(users::user owner, std::string_view bytes, 
   const auto type = images::sniff_image_type(bytes);
   if (!type) throw not_an_image();
 
-  const std::string key = images::new_image_key(owner.user_id, *type);
+  // Named by the action: a retry whose earlier attempt stored (and maybe
+  // recorded) the picture writes the same object again, not a second one.
+  const std::string key = images::new_image_key(owner.user_id, *type, origin.action.name_for("image"));
   images_.put(key, bytes, images::content_type_of(*type));
   return record_image(std::move(owner), key, origin);
 }
@@ -63,6 +65,14 @@ users::user profile_pictures::confirm_direct_upload(users::user owner, std::stri
   // the answer says nothing about whether that upload exists.
   if (key_owner != owner.user_id)
     throw error(error_kind::permission_denied, "forbidden", "this upload key belongs to another user");
+  // A retry of a confirm whose earlier attempt finished (its answer lost):
+  // the upload is gone because it became the picture this action names.
+  const std::string image_name = origin.action.name_for("image");
+  if (origin.action.may_have_run_before && owner.profile_image_key &&
+      owner.profile_image_key->starts_with(std::string(images::image_key_prefix) + owner.user_id + "/" + image_name + ".")) {
+    release_confirmed(key, origin);
+    return owner;
+  }
   // Past its deadline an upload is dead, whether or not a sweep has deleted it yet.
   if (!uploads_.is_live(key)) {
     uploads_.release(key, true);
@@ -93,15 +103,23 @@ users::user profile_pictures::confirm_direct_upload(users::user owner, std::stri
   // The checked version moves to a key of ours with its sniffed type: the
   // upload form still works for a few minutes, but nothing it writes can
   // reach the recorded image.
-  const std::string image_key = images::new_image_key(owner.user_id, *type);
+  const std::string image_key = images::new_image_key(owner.user_id, *type, image_name);
   if (!images_.copy_if_unchanged(key, image_key, images::content_type_of(*type), head->etag)) throw upload_changed();
-  // The slot is free again: the marker goes with the upload.
+  // Recorded first, then the upload goes: a retry after a crash between
+  // the two finds the picture this action names (above) instead of no upload.
+  auto recorded = record_image(std::move(owner), image_key, origin);
+  release_confirmed(key, origin);
+  return recorded;
+}
+
+// The slot is free again: the marker goes with the upload. A failure only
+// leaves them for the sweep.
+void profile_pictures::release_confirmed(std::string_view key, const request_origin& origin) {
   try {
     uploads_.release(key, true);
   } catch (const error&) {
     log::warn("could not delete a confirmed upload", {{"request_id", origin.request_id}});
   }
-  return record_image(std::move(owner), image_key, origin);
 }
 
 // The one way an image becomes the user's: `key` (stored already, with

@@ -50,6 +50,7 @@ class profile_pictures {
 
  private:
   users::user record_image(users::user owner, const std::string& key, const request_origin& origin);
+  void release_confirmed(std::string_view key, const request_origin& origin);
   void discard(std::string_view key, std::string_view why, const request_origin& origin);
 
   users::user_store& users_;

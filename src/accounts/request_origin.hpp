@@ -15,6 +15,11 @@ struct client_action {
   // A UUID for `purpose` ("user"): random without a seed, else the same on
   // every attempt of the action (and unguessable: the seed is an HMAC).
   std::string id_for(std::string_view purpose) const;
+  // The same 128 bits as 32 lower-case hex digits (an object's name).
+  std::string name_for(std::string_view purpose) const;
+
+ private:
+  std::string bytes_for(std::string_view purpose) const;  // 16
 };
 
 // Where a request came from, as its front end saw it: the source address

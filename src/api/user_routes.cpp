@@ -62,6 +62,12 @@ http::response update_me(http::request& req, const services& s) {
 }
 
 http::response delete_me(http::request& req, const services& s) {
+  // A retried deletion whose first attempt removed the account: its token
+  // names nobody now, and the answer is the first one's.
+  if (const auto token = bearer_token_of(req); token && req.idempotency_resumed) {
+    const auto subject = s.accounts.token_subject(*token);
+    if (subject && s.deletion.finished_earlier(*subject, origin_of(req, s))) return http::empty_response(204);
+  }
   const auto caller = require_bearer(req, s);
   const auto body = http::parse_json_object(req);
   s.deletion.delete_account(caller.user, http::required_string(body, "password"), origin_of(req, s));

@@ -98,7 +98,8 @@ struct application::parts {
         api::services{*accounts, *pictures, *verification, *resets, *email_changes, *deletion, *images, *idempotency,
                       api::api_settings{cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
-                                                http::cors_policy{cfg.cors_origins});
+                                                http::cors_policy{cfg.cors_origins},
+                                                std::chrono::milliseconds(cfg.request_timeout_ms));
   }
 
   void build_aws(const config& cfg, const env_lookup& env) { plumbing = make_aws_plumbing(cfg, env, system_now_seconds); }

@@ -393,6 +393,8 @@ config load_config(const env_lookup& env) {
   if (auto v = env("LOG_LEVEL")) {
     if (!log::parse_level(*v, c.log_level)) reject("LOG_LEVEL", "one of debug, info, warn, error");
   }
+  if (auto v = env("REQUEST_TIMEOUT_MS"))
+    c.request_timeout_ms = parse_integer("REQUEST_TIMEOUT_MS", *v, 1000, 29000, "milliseconds, 1000..29000");
   if (auto v = env("IO_THREADS"))
     c.io_threads = static_cast<std::size_t>(parse_integer("IO_THREADS", *v, 1, 64, "an integer 1..64"));
   if (auto v = env("WORKER_THREADS"))
@@ -445,6 +447,11 @@ config load_config(const env_lookup& env) {
   if (env("AWS_LAMBDA_RUNTIME_API") && !c.server_secret && !c.aws.server_secret_arn)
     reject("SERVER_SECRET_ARN",
            "a Secrets Manager secret on Lambda, where every instance must share the server secret (or SERVER_SECRET)");
+  // A lease shorter than a request may run would let a retry take over an
+  // attempt that is still working: the work would be done twice.
+  if (c.idempotency_lease_seconds * 1000 <= c.request_timeout_ms)
+    reject("IDEMPOTENCY_LEASE", "longer than REQUEST_TIMEOUT_MS (" + std::to_string(c.request_timeout_ms) +
+                                    " ms): an attempt holds its key while it may still run");
   return c;
 }
 

@@ -60,6 +60,11 @@ struct config {
   std::vector<std::string> cors_origins{"*"};
   log::level log_level = log::level::info;
   std::string public_url;  // default http://<host>:<port>
+  // REQUEST_TIMEOUT_MS: from a request's arrival to its answer, every
+  // backend wait included (http::pipeline). At most 29 s: under API
+  // Gateway's 30 s and the local server's 30 s shutdown grace. On Lambda
+  // the invocation's own deadline comes first when sooner.
+  std::int64_t request_timeout_ms = 25000;
   std::size_t io_threads = 0;      // 0: one per core
   std::size_t worker_threads = 0;  // 0: derived from the core count
   // RATE_LIMIT_LOGIN_PER_EMAIL_IP (failures per e-mail and address),

@@ -7,7 +7,8 @@
 // than `concurrency` cores: the rest of the server keeps its share. The
 // local server gives the gate that many worker threads on top of its own
 // (app/main.cpp), so waiting hashes never take a thread other routes need.
-// On Lambda one invocation runs at a time and the gate never refuses.
+// On Lambda one invocation runs at a time and the gate never refuses for
+// load, only when the invocation's time has run out (base/request_deadline).
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -22,7 +23,9 @@ class bcrypt_gate {
   bcrypt_gate& operator=(const bcrypt_gate&) = delete;
 
   // Runs `work` once a turn is free; throws error(unavailable, "server_busy")
-  // with Retry-After when `queue_depth` callers are waiting already.
+  // with Retry-After when `queue_depth` callers are waiting already, or
+  // when the request's deadline (base/request_deadline) passes before a
+  // turn comes (or has passed already).
   template <typename Work>
   decltype(auto) run(Work&& work) {
     const turn t(*this);

@@ -3,6 +3,7 @@
 #include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/request_deadline.hpp"
 #include "crypto/crypto.hpp"
 
 #include <algorithm>
@@ -98,6 +99,14 @@ http_response aws_client::send(const endpoint& ep, const sigv4::scope& sc, const
   std::string failure;
   int attempt = 1;
   for (;; ++attempt) {
+    // Nothing is sent that could not be answered before the caller gives
+    // up: the request answers 503 now, not after its deadline.
+    if (request_deadline::remaining() < policy_.min_attempt_time) {
+      log::warn("aws request out of time", {{"host", ep.host}, {"attempt", attempt}});
+      throw storage_unavailable("request to " + ep.host + ": no time left for attempt " + std::to_string(attempt) +
+                                " before the request's deadline")
+          .with_header("retry-after", "1");
+    }
     status = 0;
     code.clear();
     failure.clear();
@@ -122,6 +131,7 @@ http_response aws_client::send(const endpoint& ep, const sigv4::scope& sc, const
     if (attempt >= max_attempts) break;
     const auto delay = backoff_delay(policy_, attempt);
     if (steady::now() + delay - started > policy_.total_budget) break;
+    if (request_deadline::remaining() < delay + policy_.min_attempt_time) break;
 
     boost::json::object fields{{"host", ep.host}, {"attempt", attempt}, {"delay_ms", delay.count()}};
     if (failure.empty()) {

@@ -18,6 +18,9 @@ struct retry_policy {
   std::chrono::milliseconds max_delay{1000};
   // No attempt starts after this much time since the first.
   std::chrono::milliseconds total_budget{8000};
+  // Nor with less than this left before the request's deadline
+  // (base/request_deadline): too little for a round trip to be worth it.
+  std::chrono::milliseconds min_attempt_time{100};
 };
 
 // Throttling error codes of DynamoDB, S3 and the common set.
@@ -39,7 +42,9 @@ class aws_client {
   // Signs and sends `req`, retrying transport errors and retryable
   // responses. Returns the last response, which may be a final 4xx for
   // the caller to interpret. Throws storage_unavailable (503) when the
-  // retries or the budget run out on retryable failures.
+  // retries or the budget run out on retryable failures, or when the
+  // request's deadline leaves no time for an attempt (then before sending
+  // anything). Each attempt ends by the deadline (http_client::send).
   http_response send(const endpoint& ep, const sigv4::scope& sc, const http_request& req,
                      const sigv4::options& opts, const error_code_reader& error_code_of);
 

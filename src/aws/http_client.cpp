@@ -1,5 +1,6 @@
 #include "aws/http_client.hpp"
 
+#include "base/request_deadline.hpp"
 #include "base/text.hpp"
 #include "net/resolve.hpp"
 #include "net/run_one.hpp"
@@ -359,7 +360,7 @@ http_client::~http_client() = default;
 http_response http_client::send(const endpoint& ep, const http_request& req) {
   const auto msg = build_message(ep, req);
   const bool head = req.method == "HEAD";
-  const auto deadline = steady::now() + impl_->options.request_timeout;
+  const auto deadline = request_deadline::cap(steady::now() + impl_->options.request_timeout);
   const pool_key key{ep.tls, ep.host, ep.port};
 
   if (auto conn = impl_->take_idle(key)) {

@@ -38,7 +38,8 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  // One attempt over a pooled connection (a fresh one when none is idle).
+  // One attempt over a pooled connection (a fresh one when none is idle),
+  // ended by request_timeout or the request's deadline, whichever is first.
   // Sets Host (from the endpoint) and Content-Length; prefixes the
   // endpoint's base_path to req.path. Throws transport_error.
   http_response send(const endpoint& ep, const http_request& req);

@@ -162,21 +162,23 @@ void dynamodb_user_store::release_claim(const std::string& email, const std::str
 bool dynamodb_user_store::create(const users::user& u) {
   try {
     if (claim_email(u.email, u.user_id) == claim_result::taken) return false;
+    // Without an answer at all (storage_unavailable) the user may have been
+    // written: the claim stays with it, so the address never gets a second
+    // user. A retry of the action finds both (accounts::account_service::
+    // sign_up); a claim whose user never came is stale and taken over after
+    // claim_takeover_after.
     try {
       client_.call("PutItem", {{"TableName", tables_.users},
                                {"Item", item_from_user(u)},
                                {"ConditionExpression", "attribute_not_exists(#id)"},
                                {"ExpressionAttributeNames", {{"#id", "userId"}}}});
     } catch (const service_error& e) {
-      // The id is this sign-up's own random one: a record already there is
-      // an earlier attempt of this PutItem whose answer was lost.
+      // The id is this sign-up's own: a record already there is an earlier
+      // attempt of this PutItem whose answer was lost.
       if (!is_condition_failure(e) || !holds_exactly(u)) {
         release_claim(u.email, u.user_id);
         throw;
       }
-    } catch (...) {
-      release_claim(u.email, u.user_id);
-      throw;
     }
     // A takeover may have won while our user was being written.
     if (claim_owner(u.email) != u.user_id) {

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/request_deadline.hpp"
 #include "crypto/crypto.hpp"
 #include "http/error_response.hpp"
 
@@ -23,8 +24,14 @@ bool is_sane_request_id(std::string_view id) {
   });
 }
 
-pipeline::pipeline(router routes, cors_policy cors)
-    : routes_(std::move(routes)), cors_(std::move(cors)) {}
+pipeline::pipeline(router routes, cors_policy cors, std::chrono::milliseconds request_budget)
+    : routes_(std::move(routes)), cors_(std::move(cors)), request_budget_(request_budget) {}
+
+pipeline::clock::time_point pipeline::answer_by(clock::time_point arrived,
+                                                std::optional<clock::time_point> caller_gives_up) const {
+  const auto own = arrived + request_budget_;
+  return caller_gives_up ? std::min(own, *caller_gives_up) : own;
+}
 
 response pipeline::handle(request& req) const noexcept {
   return respond(req, [&] { return run(req); });
@@ -92,6 +99,16 @@ response answer_error(const request& req, const error& e) {
 
 response pipeline::run(request& req) const {
   if (req.method == "OPTIONS") return preflight(req);
+  std::optional<request_deadline::scope> answer_in_time;
+  if (req.deadline) {
+    // Its caller has given up or is about to: nothing is started for it.
+    if (clock::now() >= *req.deadline) {
+      log::warn("request out of time before its handler started", {{"request_id", req.request_id}});
+      return error_response(error(error_kind::unavailable, "server_busy", "the server is busy, retry shortly")
+                                .with_header("retry-after", "1"));
+    }
+    answer_in_time.emplace(*req.deadline);
+  }
   try {
     return routes_.dispatch(req);
   } catch (const error& e) {

@@ -5,6 +5,8 @@
 #include "base/error.hpp"
 #include "http/router.hpp"
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,12 +26,27 @@ bool is_sane_request_id(std::string_view id);
 // and answered without it (a 503 always with Retry-After).
 response answer_error(const request& req, const error& e);
 
+// How long a request may take from its arrival to its answer unless its
+// caller gives up sooner: under API Gateway's 30 s and the local server's
+// 30 s shutdown grace (REQUEST_TIMEOUT_MS).
+inline constexpr std::chrono::milliseconds default_request_budget{25000};
+
 class pipeline {
  public:
-  pipeline(router routes, cors_policy cors);
+  using clock = std::chrono::steady_clock;
+
+  pipeline(router routes, cors_policy cors, std::chrono::milliseconds request_budget = default_request_budget);
+
+  // The deadline for a request that arrived at `arrived`: its budget later,
+  // or when its caller gives up if the front end knows that and it is
+  // sooner (Lambda). Front ends put it in request::deadline.
+  clock::time_point answer_by(clock::time_point arrived,
+                              std::optional<clock::time_point> caller_gives_up = std::nullopt) const;
 
   // Never throws. Keeps a request id the front end already set, else
-  // takes the client's sane `x-request-id`, else makes a fresh one.
+  // takes the client's sane `x-request-id`, else makes a fresh one. Runs
+  // the handler under req.deadline; a request whose deadline passed before
+  // its handler could start (it waited in a queue) gets 503 server_busy.
   response handle(request& req) const noexcept;
 
   // For requests a front end refused before routing (malformed, too
@@ -47,6 +64,7 @@ class pipeline {
 
   router routes_;
   cors_policy cors_;
+  std::chrono::milliseconds request_budget_;
 };
 
 }  // namespace gatehouse::http

@@ -3,6 +3,7 @@
 // event codec both produce, and all that handlers ever see.
 #include "base/text.hpp"
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,11 @@ struct request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string source_ip;
+  // When the answer must be ready (the front end sets it through
+  // pipeline::answer_by); the pipeline holds every backend wait of the
+  // handler to it (base/request_deadline). None: no bound but the
+  // configured timeouts.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 
   // Filled by the pipeline and the router on the way in.
   std::string request_id;

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/request_deadline.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/crypto.hpp"
 
@@ -145,6 +146,7 @@ begin_result ledger::begin(const request_facts& request) {
 }
 
 void ledger::finish(const attempt& run, const answer& a) noexcept {
+  const request_deadline::grace bookkeeping(settings_.bookkeeping_grace);
   try {
     if (is_final(a.status) && size_of(a) <= settings_.max_answer_bytes) {
       store_.settle(run.record_id,
@@ -159,6 +161,7 @@ void ledger::finish(const attempt& run, const answer& a) noexcept {
 }
 
 void ledger::abandon(const attempt& run) noexcept {
+  const request_deadline::grace bookkeeping(settings_.bookkeeping_grace);
   try {
     store_.release(run.record_id);
   } catch (const std::exception& e) {

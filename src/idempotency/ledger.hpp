@@ -16,6 +16,7 @@
 // earlier attempt did make is found as its own rather than as a conflict.
 #include "idempotency/idempotency_store.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -73,6 +74,10 @@ struct ledger_settings {
   // Larger answers are not kept (a retry then runs again); none of the
   // API's state-changing routes answers anywhere near this.
   std::size_t max_answer_bytes = 64 * 1024;
+  // Settling or releasing the record may run this long past the request's
+  // deadline (request_deadline::grace): a request that ran out of time
+  // still opens its record for the retry. Within Lambda's answer margin.
+  std::chrono::milliseconds bookkeeping_grace{300};
 };
 
 class ledger {

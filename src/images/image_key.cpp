@@ -45,9 +45,15 @@ bool is_canonical_uuid(std::string_view text) {
 }
 
 std::string new_image_key(std::string_view user_id, image_type type) {
+  return new_image_key(user_id, type, random_hex());
+}
+
+std::string new_image_key(std::string_view user_id, image_type type, std::string_view name) {
   require_uuid(user_id);
+  if (name.size() != random_hex_size || !all_lower_hex(name))
+    throw error(error_kind::internal, "internal", "an image name that is not 32 lower-case hex digits");
   std::string key(image_key_prefix);
-  key.append(user_id).append("/").append(random_hex()).append(".").append(extension_of(type));
+  key.append(user_id).append("/").append(name).append(".").append(extension_of(type));
   return key;
 }
 

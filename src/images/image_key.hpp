@@ -32,6 +32,10 @@ inline constexpr std::string_view form_marker_suffix = ".form";
 // lower-case UUID; anything else is a bug (throws error(internal)).
 std::string new_image_key(std::string_view user_id, image_type type);
 
+// The same with the given 128 bits as 32 lower-case hex digits (a retried
+// action's own, accounts/request_origin); anything else is a bug.
+std::string new_image_key(std::string_view user_id, image_type type, std::string_view name);
+
 // True only for the exact shape new_image_key produces.
 bool is_valid_image_key(std::string_view key);
 

@@ -1,10 +1,12 @@
 #include "lambda/runtime_loop.hpp"
 
+#include "base/clock.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "http/error_response.hpp"
 #include "lambda/event_codec.hpp"
 
+#include <chrono>
 #include <exception>
 #include <string>
 
@@ -18,6 +20,8 @@ constexpr int exit_runtime_api_gone = 1;
 constexpr const char* fallback_internal_error =
     R"({"statusCode":500,"headers":{"content-type":"application/json; charset=utf-8"},)"
     R"("body":"{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}","isBase64Encoded":false})";
+
+using steady = std::chrono::steady_clock;
 
 std::string internal_error_document(const std::string& request_id, payload_version version) {
   http::response res = http::error_response(error(error_kind::internal, "internal", "internal error"));
@@ -39,6 +43,8 @@ std::string answer(const http::pipeline& app, const invocation& inv, http::reque
   }
   version = decoded.version;
   req = std::move(decoded.request);
+  const auto now = steady::now();
+  req.deadline = app.answer_by(now, answer_deadline(inv, now, system_now_ms()));
 
   // The same limits the Beast session applies before it reads a body.
   const auto* route = app.routes().options_for(req.method, req.path);
@@ -52,6 +58,14 @@ std::string answer(const http::pipeline& app, const invocation& inv, http::reque
 }
 
 }  // namespace
+
+std::optional<std::chrono::steady_clock::time_point> answer_deadline(const invocation& inv,
+                                                                     std::chrono::steady_clock::time_point now,
+                                                                     std::chrono::milliseconds unix_now) {
+  if (inv.deadline_ms <= 0) return std::nullopt;
+  const std::chrono::milliseconds left{inv.deadline_ms - unix_now.count()};
+  return now + left - answer_margin;
+}
 
 std::string handle_invocation(const http::pipeline& app, const invocation& inv) noexcept {
   payload_version version = payload_version::v2;

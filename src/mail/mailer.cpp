@@ -2,6 +2,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "base/request_deadline.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -50,6 +51,12 @@ bool mailer::send(const letter& l) noexcept {
     const int max_attempts = std::max(1, policy_.max_attempts);
     auto delay = std::max(policy_.first_delay, std::chrono::milliseconds(0));
     for (;;) {
+      // A delivery begun after the request's deadline would hold its
+      // answer past the moment its caller gives up.
+      if (request_deadline::expired()) {
+        log_outcome(false, l.kind, message_id, attempts, "no time left before the request's deadline");
+        return false;
+      }
       ++attempts;
       try {
         out_.deliver(o);
@@ -57,7 +64,8 @@ bool mailer::send(const letter& l) noexcept {
         return true;
       } catch (const delivery_error& e) {
         // Give up before sleeping when the next attempt could not start in time.
-        const bool in_budget = steady::now() - started + delay <= policy_.total_budget;
+        const bool in_budget = steady::now() - started + delay <= policy_.total_budget &&
+                               delay < request_deadline::remaining();
         if (!e.retryable() || attempts >= max_attempts || !in_budget) {
           log_outcome(false, l.kind, message_id, attempts, e.what());
           return false;

@@ -39,8 +39,11 @@ class mailer {
   // `sleep` does.
   mailer(transport& out, mailbox from, retry_policy policy, clock now_seconds, sleeper sleep = {});
 
-  // Composes and delivers, retrying retryable failures within the policy.
-  // true once delivered; false (after logging why) otherwise. Never throws.
+  // Composes and delivers, retrying retryable failures within the policy
+  // and the request's deadline (base/request_deadline: no attempt starts
+  // once it has passed, no retry sleeps past it; the transport bounds each
+  // delivery by it). true once delivered; false (after logging why)
+  // otherwise. Never throws.
   bool send(const letter& l) noexcept;
 
   const mailbox& from() const { return from_; }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <limits>
 
 namespace gatehouse::server {
@@ -141,6 +142,9 @@ void session::on_read_body(beast::error_code ec, std::size_t) {
 
 void session::run_request() {
   auto req = std::make_shared<http::request>(to_request(parser_->get(), peer_ip_));
+  // Counted from now, with the body read: time in the worker queue is
+  // part of the wait the client sees.
+  req->deadline = state_->app.answer_by(std::chrono::steady_clock::now());
   if (!route_ || route_->runs_inline) return send(state_->app.handle(*req));
 
   if (state_->queued.fetch_add(1) >= state_->options.max_queued_requests) {

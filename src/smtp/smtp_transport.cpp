@@ -1,5 +1,6 @@
 #include "smtp/smtp_transport.hpp"
 
+#include "base/request_deadline.hpp"
 #include "base/text.hpp"
 #include "crypto/crypto.hpp"
 #include "net/resolve.hpp"
@@ -132,11 +133,14 @@ void expect(const reply& r, std::initializer_list<int> wanted, const std::string
 
 // One connection, one message: owns its io_context, so this thread alone
 // drives its I/O, and beast's per-stream expiry timer bounds every step.
-// The context is declared first so it outlives the streams.
+// The context is declared first so it outlives the streams. The whole
+// delivery ends by total_timeout or the request's deadline, the sooner.
 class session {
  public:
   session(const smtp_settings& s, std::function<ssl::context&()> tls_context)
-      : s_(s), tls_context_(std::move(tls_context)), total_deadline_(steady::now() + s.total_timeout) {}
+      : s_(s),
+        tls_context_(std::move(tls_context)),
+        total_deadline_(request_deadline::cap(steady::now() + s.total_timeout)) {}
 
   bool secure() const { return secure_.has_value(); }
 

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/request_deadline.hpp"
 #include "sqlite/migrations.hpp"
 
 #include <sqlite3.h>
@@ -9,17 +10,39 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 namespace gatehouse::sqlite {
 namespace {
 
 // How long a connection waits for another writer's lock (busy handler) and
-// how long a thread waits for a pooled connection. Past either: 503.
+// how long a thread waits for a pooled connection, unless the request's
+// deadline (base/request_deadline) comes first. Past either: 503.
 constexpr int busy_timeout_ms = 5000;
+
+// The busy handler: SQLite's own back-off (sqliteDefaultBusyCallback, what
+// sqlite3_busy_timeout installs), with the request's deadline as a second
+// limit, so a writer waiting for the lock gives up when its caller would.
+// Runs on the thread that steps the statement, inside the request.
+int wait_while_busy(void*, int count) {
+  static constexpr std::array<int, 12> delays{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  static constexpr std::array<int, 12> totals{0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
+  constexpr int last = static_cast<int>(delays.size()) - 1;
+  const int delay = count <= last ? delays[count] : delays[last];
+  const int waited = count <= last ? totals[count] : totals[last] + delays[last] * (count - last);
+  const int allowed = std::min(delay, busy_timeout_ms - waited);
+  if (allowed <= 0) return 0;
+  const auto sleep = request_deadline::cap(std::chrono::milliseconds(allowed));
+  if (sleep.count() <= 0) return 0;
+  std::this_thread::sleep_for(sleep);
+  return 1;
+}
 
 constexpr const char* generic_message = "storage is unavailable";
 
@@ -156,7 +179,7 @@ connection::connection(const std::filesystem::path& file) {
   try {
     sqlite3_extended_result_codes(db_, 1);
     // Before the pragmas: switching to WAL itself needs a lock.
-    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    sqlite3_busy_handler(db_, wait_while_busy, nullptr);
     auto wal = prepare("PRAGMA journal_mode=WAL");
     if (wal.step() && wal.column_text(0) != "wal")
       log::warn("sqlite: WAL not available, using the rollback journal",
@@ -250,7 +273,8 @@ database::lease::~lease() {
 
 database::lease database::acquire() {
   std::unique_lock lock(mutex_);
-  const bool ready = idle_changed_.wait_for(lock, std::chrono::milliseconds(busy_timeout_ms), [&] {
+  const auto give_up = request_deadline::cap(std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms));
+  const bool ready = idle_changed_.wait_until(lock, give_up, [&] {
     return !idle_.empty() || open_count_ < max_connections_;
   });
   if (!ready) fail_plain("acquire connection", "every pooled connection stayed busy");

@@ -148,7 +148,8 @@ class database {
   };
 
   // Waits for an idle connection or opens one while under the cap; waiting
-  // longer than the busy timeout throws storage_unavailable.
+  // longer than the busy timeout (or past the request's deadline) throws
+  // storage_unavailable.
   lease acquire();
 
   // Applies every migration newer than the file's PRAGMA user_version, each

@@ -176,12 +176,18 @@ class chaos_proxy {
 // The server's settings for every variant: the suite's secrets, cheap
 // bcrypt, limits off (one source address), a long reuse grace (retried
 // refreshes), long-lived access tokens (a long run).
+// Requests end within 6 s and an attempt that died (a SIGKILL, or a record
+// its own faults left running) holds its Idempotency-Key for 7 s, so the
+// load's retries, which wait out request_in_progress for 15 s, converge
+// within the run.
 env_map server_env(const fs::path& data_dir) {
   return {{"DATA_DIR", data_dir.string()},
           {"REFRESH_REUSE_GRACE", "60"},
           {"ACCESS_TOKEN_TTL", "7200"},
           {"LOG_LEVEL", "warn"},
-          {"BCRYPT_QUEUE_DEPTH", "1024"}};
+          {"BCRYPT_QUEUE_DEPTH", "1024"},
+          {"REQUEST_TIMEOUT_MS", "6000"},
+          {"IDEMPOTENCY_LEASE", "7s"}};
 }
 
 struct doctor_outcome {

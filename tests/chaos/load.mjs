@@ -19,8 +19,9 @@
 // Each logical action has its own Idempotency-Key, sent again on every retry
 // with the same body. Retried: no answer (reset, truncated, timed out,
 // refused connection), 503, 429 and 409 request_in_progress, up to
-// --attempts times (transport failures also until --retry-for-ms has passed
-// since the first, so a server being restarted is waited for). One JSON line
+// --attempts times (transport failures and request_in_progress also until
+// --retry-for-ms has passed since the first, so a server being restarted and
+// the lease of an attempt that died are waited for). One JSON line
 // per action goes to --out when it ends: kind, e-mail, key, what was sent
 // that matters (passwords, names, image hashes, refresh tokens), every
 // attempt's status, code or transport error, and the outcome: "ok" (2xx),
@@ -65,7 +66,10 @@ async function act(kind, { method = "POST", path, url, headers = {}, json, body,
     const code = res.status ? errorCode(res) : undefined;
     attempts.push({ at: ts - started, ms: Date.now() - ts, status: res.status, ...(code ? { code } : {}), ...(res.error ? { error: res.error } : {}) });
     if (!retryable(res.status, code)) break;
-    const more = i + 1 < o.attempts || (res.status === 0 && Date.now() - t0 < o.retryForMs);
+    // A restarting server refuses connections, and a key whose attempt died
+    // is held until its lease lapses: both are waited for.
+    const waitable = res.status === 0 || code === "request_in_progress";
+    const more = i + 1 < o.attempts || (waitable && Date.now() - t0 < o.retryForMs);
     if (!more) break;
     const retryAfter = Number(res.headers?.["retry-after"]);
     await sleep(Math.min(1000, 25 * 2 ** i) + (Number.isFinite(retryAfter) ? Math.min(retryAfter, 2) * 1000 : 0) + Math.floor(Math.random() * 50));

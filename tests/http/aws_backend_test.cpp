@@ -784,6 +784,32 @@ TEST_F(aws_faults, dynamodb_down_or_hung_gives_503_with_retry_after_and_recovers
   EXPECT_EQ(log_in(c, "before@example.com").status, 200);
 }
 
+TEST_F(aws_faults, the_request_timeout_bounds_a_request_whose_storage_calls_would_each_take_their_own_budget) {
+  // Each storage call alone may take 4 s an attempt and 12 s in all; the
+  // request has 1.5 s (REQUEST_TIMEOUT_MS), every call and retry included.
+  gatehouse_process gh(fresh_env({{"AWS_CONNECT_TIMEOUT_MS", "2000"},
+                                  {"AWS_REQUEST_TIMEOUT_MS", "4000"},
+                                  {"AWS_TOTAL_TIMEOUT_MS", "12000"},
+                                  {"AWS_MAX_ATTEMPTS", "3"},
+                                  {"REQUEST_TIMEOUT_MS", "1500"}}));
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "bounded@example.com").status, 201);
+
+  // Every DynamoDB request held 5 s: longer than an attempt may take.
+  peers_->delay_next(aws_service::dynamodb, 1000000, 5000);
+  const auto start = steady_clock::now();
+  expect_storage_unavailable(log_in(c, "bounded@example.com"));
+  // The request's own deadline, with slack for a loaded machine; without
+  // it the first attempt alone runs 4 s and the call's retries 12 s.
+  EXPECT_LT(seconds_since(start), 1.5 + 2.0) << gh.log_text();
+  peers_->delay_next(aws_service::dynamodb, 0, 0);
+
+  const auto health = c.get("/health");
+  EXPECT_EQ(health.status, 200) << health.body;
+  const auto login = log_in(c, "bounded@example.com");
+  EXPECT_EQ(login.status, 200) << login.body << gh.log_text();
+}
+
 TEST_F(aws_faults, s3_down_fails_the_upload_records_nothing_and_recovers) {
   const auto env = fault_env();
   gatehouse_process gh(env);
@@ -910,6 +936,74 @@ TEST_F(aws_faults, a_signup_answered_503_after_its_claim_was_written_converges_w
   const auto replay = c.post_json("/signup", body, key);
   EXPECT_EQ(replay.body, retry.body);
   EXPECT_EQ(replay.header("idempotent-replayed"), "true");
+}
+
+// The user's PutItem applied and every answer lost: the claim stays with
+// the user (before: it was released, and another sign-up could give the
+// address a second user), and the retry with the key is that account.
+TEST_F(aws_faults, a_signup_whose_user_write_is_never_answered_keeps_its_claim_and_converges_on_retry) {
+  const auto env = fault_env();
+  gatehouse_process gh(env);
+  http_client c(gh.port());
+  const std::string body = R"({"name":"Ada","email":"unanswered@example.com","password":"correct horse battery"})";
+  const header_list key{{"idempotency-key", "signup-unanswered"}};
+  peers_->lose_next_answers(aws_service::dynamodb, 10, 2, "PutItem");  // past the ledger's and the claim's
+  const auto first = c.post_json("/signup", body, key);
+  peers_->lose_next_answers(aws_service::dynamodb, 0);
+  ASSERT_EQ(first.status, 503) << first.body << gh.log_text();
+  const auto other = sign_up(c, "unanswered@example.com");
+  EXPECT_EQ(other.status, 409) << "the claim is still held: " << other.body;
+  const auto retry = c.post_json("/signup", body, key);
+  ASSERT_EQ(retry.status, 201) << retry.body << gh.log_text();
+  EXPECT_EQ(log_in(c, "unanswered@example.com").status, 200);
+  std::size_t users_with_that_email = 0;
+  const auto scanned = sdk({json::object{{"op", "dynamodb.scan"}, {"table", env.at("USERS_TABLE")}}});
+  for (const auto& item : scanned[0].at("items").as_array())
+    if (item.at("email") == json::value("unanswered@example.com")) ++users_with_that_email;
+  EXPECT_EQ(users_with_that_email, 1u);
+}
+
+// The new hash written, then every answer of the new session's PutItem
+// lost: 503. The retry with the key finds the change made (the stored hash
+// is the new password's) and finishes it instead of 401 invalid_credentials.
+TEST_F(aws_faults, a_password_change_answered_503_after_the_hash_changed_converges_on_retry) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "pw-retry@example.com").status, 201);
+  const auto token = token_of(log_in(c, "pw-retry@example.com"));
+  const std::string body = R"({"current_password":"correct horse battery","new_password":"a new password"})";
+  const header_list headers{{"authorization", "Bearer " + token}, {"idempotency-key", "pw-change"}};
+  peers_->lose_next_answers(aws_service::dynamodb, 10, 1, "PutItem");  // past the ledger's: the new family's
+  const auto first = c.post_json("/password/change", body, headers);
+  peers_->lose_next_answers(aws_service::dynamodb, 0);
+  ASSERT_EQ(first.status, 503) << first.body << gh.log_text();
+  const auto retry = c.post_json("/password/change", body, headers);
+  ASSERT_EQ(retry.status, 200) << retry.body << gh.log_text();
+  EXPECT_EQ(c.post_json("/login", R"({"email":"pw-retry@example.com","password":"a new password"})").status, 200);
+  EXPECT_EQ(log_in(c, "pw-retry@example.com").status, 401) << "the old password is gone";
+}
+
+// The record deleted, every answer of its DeleteItem lost: 503. The retry
+// with the key answers 204 as the first would have, not 401 for a token
+// that names nobody now.
+TEST_F(aws_faults, an_account_deletion_answered_503_after_the_record_went_converges_on_retry) {
+  gatehouse_process gh(fault_env());
+  http_client c(gh.port());
+  ASSERT_EQ(sign_up(c, "bye-retry@example.com").status, 201);
+  const auto token = token_of(log_in(c, "bye-retry@example.com"));
+  const header_list headers{{"authorization", "Bearer " + token}, {"idempotency-key", "bye"}};
+  peers_->lose_next_answers(aws_service::dynamodb, 10, 0, "DeleteItem");
+  const auto first = c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
+                            {{"authorization", "Bearer " + token}, {"idempotency-key", "bye"}, {"content-type", "application/json"}});
+  peers_->lose_next_answers(aws_service::dynamodb, 0);
+  ASSERT_EQ(first.status, 503) << first.body << gh.log_text();
+  const auto retry = c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
+                            {{"authorization", "Bearer " + token}, {"idempotency-key", "bye"}, {"content-type", "application/json"}});
+  EXPECT_EQ(retry.status, 204) << retry.body << gh.log_text();
+  EXPECT_EQ(log_in(c, "bye-retry@example.com").status, 401);
+  const auto fresh = c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
+                            {{"authorization", "Bearer " + token}, {"idempotency-key", "another"}, {"content-type", "application/json"}});
+  EXPECT_EQ(fresh.status, 401) << "only the retry of that action";
 }
 
 // The ledger's own PutItem applied, its answer lost, retried by the AWS

@@ -230,7 +230,7 @@ TEST_F(idempotency, an_attempt_in_progress_makes_its_retry_wait_and_the_work_hap
 // running; after IDEMPOTENCY_LEASE a retry takes over and finishes the work.
 TEST_F(idempotency, an_attempt_whose_server_died_is_taken_over_after_the_lease) {
   if (current_backend() == backend_kind::aws) GTEST_SKIP() << "the embedded store's variant";
-  start({{"BCRYPT_COST", "14"}, {"IDEMPOTENCY_LEASE", "2s"}});
+  start({{"BCRYPT_COST", "13"}, {"REQUEST_TIMEOUT_MS", "5000"}, {"IDEMPOTENCY_LEASE", "6s"}});
   std::thread doomed([port = server_->port()] {
     try {
       http_client c(port);
@@ -239,7 +239,7 @@ TEST_F(idempotency, an_attempt_whose_server_died_is_taken_over_after_the_lease) 
       // The server died under it: the answer never comes.
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the record is written, bcrypt runs
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the record is written, bcrypt runs
   server_->stop(SIGKILL);
   doomed.join();
 
@@ -248,7 +248,7 @@ TEST_F(idempotency, an_attempt_whose_server_died_is_taken_over_after_the_lease) 
   const auto waiting = c_->post_json("/signup", signup_body("phoenix@example.com"), with_key("dies"));
   EXPECT_EQ(waiting.status, 409) << waiting.body;
   EXPECT_EQ(error_code_of(waiting), "request_in_progress");
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(6500));
   const auto resumed = c_->post_json("/signup", signup_body("phoenix@example.com"), with_key("dies"));
   EXPECT_EQ(resumed.status, 201) << resumed.body;
   EXPECT_FALSE(resumed.has_header("idempotent-replayed")) << "it ran";

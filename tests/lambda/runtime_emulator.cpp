@@ -34,9 +34,9 @@ std::string request_id_for(int sequence) {
   return buf;
 }
 
-std::int64_t deadline_ms() {
+std::int64_t unix_ms_after(std::chrono::milliseconds limit) {
   using namespace std::chrono;
-  return duration_cast<milliseconds>((system_clock::now() + seconds(60)).time_since_epoch()).count();
+  return duration_cast<milliseconds>((system_clock::now() + limit).time_since_epoch()).count();
 }
 }  // namespace
 
@@ -75,13 +75,14 @@ runtime_emulator::~runtime_emulator() {
 
 std::string runtime_emulator::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-std::string runtime_emulator::enqueue(std::string event, std::string trace_id) {
+std::string runtime_emulator::enqueue(std::string event, std::string trace_id, std::chrono::milliseconds time_limit) {
   std::string id;
   {
     std::lock_guard lock(mutex_);
     id = request_id_for(++sequence_);
     queue_.emplace_back(id, std::move(event));
     if (!trace_id.empty()) trace_ids_[id] = std::move(trace_id);
+    time_limits_[id] = time_limit;
   }
   changed_.notify_all();
   return id;
@@ -99,6 +100,13 @@ invocation_result runtime_emulator::invoke(std::string event, std::chrono::milli
   auto result = wait_result(id, timeout);
   if (!result) throw std::runtime_error("no answer to invocation " + id);
   return *result;
+}
+
+std::optional<runtime_emulator::clock::time_point> runtime_emulator::deadline_at(const std::string& request_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = deadline_at_.find(request_id);
+  if (it == deadline_at_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<init_error_report> runtime_emulator::wait_init_error(std::chrono::milliseconds timeout) const {
@@ -231,7 +239,10 @@ void runtime_emulator::serve(int fd) {
           queue_.pop_front();
           res.result(bhttp::status::ok);
           res.set("Lambda-Runtime-Aws-Request-Id", id);
-          res.set("Lambda-Runtime-Deadline-Ms", std::to_string(deadline_ms()));
+          // The clock starts when the invocation is handed out, as on Lambda.
+          const auto limit = time_limits_.count(id) ? time_limits_[id] : default_time_limit;
+          deadline_at_[id] = clock::now() + limit;
+          res.set("Lambda-Runtime-Deadline-Ms", std::to_string(unix_ms_after(limit)));
           res.set("Lambda-Runtime-Invoked-Function-Arn",
                   "arn:aws:lambda:us-east-1:123456789012:function:gatehouse-test");
           if (auto t = trace_ids_.find(id); t != trace_ids_.end()) res.set("Lambda-Runtime-Trace-Id", t->second);

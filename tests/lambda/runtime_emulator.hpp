@@ -40,8 +40,14 @@ class runtime_emulator {
   std::string address() const;
   unsigned short port() const { return port_; }
 
+  // The function's timeout unless enqueue says otherwise: long enough
+  // that no test meets it by accident.
+  static constexpr std::chrono::milliseconds default_time_limit{60000};
+
   // Queues an event; returns the Lambda request id it is delivered with.
-  std::string enqueue(std::string event, std::string trace_id = {});
+  // Its Lambda-Runtime-Deadline-Ms is `time_limit` after it is handed out.
+  std::string enqueue(std::string event, std::string trace_id = {},
+                      std::chrono::milliseconds time_limit = default_time_limit);
   // The recorded answer to one invocation, once it arrives.
   std::optional<invocation_result> wait_result(const std::string& request_id,
                                                std::chrono::milliseconds timeout) const;
@@ -77,6 +83,9 @@ class runtime_emulator {
   using clock = std::chrono::steady_clock;
   std::optional<clock::time_point> first_next_at() const;
   std::optional<clock::time_point> result_at(const std::string& request_id) const;
+  // The deadline an invocation was handed out with, on the steady clock
+  // (read at the same moment as the header's wall-clock value).
+  std::optional<clock::time_point> deadline_at(const std::string& request_id) const;
 
  private:
   struct net;  // Asio objects, kept out of this header
@@ -97,6 +106,8 @@ class runtime_emulator {
   std::map<std::string, std::map<std::string, std::string>> last_headers_;
   std::optional<clock::time_point> first_next_at_;
   std::map<std::string, clock::time_point> result_at_;
+  std::map<std::string, std::chrono::milliseconds> time_limits_;
+  std::map<std::string, clock::time_point> deadline_at_;
   int fail_responses_ = 0;
   unsigned fail_status_ = 500;
   int drop_responses_ = 0;

@@ -3,6 +3,8 @@
 // handler, so these cases cannot be provoked through the binary).
 #include "lambda/runtime_loop.hpp"
 
+#include "base/clock.hpp"
+#include "base/request_deadline.hpp"
 #include "crypto/crypto.hpp"
 #include "runtime_emulator.hpp"
 
@@ -11,6 +13,7 @@
 
 #include <atomic>
 #include <future>
+#include <optional>
 #include <stdexcept>
 
 namespace gatehouse::lambda {
@@ -182,6 +185,65 @@ TEST(HandleInvocation, NeverThrowsAndAlwaysAnswersJson) {
     EXPECT_TRUE(status == 400 || status == 404 || status == 405) << doc;
     EXPECT_TRUE(parsed.at("headers").as_object().contains("x-request-id"));
   }
+}
+
+// ---- the invocation's deadline ----
+
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+TEST(AnswerDeadline, IsTheRuntimeApisDeadlineLessTheMarginOnTheSteadyClock) {
+  const auto now = steady::now();
+  invocation inv;
+  inv.deadline_ms = 1'700'000'003'000;
+  EXPECT_EQ(answer_deadline(inv, now, milliseconds(1'700'000'000'000)), now + milliseconds(3000) - answer_margin);
+  EXPECT_EQ(answer_deadline(inv, now, milliseconds(1'700'000'004'000)), now - milliseconds(1000) - answer_margin);
+  inv.deadline_ms = 0;  // missing or malformed
+  EXPECT_FALSE(answer_deadline(inv, now, milliseconds(1'700'000'000'000)).has_value());
+  EXPECT_EQ(answer_margin, milliseconds(500));  // docs/RELIABILITY.md states it
+}
+
+http::pipeline deadline_pipeline(std::optional<steady::time_point>& seen, int& runs) {
+  http::router r;
+  r.add("GET", "/seen", [&](http::request&) {
+    ++runs;
+    seen = request_deadline::current();
+    return http::empty_response(204);
+  });
+  return http::pipeline(std::move(r), http::cors_policy{});
+}
+
+TEST(HandleInvocation, TheHandlerRunsUnderTheInvocationsDeadlineLessTheMargin) {
+  std::optional<steady::time_point> seen;
+  int runs = 0;
+  const auto p = deadline_pipeline(seen, runs);
+  // The wall clock first: whatever time passes between the two readings
+  // can only make the deadline the handler sees earlier, never later.
+  const auto unix_before = system_now_ms();
+  const auto before = steady::now();
+  const invocation inv{"00000000-0000-4000-8000-000000000002", unix_before.count() + 3000, "", "",
+                       v2_event("GET", "/seen", "r-seen")};
+  const auto doc = json::parse(handle_invocation(p, inv)).as_object();
+  EXPECT_EQ(doc.at("statusCode").as_int64(), 204);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_LE(*seen, before + milliseconds(3000) - answer_margin + milliseconds(2));  // ms rounding
+  EXPECT_GT(*seen, before + milliseconds(1000));
+  EXPECT_FALSE(request_deadline::current().has_value());
+}
+
+TEST(HandleInvocation, AnInvocationWithoutTimeLeftIs503ServerBusyWithoutRunningTheHandler) {
+  std::optional<steady::time_point> seen;
+  int runs = 0;
+  const auto p = deadline_pipeline(seen, runs);
+  // Inside the margin: Lambda would end the sandbox before an answer got out.
+  const invocation inv{"00000000-0000-4000-8000-000000000003", system_now_ms().count() + 100, "", "",
+                       v2_event("GET", "/seen", "r-late")};
+  const auto doc = json::parse(handle_invocation(p, inv)).as_object();
+  EXPECT_EQ(doc.at("statusCode").as_int64(), 503);
+  const auto body = json::parse(doc.at("body").as_string()).as_object();
+  EXPECT_EQ(body.at("error").at("code").as_string(), "server_busy");
+  EXPECT_EQ(doc.at("headers").as_object().at("retry-after").as_string(), "1");
+  EXPECT_EQ(runs, 0);
 }
 
 }  // namespace

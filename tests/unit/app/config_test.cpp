@@ -86,7 +86,7 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
                            "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE", "JWT_SECRET_ARN",
                            "AWS_ENDPOINT_URL_SECRETS_MANAGER", "RATE_LIMIT_LOGIN_PER_EMAIL_IP",
                            "RATE_LIMIT_LOGINS_PER_IP", "SESSION_MAX_AGE", "MAX_SESSIONS_PER_USER", "SERVER_SECRET",
-                           "SERVER_SECRET_ARN"})
+                           "SERVER_SECRET_ARN", "REQUEST_TIMEOUT_MS"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -150,6 +150,28 @@ TEST(load_config, names_the_refresh_tokens_table_after_the_users_table_unless_se
   EXPECT_TRUE(refused(named, "REFRESH_TOKENS_TABLE"));
   named["REFRESH_TOKENS_TABLE"] = "ab";
   EXPECT_TRUE(refused(named, "REFRESH_TOKENS_TABLE"));
+}
+
+TEST(load_config, names_the_idempotency_table_after_the_users_table_unless_set) {
+  EXPECT_EQ(load({}).aws.idempotency_table, "");
+  const env_map aws{{"USERS_TABLE", "gatehouse-users"}, {"AWS_REGION", "eu-west-1"}};
+  EXPECT_EQ(load(aws).aws.idempotency_table, "gatehouse-users-idempotency");
+  env_map named = aws;
+  named["IDEMPOTENCY_TABLE"] = "idem.prod";
+  EXPECT_EQ(load(named).aws.idempotency_table, "idem.prod");
+  named["IDEMPOTENCY_TABLE"] = "x";
+  EXPECT_TRUE(refused(named, "IDEMPOTENCY_TABLE"));
+}
+
+// A lease no longer than a request may run would let a retry take over an
+// attempt still at work.
+TEST(load_config, the_idempotency_lease_outlasts_the_request_timeout) {
+  EXPECT_EQ(load({}).idempotency_lease_seconds, 30);
+  EXPECT_EQ(load({{"IDEMPOTENCY_LEASE", "3s"}, {"REQUEST_TIMEOUT_MS", "2000"}}).idempotency_lease_seconds, 3);
+  EXPECT_TRUE(refused({{"IDEMPOTENCY_LEASE", "2s"}}, "IDEMPOTENCY_LEASE")) << "the default request timeout is 25 s";
+  EXPECT_TRUE(refused({{"IDEMPOTENCY_LEASE", "2s"}, {"REQUEST_TIMEOUT_MS", "2000"}}, "IDEMPOTENCY_LEASE"));
+  EXPECT_TRUE(refused({{"IDEMPOTENCY_LEASE", "0"}}, "IDEMPOTENCY_LEASE"));
+  EXPECT_TRUE(refused({{"IDEMPOTENCY_LEASE", "6m"}}, "IDEMPOTENCY_LEASE"));
 }
 
 TEST(load_config, names_the_rate_limits_table_after_the_users_table_unless_set) {
@@ -252,6 +274,15 @@ TEST(load_config, parses_each_log_level) {
 TEST(load_config, parses_worker_threads_within_its_range) {
   EXPECT_EQ(load({{"WORKER_THREADS", "1"}}).worker_threads, 1u);
   EXPECT_EQ(load({{"WORKER_THREADS", "256"}}).worker_threads, 256u);
+}
+
+TEST(load_config, parses_the_request_timeout_within_its_range_under_api_gateways_30_s) {
+  EXPECT_EQ(load({}).request_timeout_ms, 25000);
+  EXPECT_EQ(load({{"REQUEST_TIMEOUT_MS", "1000"}}).request_timeout_ms, 1000);
+  EXPECT_EQ(load({{"REQUEST_TIMEOUT_MS", "29000"}}).request_timeout_ms, 29000);
+  EXPECT_TRUE(refused({{"REQUEST_TIMEOUT_MS", "999"}}, "REQUEST_TIMEOUT_MS"));
+  EXPECT_TRUE(refused({{"REQUEST_TIMEOUT_MS", "30000"}}, "REQUEST_TIMEOUT_MS"));
+  EXPECT_TRUE(refused({{"REQUEST_TIMEOUT_MS", "25s"}}, "REQUEST_TIMEOUT_MS"));
 }
 
 TEST(load_config, trims_trailing_slashes_from_public_url) {

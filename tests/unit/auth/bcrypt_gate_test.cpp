@@ -4,6 +4,7 @@
 #include "auth/password.hpp"
 
 #include "base/error.hpp"
+#include "base/request_deadline.hpp"
 
 #include <gtest/gtest.h>
 
@@ -113,6 +114,46 @@ TEST(bcrypt_gate, a_refusal_is_503_server_busy_with_retry_after) {
   work.open();
   holder.join();
   EXPECT_EQ(gate.run([] { return 7; }), 7) << "free again once the turn ended";
+}
+
+bool refused_busy(bcrypt_gate& gate, bool& called) {
+  try {
+    gate.run([&] { called = true; });
+  } catch (const error& e) {
+    return e.kind() == error_kind::unavailable && e.code() == "server_busy";
+  }
+  return false;
+}
+
+TEST(bcrypt_gate, a_waiter_whose_request_runs_out_of_time_leaves_the_queue_with_server_busy) {
+  bcrypt_gate gate(1, 4);
+  latch_gate_work work;
+  std::thread holder([&] { gate.run([&] { work.wait(); }); });
+  ASSERT_TRUE(eventually([&] { return gate.running() == 1; }));
+  bool called = false;
+  {
+    // The turn never comes before this deadline: the holder waits for the latch.
+    const request_deadline::scope answer_by(std::chrono::steady_clock::now() + 200ms);
+    EXPECT_TRUE(refused_busy(gate, called));
+  }
+  EXPECT_FALSE(called);
+  EXPECT_EQ(gate.waiting(), 0u) << "its place in the queue is given back";
+  work.open();
+  holder.join();
+  EXPECT_EQ(gate.run([] { return 7; }), 7);
+}
+
+TEST(bcrypt_gate, no_hash_starts_after_the_requests_deadline_even_with_a_free_turn) {
+  bcrypt_gate gate(2, 2);
+  bool called = false;
+  {
+    const request_deadline::scope out_of_time(std::chrono::steady_clock::now() - 1ms);
+    EXPECT_TRUE(refused_busy(gate, called));
+  }
+  EXPECT_FALSE(called);
+  EXPECT_EQ(gate.running(), 0u);
+  const request_deadline::scope plenty(std::chrono::steady_clock::now() + 60s);
+  EXPECT_EQ(gate.run([] { return 7; }), 7) << "with time left it runs as before";
 }
 
 TEST(bcrypt_gate, work_that_throws_gives_its_turn_back) {

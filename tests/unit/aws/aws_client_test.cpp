@@ -3,6 +3,7 @@
 #include "aws/aws_client.hpp"
 
 #include "base/error.hpp"
+#include "base/request_deadline.hpp"
 #include "support_test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -270,6 +271,96 @@ TEST(aws_client, the_budget_bounds_real_retries_well_before_max_attempts) {
   EXPECT_GE(server.requests().size(), 2u);
   EXPECT_LT(server.requests().size(), 50u);
   EXPECT_LT(elapsed, std::chrono::seconds(3));  // generous: no attempt starts after 250 ms
+}
+
+// ---- the request's deadline (base/request_deadline) ----
+
+TEST(aws_client, a_passed_deadline_sends_nothing_and_gives_storage_unavailable) {
+  test_server server(in_order({reply(200, "{}")}));
+  fixture f;
+  const request_deadline::scope out_of_time(std::chrono::steady_clock::now() - milliseconds(1));
+  const auto t = storage_error_of(
+      [&] { f.client.send(local(server), dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code); });
+  expect_storage_unavailable_with_retry_after(t);
+  EXPECT_EQ(server.connections(), 0u);
+  EXPECT_TRUE(server.requests().empty());
+  EXPECT_EQ(f.creds.calls, 0);  // not even signed
+  EXPECT_TRUE(f.sleeps.empty());
+}
+
+TEST(aws_client, less_time_left_than_an_attempt_needs_sends_nothing) {
+  test_server server(in_order({reply(200, "{}")}));
+  retry_policy policy;
+  policy.min_attempt_time = milliseconds(5000);
+  fixture f(policy);
+  const request_deadline::scope nearly_out(std::chrono::steady_clock::now() + milliseconds(2000));
+  const auto t = storage_error_of(
+      [&] { f.client.send(local(server), dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code); });
+  expect_storage_unavailable_with_retry_after(t);
+  EXPECT_EQ(server.connections(), 0u);
+}
+
+TEST(aws_client, with_time_left_the_deadline_changes_nothing) {
+  test_server server(in_order({reply(500), reply(200, "{}")}));
+  fixture f;
+  const request_deadline::scope plenty(std::chrono::steady_clock::now() + std::chrono::seconds(60));
+  const auto res = f.client.send(local(server), dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST(aws_client, the_deadline_ends_an_attempt_long_before_its_configured_timeout) {
+  test_server server([](const received_request&) {
+    scripted_reply r;
+    r.then = scripted_reply::then_what::never_answer;
+    return r;
+  });
+  http_client_options options;
+  options.request_timeout = std::chrono::seconds(30);
+  http_client http(options);
+  static_credentials creds;
+  retry_policy policy;
+  policy.total_budget = std::chrono::seconds(120);
+  aws_client client(http, creds, policy);
+  const auto start = std::chrono::steady_clock::now();
+  thrown t;
+  {
+    const request_deadline::scope answer_by(start + milliseconds(400));
+    t = storage_error_of(
+        [&] { client.send(local(server), dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code); });
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  expect_storage_unavailable_with_retry_after(t);
+  EXPECT_LE(server.requests().size(), 1u);  // the one attempt, cut at the deadline; no time for another
+  // Generous: 400 ms is the deadline; without it one attempt alone would take 30 s.
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+}
+
+TEST(aws_client, retries_stop_at_the_deadline_well_before_attempts_or_budget_run_out) {
+  test_server server([](const received_request&) {
+    std::this_thread::sleep_for(milliseconds(50));
+    return reply(500);
+  });
+  retry_policy policy;
+  policy.max_attempts = 1000;
+  policy.base_delay = milliseconds(20);
+  policy.max_delay = milliseconds(20);
+  policy.total_budget = std::chrono::seconds(600);
+  http_client http;
+  static_credentials creds;
+  aws_client client(http, creds, policy);  // the real clock and sleeper
+  const auto start = std::chrono::steady_clock::now();
+  thrown t;
+  {
+    const request_deadline::scope answer_by(start + milliseconds(500));
+    t = storage_error_of(
+        [&] { client.send(local(server), dynamodb_scope, dynamodb_request(), {}, dynamodb_error_code); });
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  expect_storage_unavailable_with_retry_after(t);
+  EXPECT_GE(server.requests().size(), 1u);
+  EXPECT_LT(server.requests().size(), 20u);  // 500 ms hold at most ten 50 ms answers
+  EXPECT_LT(elapsed, std::chrono::seconds(10));  // generous: without the deadline, 1000 attempts (50 s or more)
 }
 
 TEST(aws_client, each_attempt_is_signed_afresh_with_its_own_date_and_credentials) {

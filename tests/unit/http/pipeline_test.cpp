@@ -2,10 +2,13 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "base/request_deadline.hpp"
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 
 namespace gatehouse::http {
@@ -223,6 +226,60 @@ TEST(is_sane_request_id, accepts_1_to_128_safe_characters) {
   EXPECT_FALSE(is_sane_request_id("a\r\nb"));
   EXPECT_FALSE(is_sane_request_id("a/b"));
   EXPECT_FALSE(is_sane_request_id("caf\xc3\xa9"));
+}
+
+// ---- the request's deadline ----
+
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+TEST(pipeline_deadline, answer_by_is_the_budget_after_arrival_or_the_callers_deadline_when_sooner) {
+  const pipeline p(make_router(), cors_policy{}, milliseconds(2000));
+  const auto arrived = steady::now();
+  EXPECT_EQ(p.answer_by(arrived), arrived + milliseconds(2000));
+  EXPECT_EQ(p.answer_by(arrived, arrived + milliseconds(500)), arrived + milliseconds(500));
+  EXPECT_EQ(p.answer_by(arrived, arrived + milliseconds(9000)), arrived + milliseconds(2000));
+  const pipeline defaults(make_router(), cors_policy{});
+  EXPECT_EQ(defaults.answer_by(arrived), arrived + default_request_budget);
+  EXPECT_LT(default_request_budget, std::chrono::seconds(30));  // API Gateway gives up at 30 s
+}
+
+TEST(pipeline_deadline, the_handler_runs_under_the_requests_deadline_and_it_ends_with_the_request) {
+  std::optional<steady::time_point> seen;
+  router r;
+  r.add("GET", "/seen", [&](request&) {
+    seen = request_deadline::current();
+    return empty_response(204);
+  });
+  const pipeline p(std::move(r), cors_policy{});
+  auto req = make_request("GET", "/seen");
+  req.deadline = steady::now() + std::chrono::seconds(60);
+  EXPECT_EQ(p.handle(req).status, 204);
+  EXPECT_EQ(seen, req.deadline);
+  EXPECT_FALSE(request_deadline::current().has_value());
+
+  auto unbounded = make_request("GET", "/seen");
+  EXPECT_EQ(p.handle(unbounded).status, 204);
+  EXPECT_FALSE(seen.has_value());
+}
+
+TEST(pipeline_deadline, a_request_whose_deadline_passed_before_it_ran_is_503_server_busy_unhandled) {
+  log::set_min_level(log::level::error);
+  int runs = 0;
+  router r;
+  r.add("POST", "/work", [&](request&) {
+    ++runs;
+    return empty_response(204);
+  });
+  const pipeline p(std::move(r), cors_policy{});
+  auto req = make_request("POST", "/work");
+  req.deadline = steady::now() - milliseconds(1);
+  const auto res = p.handle(req);
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(error_code_of(res), "server_busy");
+  EXPECT_EQ(res.header("retry-after"), "1");
+  EXPECT_TRUE(res.header("x-request-id").has_value());
+  EXPECT_EQ(runs, 0);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // subject or the body.
 #include "mail/mailer.hpp"
 
+#include "base/request_deadline.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -196,6 +198,33 @@ TEST(mailer, the_budget_counts_sleeps_before_they_happen) {
   // 0 + 40 <= 100: sleep; 40 + 80 > 100: stop.
   EXPECT_EQ(slept, (std::vector<std::chrono::milliseconds>{40ms}));
   EXPECT_EQ(out.received().size(), 2u);
+}
+
+TEST(mailer, nothing_is_delivered_once_the_requests_deadline_has_passed) {
+  fixture f({accept});
+  const request_deadline::scope out_of_time(std::chrono::steady_clock::now() - 1ms);
+  const auto r = send_logged(f.m, verify_letter());
+  EXPECT_FALSE(r.sent);
+  EXPECT_TRUE(f.out.received().empty());
+  ASSERT_FALSE(r.lines.empty());
+  EXPECT_EQ(r.lines.back().at("msg"), "mail not sent");
+  EXPECT_EQ(r.lines.back().at("why"), "no time left before the request's deadline");
+  expect_nothing_private(r);
+}
+
+TEST(mailer, no_retry_sleeps_past_the_requests_deadline) {
+  // Sleeps of 1 s, 2 s, 4 s, ... within a 60 s budget, recorded and not
+  // slept; the request has 3 s: 1 s and 2 s fit, 4 s does not.
+  retry_policy p;
+  p.max_attempts = 10;
+  p.first_delay = 1s;
+  p.total_budget = 60s;
+  fixture f({busy}, p);
+  const request_deadline::scope answer_by(std::chrono::steady_clock::now() + 3s);
+  const auto r = send_logged(f.m, verify_letter());
+  EXPECT_FALSE(r.sent);
+  EXPECT_EQ(f.sleeps, (std::vector<std::chrono::milliseconds>{1s, 2s}));
+  EXPECT_EQ(f.out.received().size(), 3u);
 }
 
 TEST(mailer, an_unsafe_address_is_logged_and_never_delivered) {

@@ -2,6 +2,8 @@
 // run by tests/peers/smtp-peer.mjs on a loopback port, one per test.
 #include "smtp/smtp_transport.hpp"
 
+#include "base/request_deadline.hpp"
+
 #include "../aws/support_tls_files.hpp"
 #include "support_smtp_peer.hpp"
 
@@ -317,6 +319,21 @@ TEST_F(SmtpTransport, TheTotalTimeoutBoundsTheWholeDelivery) {
   ASSERT_TRUE(e);
   EXPECT_TRUE(e->retryable());
   EXPECT_NE(std::string(e->what()).find("timed out"), std::string::npos) << e->what();
+}
+
+TEST_F(SmtpTransport, TheRequestsDeadlineBoundsTheWholeDelivery) {
+  smtp_peer peer({"--hang-greeting"});
+  auto s = loopback(peer.port());
+  s.command_timeout = std::chrono::milliseconds(60000);
+  s.total_timeout = std::chrono::milliseconds(60000);
+  const auto start = std::chrono::steady_clock::now();
+  const request_deadline::scope answer_by(start + std::chrono::milliseconds(300));
+  const auto e = failure_of(s, outgoing_of(sample_message()));
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->retryable());
+  EXPECT_NE(std::string(e->what()).find("timed out"), std::string::npos) << e->what();
+  // Generous: 300 ms is the deadline; the timeouts alone would wait a minute.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(SmtpTransport, AConnectionDroppedAfterDataIsRetryable) {
