@@ -179,10 +179,22 @@ users::email_change sqlite_user_store::change_email(std::string_view user_id, st
 
 bool sqlite_user_store::remove(std::string_view user_id, std::string_view /*email: the row holds it*/) {
   auto conn = db_->acquire();
+  // The user's sessions (revoked by the callers already) go in the same
+  // transaction: one file, so a deleted account leaves no rows of it that
+  // `gatehouse doctor` would rightly call orphans (tokens.user). DynamoDB's
+  // tokens expire by the table's TTL instead.
+  write_transaction tx(*conn);
   auto st = conn->prepare("DELETE FROM users WHERE user_id = ?");
   st.bind(1, user_id);
   st.step();
-  return sqlite3_changes(conn->handle()) > 0;
+  const bool removed = sqlite3_changes(conn->handle()) > 0;
+  for (const char* sql : {"DELETE FROM refresh_tokens WHERE user_id = ?", "DELETE FROM token_families WHERE user_id = ?"}) {
+    auto sessions = conn->prepare(sql);
+    sessions.bind(1, user_id);
+    sessions.step();
+  }
+  tx.commit();
+  return removed;
 }
 
 }  // namespace gatehouse::sqlite

@@ -128,6 +128,21 @@ TEST_F(accounts, every_bearer_route_answers_401_invalid_token_for_a_deleted_user
   }
 }
 
+// An account deleted through the API leaves nothing `gatehouse doctor`
+// calls broken: on SQLite its sessions went with its record (they were
+// reported as orphans, tokens.user, until --repair).
+TEST_F(accounts, an_account_deleted_through_the_api_leaves_a_store_doctor_calls_healthy) {
+  const auto me = sign_up_and_log_in(*c_, "doctor-after@example.com");
+  ASSERT_EQ(c_->post_json("/login", R"({"email":"doctor-after@example.com","password":"correct horse battery"})").status, 200);
+  const auto gone = c_->send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
+                             {{"authorization", "Bearer " + me.token}, {"content-type", "application/json"}});
+  ASSERT_EQ(gone.status, 204) << gone.body;
+  std::string output;
+  const int code = run_gatehouse(env_, {"doctor", "--min-age", "0"}, output);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(output.find("fail"), std::string::npos) << output;
+}
+
 // ---- DELETE /users/me and the export ----------------------------------------------
 
 // On the suite's shared store, where count_objects looks on either backend.
