@@ -28,11 +28,12 @@ std::optional<std::string> scope_of(const http::request& req, const services& s)
 
 // What the request asks, for the fingerprint. A multipart body's boundary
 // is framing each send chooses afresh (a browser retrying one FormData
-// picks a new one), so it is taken out; everything else counts as sent.
-std::string asked_body(const http::request& req) {
+// picks a new one), so it is taken out of a copy; any other body counts as
+// sent, uncopied (nullopt: use the body itself).
+std::optional<std::string> without_boundary(const http::request& req) {
   const auto type = req.header("content-type");
   const auto boundary = type ? http::multipart_boundary(*type) : std::nullopt;
-  if (!boundary || boundary->empty()) return req.body;
+  if (!boundary || boundary->empty()) return std::nullopt;
   std::string out;
   out.reserve(req.body.size());
   std::size_t from = 0;
@@ -73,8 +74,8 @@ http::response run(http::request& req, const http::handler& inner, const service
 
   std::string target = req.path;
   if (!req.query.empty()) target += "?" + req.query;
-  const std::string body = asked_body(req);
-  auto begun = s.idempotency.begin({*scope, *key, req.method, target, body});
+  const auto framed = without_boundary(req);
+  auto begun = s.idempotency.begin({*scope, *key, req.method, target, framed ? *framed : req.body});
   if (auto* kept = std::get_if<idempotency::answer>(&begun)) return replay(std::move(*kept));
   if (auto* why = std::get_if<idempotency::refusal>(&begun)) throw refused(*why);
 
