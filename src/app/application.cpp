@@ -209,6 +209,12 @@ std::vector<application::periodic_job> application::periodic_jobs() const {
                       if (const auto deleted = uploads->sweep())
                         log::info("swept dead direct uploads", {{"objects_deleted", deleted}});
                     }});
+    // Local images only, like the sweep: what a killed write left behind.
+    auto* files = parts_->local_files;
+    jobs.push_back({"remove stale temporary files", *parts_->upload_sweep_every, [files] {
+                      if (const auto removed = files->remove_stale_temporaries(std::chrono::hours(1)))
+                        log::info("removed temporary files of writes that never finished", {{"files_removed", removed}});
+                    }});
   }
   return jobs;
 }

@@ -180,6 +180,35 @@ fs::path file_object_store::path_of(std::string_view key) const {
   return root_ / relative;
 }
 
+namespace {
+
+// put's temporary name: "." + the object's file name + "." + 16 hex + ".tmp".
+bool is_temporary_name(std::string_view name) {
+  constexpr std::size_t suffix = 1 + 16 + 4;  // ".<16 hex>.tmp"
+  if (name.size() < 2 + suffix || name.front() != '.' || !name.ends_with(".tmp")) return false;
+  const auto hex = name.substr(name.size() - suffix + 1, 16);
+  return name[name.size() - suffix] == '.' &&
+         std::all_of(hex.begin(), hex.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+std::size_t file_object_store::remove_stale_temporaries(std::chrono::seconds older_than) {
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) return 0;
+  const auto cutoff = fs::file_time_type::clock::now() - older_than;
+  std::size_t removed = 0;
+  for (auto it = fs::recursive_directory_iterator(root_, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    if (!is_temporary_name(it->path().filename().string())) continue;
+    const auto modified = it->last_write_time(ec);
+    if (ec || modified > cutoff) continue;
+    if (fs::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
+}
+
 void file_object_store::put(std::string_view key, std::string_view bytes,
                             std::string_view /*content_type: implied by the key's extension*/) {
   const fs::path target = path_of(key);

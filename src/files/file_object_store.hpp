@@ -56,6 +56,12 @@ class file_object_store final : public images::object_store, public images::loca
   // The etag is checked on the descriptor that is read, as copy_if_unchanged does.
   std::optional<std::string> read_prefix_if_unchanged(std::string_view key, std::size_t n,
                                                       std::string_view etag) override;
+  // Deletes the temporary files of writes that never finished (a process
+  // killed inside put) once they are older than `older_than`: regular files
+  // named ".<name>.<16 hex>.tmp", anywhere under the root, links never
+  // followed. How many went. No put takes anywhere near an hour.
+  std::size_t remove_stale_temporaries(std::chrono::seconds older_than);
+
   // A walk of the prefix's directory (file_inventory's, never following
   // links) keeping upload keys and form markers only.
   std::vector<std::string> list_keys(std::string_view prefix, std::size_t limit) override;

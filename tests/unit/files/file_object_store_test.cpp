@@ -120,6 +120,28 @@ TEST_F(file_object_store_test, content_type_comes_from_the_extension_not_the_dec
   }
 }
 
+// A process killed inside put leaves its temporary file; the periodic job
+// deletes it once it is an hour old, and nothing else.
+TEST_F(file_object_store_test, stale_temporary_files_of_unfinished_writes_are_removed_and_nothing_else) {
+  const auto key = new_key();
+  store_->put(key, "an object", "image/png");
+  const fs::path dir = (root_ / key).parent_path();
+  const fs::path stale = dir / ("." + (root_ / key).filename().string() + ".0123456789abcdef.tmp");
+  const fs::path fresh = dir / ("." + (root_ / key).filename().string() + ".fedcba9876543210.tmp");
+  const fs::path lookalike = dir / ".notes.tmp";  // not put's shape
+  for (const auto& p : {stale, fresh, lookalike}) std::ofstream(p) << "half";
+  const auto two_hours_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  fs::last_write_time(stale, two_hours_ago);
+  fs::last_write_time(lookalike, two_hours_ago);
+  fs::last_write_time(root_ / key, two_hours_ago);
+
+  EXPECT_EQ(store_->remove_stale_temporaries(std::chrono::hours(1)), 1u);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh)) << "a write may still be running";
+  EXPECT_TRUE(fs::exists(lookalike));
+  EXPECT_EQ(read(key).bytes, "an object") << "objects are never touched";
+}
+
 TEST_F(file_object_store_test, empty_object_round_trips) {
   const auto key = new_key();
   store_->put(key, "", "image/png");
