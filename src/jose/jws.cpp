@@ -76,6 +76,8 @@ verify_result verifier::verify(std::string_view token) const noexcept {
     json::error_code ec;
     const json::value parsed = json::parse(*header_text, ec, &resource, options);
     if (ec || !parsed.is_object()) return rejection::bad_header;
+    // A member given twice counts with its last value, as RFC 7515 4 allows
+    // and as JSON.parse (so jose) reads it too: no parser differential.
     const json::object& header = parsed.get_object();
 
     const auto alg_name = optional_string(header, "alg");

@@ -245,6 +245,7 @@ verification_key verification_key::from_public_pem(std::string_view pem) {
   const bio_ptr bio = read_bio(pem);
   EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr);
   if (pkey == nullptr) refuse("not a PEM public key (SPKI \"PUBLIC KEY\")");
+  ERR_clear_error();  // the decoders may leave notes of the formats they tried
   const auto owned = own(pkey);
   return verification_key(public_material(owned.get()));
 }
@@ -286,6 +287,7 @@ signing_key signing_key::from_pem(std::string_view pem) {
   const bio_ptr bio = read_bio(pem);
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
   if (pkey == nullptr) refuse("not an unencrypted PEM private key (PKCS#8, RSA or EC)");
+  ERR_clear_error();  // the decoders may leave notes of the formats they tried
   auto material = std::make_shared<key_material>();
   material->pkey = own(pkey);
   auto public_key = verification_key(public_material(pkey));  // refuses unsuitable keys

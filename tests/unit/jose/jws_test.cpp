@@ -189,6 +189,9 @@ TEST(jose_jws_verifier, refuses_crit_and_headers_that_are_not_objects_of_strings
                                    R"({"alg":"EdDSA","typ":null})", R"({"alg":"EdDSA")", "",
                                    R"({"alg":"EdDSA","x":[[[[[[[[[[1]]]]]]]]]]})"})
     EXPECT_EQ(v.verify(sign_compact(key, header, "{}")).why(), rejection::bad_header) << header;
+  // Duplicate members: the last one counts (as in JSON.parse, so in jose).
+  EXPECT_TRUE(v.verify(sign_compact(key, R"({"alg":"none","alg":"EdDSA"})", "{}")));
+  EXPECT_EQ(v.verify(sign_compact(key, R"({"alg":"EdDSA","alg":"none"})", "{}")).why(), rejection::unsupported_alg);
   const std::string long_kid = R"({"alg":"EdDSA","kid":")" + std::string(300, 'k') + R"("})";
   EXPECT_EQ(v.verify(sign_compact(key, long_kid, "{}")).why(), rejection::bad_header);
 }
