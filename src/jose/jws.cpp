@@ -48,11 +48,11 @@ std::string signer::sign(std::string_view typ, std::string_view payload) const {
 }
 
 verifier::verifier(std::vector<verification_key> keys) : keys_(std::move(keys)) {
-  if (keys_.empty()) throw error(error_kind::invalid_argument, "invalid_signing_key", "verifier: no keys");
+  if (keys_.empty()) throw key_error("verifier: no keys");
   for (std::size_t i = 0; i < keys_.size(); ++i)
     for (std::size_t j = i + 1; j < keys_.size(); ++j)
       if (!keys_[i].kid().empty() && keys_[i].kid() == keys_[j].kid())
-        throw error(error_kind::invalid_argument, "invalid_signing_key", "verifier: two keys with one kid");
+        throw key_error("verifier: two keys with one kid");
 }
 
 verify_result verifier::verify(std::string_view token) const noexcept {

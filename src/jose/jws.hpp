@@ -79,7 +79,7 @@ class verify_result {
 // So an RSA, EC or Ed25519 public key is never used as an HMAC secret.
 class verifier {
  public:
-  // gatehouse::error(invalid_argument) for an empty set or two keys with one kid.
+  // key_error for an empty set or two keys with one kid.
   explicit verifier(std::vector<verification_key> keys);
 
   // Never throws; a refused token says why.

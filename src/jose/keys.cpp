@@ -39,7 +39,7 @@ constexpr std::size_t max_pem_bytes = 16 * 1024;
 
 [[noreturn]] void refuse(const std::string& why) {
   ERR_clear_error();  // leave no stale OpenSSL errors on this thread
-  throw error(error_kind::invalid_argument, "invalid_signing_key", "signing key: " + why);
+  throw key_error("signing key: " + why);
 }
 
 [[noreturn]] void openssl_failed(const char* what) {
@@ -323,7 +323,7 @@ signing_key signing_key::hmac(std::string secret) {
 }
 
 std::string signing_key::to_pkcs8_pem() const {
-  if (!private_->pkey) throw error(error_kind::invalid_argument, "invalid_signing_key", "HS256 keys have no PEM form");
+  if (!private_->pkey) throw key_error("HS256 keys have no PEM form");
   bio_ptr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), private_->pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     openssl_failed("PEM_write_bio_PrivateKey");

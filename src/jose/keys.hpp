@@ -7,18 +7,26 @@
 // a token never chooses how its signature is checked.
 //
 // Loading refuses what we would not sign with (RSA under 2048 bits, curves
-// other than P-256, other key types) with gatehouse::error(invalid_argument,
-// "invalid_signing_key"); the message names the reason, never key material.
+// other than P-256, other key types) with key_error; the message names the
+// reason, never key material. A configuration problem, not an answer to a
+// request: the caller turns it into its own (app/ into a config_error).
 // Signing and verifying are total: verify() answers false for any bytes.
 #include "jose/algorithm.hpp"
 
 #include <boost/json/object.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace gatehouse::jose {
+
+// A key, or a set of keys, that cannot be used.
+class key_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 
 struct key_material;  // the OpenSSL key or the HMAC secret (keys.cpp)
 
@@ -68,7 +76,7 @@ class signing_key {
   const verification_key& verification() const noexcept { return public_; }
 
   // The private key as unencrypted PKCS#8 PEM, for storing a generated key;
-  // gatehouse::error(invalid_argument) for HS256, which has no PEM form.
+  // key_error for HS256, which has no PEM form.
   std::string to_pkcs8_pem() const;
 
   // The JWS signature of `signing_input` (RFC 7515 5.1 step 5), as raw bytes:

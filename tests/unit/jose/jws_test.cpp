@@ -297,9 +297,9 @@ TEST(jose_jws_verifier, every_single_character_mutation_is_refused) {
 }
 
 TEST(jose_jws_verifier, refuses_empty_sets_and_duplicate_kids) {
-  EXPECT_THROW(verifier({}), error);
+  EXPECT_THROW(verifier({}), key_error);
   const auto key = signing_key::generate(algorithm::eddsa);
-  EXPECT_THROW(verifier({key.verification(), key.verification()}), error);
+  EXPECT_THROW(verifier({key.verification(), key.verification()}), key_error);
 }
 
 }  // namespace
