@@ -6,6 +6,7 @@
 // ECDSA signature, both accept).
 #include "jose/claims.hpp"
 #include "jose/jws.hpp"
+#include "token_surgery.hpp"
 
 #include "base/text.hpp"
 #include "crypto/crypto.hpp"
@@ -29,6 +30,8 @@ namespace gatehouse::jose {
 namespace {
 
 namespace json = boost::json;
+using testing::segment;
+using testing::with_signature;
 using crypto::base64url_decode;
 using crypto::base64url_encode;
 
@@ -94,16 +97,6 @@ struct verify_case {
   bool strictness_only = false;
 };
 
-std::string segment(std::string_view token, int index) {
-  std::size_t begin = 0;
-  for (int i = 0; i < index; ++i) begin = token.find('.', begin) + 1;
-  const auto end = token.find('.', begin);
-  return std::string(token.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
-}
-
-std::string with_signature(std::string_view token, std::string_view raw) {
-  return std::string(token.substr(0, token.rfind('.') + 1)) + base64url_encode(raw);
-}
 
 std::string header_with(const signing_key& key, std::string_view alg, std::string_view extra = "") {
   std::string h = R"({"alg":")" + std::string(alg) + '"';

@@ -1,6 +1,7 @@
 // Compact JWS: the published vectors, round trips for every algorithm, and
 // the forgeries and malformed tokens the verifier refuses.
 #include "jose/jws.hpp"
+#include "token_surgery.hpp"
 #include "test_keys.hpp"
 
 #include "base/error.hpp"
@@ -20,16 +21,6 @@ using crypto::base64url_encode;
 const std::vector<algorithm> all_algorithms = {algorithm::rs256, algorithm::es256, algorithm::eddsa,
                                                algorithm::hs256};
 
-std::string segment(std::string_view token, int index) {
-  std::size_t begin = 0;
-  for (int i = 0; i < index; ++i) begin = token.find('.', begin) + 1;
-  const auto end = token.find('.', begin);
-  return std::string(token.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
-}
-
-std::string with_signature(std::string_view token, std::string_view raw_signature) {
-  return std::string(token.substr(0, token.rfind('.') + 1)) + base64url_encode(raw_signature);
-}
 
 // The payload of RFC 7515 appendices A.1 to A.3, CR LF and all.
 const std::string rfc7515_payload = "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
