@@ -991,18 +991,18 @@ TEST_F(aws_faults, an_account_deletion_answered_503_after_the_record_went_conver
   http_client c(gh.port());
   ASSERT_EQ(sign_up(c, "bye-retry@example.com").status, 201);
   const auto token = token_of(log_in(c, "bye-retry@example.com"));
-  const header_list headers{{"authorization", "Bearer " + token}, {"idempotency-key", "bye"}};
+  const auto delete_me = [&](const std::string& key) {
+    return c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
+                  {{"authorization", "Bearer " + token}, {"idempotency-key", key}, {"content-type", "application/json"}});
+  };
   peers_->lose_next_answers(aws_service::dynamodb, 10, 0, "DeleteItem");
-  const auto first = c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
-                            {{"authorization", "Bearer " + token}, {"idempotency-key", "bye"}, {"content-type", "application/json"}});
+  const auto first = delete_me("bye");
   peers_->lose_next_answers(aws_service::dynamodb, 0);
   ASSERT_EQ(first.status, 503) << first.body << gh.log_text();
-  const auto retry = c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
-                            {{"authorization", "Bearer " + token}, {"idempotency-key", "bye"}, {"content-type", "application/json"}});
+  const auto retry = delete_me("bye");
   EXPECT_EQ(retry.status, 204) << retry.body << gh.log_text();
   EXPECT_EQ(log_in(c, "bye-retry@example.com").status, 401);
-  const auto fresh = c.send("DELETE", "/users/me", R"({"password":"correct horse battery"})",
-                            {{"authorization", "Bearer " + token}, {"idempotency-key", "another"}, {"content-type", "application/json"}});
+  const auto fresh = delete_me("another");
   EXPECT_EQ(fresh.status, 401) << "only the retry of that action";
 }
 

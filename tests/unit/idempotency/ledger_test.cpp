@@ -8,6 +8,7 @@
 #include "sqlite/sqlite_idempotency_store.hpp"
 
 #include "base/error.hpp"
+#include "crypto/crypto.hpp"
 
 #include <gtest/gtest.h>
 
@@ -180,6 +181,13 @@ TEST_F(ledger_test, nothing_the_store_holds_is_the_key_the_body_or_the_answer) {
   for (int i = 0; i < 4; ++i) row += st.column_text(i) + "|";
   for (const char* secret : {"my-secret-key", "hunter2", "r3fr3sh"}) EXPECT_EQ(row.find(secret), std::string::npos) << secret;
   EXPECT_EQ(st.column_text(0), run.record_id);
+  // The answer column is base64 of sealed bytes: decoded, it still shows
+  // neither the kept answer's JSON nor its body in any encoding.
+  const auto stored = crypto::base64_decode(st.column_text(3));
+  ASSERT_TRUE(stored);
+  const std::string body = R"({"refresh_token":"r3fr3sh"})";
+  for (const std::string& plain : {std::string("\"status\""), body, crypto::base64_encode(body)})
+    EXPECT_EQ(stored->find(plain), std::string::npos) << plain;
 }
 
 }  // namespace
