@@ -10,7 +10,7 @@ bin_dir=$1
 seconds=$2
 shift 2
 corpus_root=$(cd "$(dirname "$0")" && pwd)/corpus
-targets=(lambda_event runtime_reply json_body multipart jwt jws cursor image_sniff signed_url sigv4)
+targets=(lambda_event runtime_reply json_body multipart jws cursor image_sniff signed_url sigv4)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-fuzz.XXXXXX")
 artifacts=${ARTIFACTS:-$work/artifacts}
