@@ -257,7 +257,8 @@ std::map<std::string, std::string> lambda_env(const spawn_spec& spec, const runt
                                               const fs::path& data_dir) {
   std::map<std::string, std::string> env{{"AWS_LAMBDA_RUNTIME_API", emu.address()},
                                          {"DATA_DIR", data_dir.string()},
-                                         {"JWT_SECRET", gatehouse::testing::test_jwt_secret},
+                                         {"JWT_PRIVATE_KEY", gatehouse::testing::test_jwt_private_key},
+                                         {"JWT_ISSUER", gatehouse::testing::test_lambda_issuer},
                                          {"SERVER_SECRET", gatehouse::testing::test_server_secret},
                                          {"LOG_LEVEL", "info"},
                                          {"PATH", "/usr/local/bin:/usr/bin:/bin"}};

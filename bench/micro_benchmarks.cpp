@@ -8,7 +8,10 @@
 //               the user store is an in-memory stand-in (fixed_user_store below).
 //   multipart/  parse_multipart of a 1 MiB image upload.
 //   sigv4/      header-form signing of a DynamoDB GetItem; a pre-signed S3 GET URL.
-//   jwt/        verify alone, sign alone.
+//   warm/get_users_me is RS256 (the default) with a client that repeats its
+//               token, so after the first request the verified-token cache
+//               answers; /uncached and /hs256 show the verification's own cost.
+//   jose/       sign and verify alone, per algorithm (bench/jose_benchmarks.cpp).
 //   bcrypt/     verify at the default cost (app::config's bcrypt_cost, 10; the
 //               original's bcryptjs also uses 10), tens of milliseconds per call:
 //               a few fixed iterations.
@@ -30,7 +33,7 @@
 #include "api/services.hpp"
 #include "api_gateway_event.hpp"  // tests/lambda: the events the tests and cold-start bench send
 #include "app/config.hpp"
-#include "auth/jwt.hpp"
+#include "auth/access_tokens.hpp"
 #include "auth/login_limits.hpp"
 #include "auth/password.hpp"
 #include "auth/refresh_tokens.hpp"
@@ -167,12 +170,18 @@ struct s3_images {
 };
 
 struct application_under_test {
-  explicit application_under_test(bool user_has_image)
-      : users(users::user{user_id, "Ada Lovelace", user_email, "$2b$10$not-used-by-these-routes",
+  explicit application_under_test(bool user_has_image, jose::algorithm alg = jose::algorithm::rs256,
+                                  std::size_t cache_entries = auth::token_settings{}.cache_entries)
+      : tokens(auth::token_keys{alg == jose::algorithm::hs256 ? jose::signing_key::hmac(jwt_secret)
+                                                              : jose::signing_key::generate(alg),
+                                {}, std::nullopt},
+               auth::token_settings{.issuer = "https://gatehouse.example", .cache_entries = cache_entries}),
+        users(users::user{user_id, "Ada Lovelace", user_email, "$2b$10$not-used-by-these-routes",
                           user_has_image ? std::optional<std::string>(image_key) : std::nullopt,
                           "2024-03-01T12:00:00.000Z"}) {}
 
   const app::config defaults{};
+  auth::access_tokens tokens;
   fixed_user_store users;
   s3_images images;
   images::pending_uploads uploads{images.store,
@@ -183,7 +192,6 @@ struct application_under_test {
   unreachable_idempotency_store idempotency_records;  // the benchmarked requests send no Idempotency-Key
   idempotency::ledger idempotency{idempotency_records, std::string(32, 'i'), std::string(32, 'a'), system_now_seconds};
   auth::password_hasher passwords{defaults.bcrypt_cost};
-  auth::jwt_codec tokens{jwt_secret, defaults.jwt_issuer};
   auth::refresh_token_service refresh_tokens{
       token_store, std::string(32, 'r'),
       auth::refresh_settings{defaults.refresh_token_ttl_seconds, defaults.refresh_reuse_grace_seconds},
@@ -203,13 +211,19 @@ struct application_under_test {
                                      limits,   password,     verification, mail,
                                      system_now_seconds, accounts::account_settings{defaults.access_token_ttl_seconds}};
   accounts::profile_pictures pictures{users, images.store, uploads, accounts::picture_settings{defaults.max_image_bytes}};
-  api::services services{accounts, pictures, verification, resets, email_changes, deletion, images.store, idempotency,
-                         api::api_settings{defaults.trust_proxy}};
+  api::services services{accounts,    pictures,    verification, resets, email_changes, deletion, images.store,
+                         idempotency, tokens,      api::api_settings{defaults.trust_proxy}};
   http::pipeline pipeline{api::make_router(services, nullptr), http::cors_policy{defaults.cors_origins}};
 
   std::string bearer_token() const {
     const std::int64_t now = system_now_seconds();
-    return tokens.sign({user_id, user_email, now, now + defaults.access_token_ttl_seconds});
+    auth::access_claims claims;
+    claims.user_id = user_id;
+    claims.email = user_email;
+    claims.issued_at = now;
+    claims.expires_at = now + defaults.access_token_ttl_seconds;
+    claims.session_id = "5d0c1f9e-2b7a-4c3d-9e8f-0a1b2c3d4e5f";
+    return tokens.sign(claims);
   }
 };
 
@@ -266,8 +280,8 @@ void run_invocations(benchmark::State& state, const http::pipeline& pipeline, co
   state.SetLabel(std::to_string(event.size()) + " B event, " + std::to_string(first.size()) + " B response");
 }
 
-void warm_users_me(benchmark::State& state, bool user_has_image, bool access_log) {
-  application_under_test app(user_has_image);
+void warm_users_me(benchmark::State& state, bool user_has_image, bool access_log, jose::algorithm alg, bool cached) {
+  application_under_test app(user_has_image, alg, cached ? auth::token_settings{}.cache_entries : 0);
   const std::string event = api_gateway_event("GET", "/users/me", app.bearer_token());
   if (!access_log) log::set_min_level(log::level::warn);
   run_invocations(state, app.pipeline, event);
@@ -361,35 +375,6 @@ void sigv4_s3_presigned_get(benchmark::State& state) {
 }
 
 // ---------------------------------------------------------------------------
-// JWT (HS256), with the binary's default issuer and token lifetime.
-
-void jwt_verify(benchmark::State& state) {
-  const app::config defaults;
-  const auth::jwt_codec codec(jwt_secret, defaults.jwt_issuer);
-  const std::int64_t now = system_now_seconds();
-  const std::string token = codec.sign({user_id, user_email, now, now + defaults.access_token_ttl_seconds});
-  if (!codec.verify(token, now)) {
-    state.SkipWithError("the token did not verify");
-    return;
-  }
-  for (auto _ : state) {
-    auto claims = codec.verify(token, now);
-    benchmark::DoNotOptimize(claims);
-  }
-}
-
-void jwt_sign(benchmark::State& state) {
-  const app::config defaults;
-  const auth::jwt_codec codec(jwt_secret, defaults.jwt_issuer);
-  const std::int64_t now = system_now_seconds();
-  const auth::access_claims claims{user_id, user_email, now, now + defaults.access_token_ttl_seconds};
-  for (auto _ : state) {
-    std::string token = codec.sign(claims);
-    benchmark::DoNotOptimize(token.data());
-  }
-}
-
-// ---------------------------------------------------------------------------
 // bcrypt verify of a right password (the login path), at `cost`.
 
 void bcrypt_verify(benchmark::State& state, int cost) {
@@ -409,17 +394,19 @@ void bcrypt_verify(benchmark::State& state, int cost) {
 void register_benchmarks() {
   using benchmark::kMicrosecond;
   using benchmark::kMillisecond;
-  benchmark::RegisterBenchmark("warm/get_users_me", warm_users_me, false, true)->Unit(kMicrosecond);
-  benchmark::RegisterBenchmark("warm/get_health", warm_health)->Unit(kMicrosecond);
-  benchmark::RegisterBenchmark("warm/get_users_me/access_log_off", warm_users_me, false, false)
+  benchmark::RegisterBenchmark("warm/get_users_me", warm_users_me, false, true, jose::algorithm::rs256, true)->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("warm/get_users_me/uncached", warm_users_me, false, true, jose::algorithm::rs256, false)
       ->Unit(kMicrosecond);
-  benchmark::RegisterBenchmark("warm/get_users_me/profile_image_s3", warm_users_me, true, true)
+  benchmark::RegisterBenchmark("warm/get_users_me/hs256", warm_users_me, false, true, jose::algorithm::hs256, true)
+      ->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("warm/get_health", warm_health)->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("warm/get_users_me/access_log_off", warm_users_me, false, false, jose::algorithm::rs256, true)
+      ->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("warm/get_users_me/profile_image_s3", warm_users_me, true, true, jose::algorithm::rs256, true)
       ->Unit(kMicrosecond);
   benchmark::RegisterBenchmark("multipart/parse_1mib", multipart_1mib)->Unit(kMicrosecond);
   benchmark::RegisterBenchmark("sigv4/dynamodb_get_item", sigv4_dynamodb_get_item)->Unit(kMicrosecond);
   benchmark::RegisterBenchmark("sigv4/s3_presigned_get", sigv4_s3_presigned_get)->Unit(kMicrosecond);
-  benchmark::RegisterBenchmark("jwt/verify", jwt_verify)->Unit(kMicrosecond);
-  benchmark::RegisterBenchmark("jwt/sign", jwt_sign)->Unit(kMicrosecond);
 
   // The default cost is what `gatehouse` uses without BCRYPT_COST
   // (app::config::bcrypt_cost); the original hashes with bcryptjs at 10.

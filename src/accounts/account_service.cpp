@@ -18,7 +18,7 @@ error email_not_verified() {
 }  // namespace
 
 account_service::account_service(users::user_store& users, const auth::password_hasher& passwords,
-                                 const auth::jwt_codec& tokens, auth::refresh_token_service& refresh_tokens,
+                                 const auth::access_tokens& tokens, auth::refresh_token_service& refresh_tokens,
                                  auth::login_limits& limits, const password_check& password,
                                  email_verification& verification, account_mail& mail,
                                  std::function<std::int64_t()> now_seconds, account_settings settings)
@@ -86,7 +86,7 @@ session account_service::log_in(std::string_view raw_email, std::string_view pas
   upgrade_password_hash(*found, password, origin);
 
   auto refresh = refresh_tokens_.issue(found->user_id);
-  return session_for(*found, std::move(refresh.token));
+  return session_for(*found, std::move(refresh));
 }
 
 // A hash of another cost or variant (bcryptjs's `$2a$` from the Node.js
@@ -134,7 +134,7 @@ session account_service::start_only_session(const users::user& u) {
   refresh_tokens_.revoke_all(u.user_id);
   auto refresh = refresh_tokens_.issue(u.user_id);
   (void)mail_.send(mail_kind::password_changed, u);
-  return session_for(u, std::move(refresh.token));
+  return session_for(u, std::move(refresh));
 }
 
 users::user account_service::rename(const users::user& caller, std::string_view name) {
@@ -150,7 +150,7 @@ session account_service::refresh(std::string_view refresh_token) {
     found = users_.find_by_id(user_id);
     return found.has_value();
   });
-  return session_for(*found, std::move(next.token));
+  return session_for(*found, std::move(next));
 }
 
 void account_service::log_out(std::string_view refresh_token) { refresh_tokens_.revoke(refresh_token); }
@@ -177,10 +177,15 @@ bool account_service::sees_everything_of(const caller& viewer, const users::user
   return listed.user_id == viewer.user_id;
 }
 
-session account_service::session_for(const users::user& u, std::string refresh_token) const {
+session account_service::session_for(const users::user& u, auth::issued_refresh_token refresh) const {
   const std::int64_t now = now_seconds_();
-  const auth::access_claims claims{u.user_id, u.email, now, now + settings_.access_token_ttl_seconds};
-  return session{tokens_.sign(claims), settings_.access_token_ttl_seconds, std::move(refresh_token), u};
+  auth::access_claims claims;
+  claims.user_id = u.user_id;
+  claims.email = u.email;
+  claims.issued_at = now;
+  claims.expires_at = now + settings_.access_token_ttl_seconds;
+  claims.session_id = refresh.family_id;
+  return session{tokens_.sign(std::move(claims)), settings_.access_token_ttl_seconds, std::move(refresh.token), u};
 }
 
 }  // namespace gatehouse::accounts

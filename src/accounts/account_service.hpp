@@ -5,7 +5,7 @@
 #include "accounts/email_verification.hpp"
 #include "accounts/password_check.hpp"
 #include "accounts/request_origin.hpp"
-#include "auth/jwt.hpp"
+#include "auth/access_tokens.hpp"
 #include "auth/login_limits.hpp"
 #include "auth/password.hpp"
 #include "auth/refresh_tokens.hpp"
@@ -49,7 +49,7 @@ struct account_settings {
 class account_service {
  public:
   // Every reference must outlive the service. `now_seconds` is the clock.
-  account_service(users::user_store& users, const auth::password_hasher& passwords, const auth::jwt_codec& tokens,
+  account_service(users::user_store& users, const auth::password_hasher& passwords, const auth::access_tokens& tokens,
                   auth::refresh_token_service& refresh_tokens, auth::login_limits& limits,
                   const password_check& password, email_verification& verification, account_mail& mail,
                   std::function<std::int64_t()> now_seconds, account_settings settings);
@@ -98,13 +98,13 @@ class account_service {
   static bool sees_everything_of(const caller& viewer, const users::user& listed);
 
  private:
-  session session_for(const users::user& u, std::string refresh_token) const;
+  session session_for(const users::user& u, auth::issued_refresh_token refresh) const;
   session start_only_session(const users::user& u);
   void upgrade_password_hash(const users::user& u, std::string_view password, const request_origin& origin);
 
   users::user_store& users_;
   const auth::password_hasher& passwords_;
-  const auth::jwt_codec& tokens_;
+  const auth::access_tokens& tokens_;
   auth::refresh_token_service& refresh_tokens_;
   auth::login_limits& limits_;
   const password_check& password_;

@@ -12,6 +12,7 @@ void bind_health(http::router& r) {
 http::router make_router(const services& s, images::local_object_server* local_files) {
   http::router r;
   bind_health(r);
+  bind_discovery_routes(r, s);
   bind_auth_routes(r, s);
   bind_user_routes(r, s);
   bind_email_routes(r, s);

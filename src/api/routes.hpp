@@ -8,6 +8,8 @@
 namespace gatehouse::api {
 
 void bind_health(http::router& r);
+// GET /.well-known/jwks.json and /.well-known/openid-configuration.
+void bind_discovery_routes(http::router& r, const services& s);
 void bind_auth_routes(http::router& r, const services& s);
 void bind_user_routes(http::router& r, const services& s);
 void bind_email_routes(http::router& r, const services& s);

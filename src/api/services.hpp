@@ -7,6 +7,7 @@
 #include "accounts/email_verification.hpp"
 #include "accounts/password_reset.hpp"
 #include "accounts/profile_pictures.hpp"
+#include "auth/access_tokens.hpp"
 #include "idempotency/ledger.hpp"
 #include "images/object_store.hpp"
 
@@ -27,6 +28,7 @@ struct services {
   accounts::account_deletion& deletion;
   images::object_store& images;  // renders image keys as URLs (user_json)
   idempotency::ledger& idempotency;  // every state-changing route (api/idempotent_routes)
+  const auth::access_tokens& tokens;  // their public keys, for /.well-known (api/discovery_routes)
   api_settings settings;
 };
 

@@ -7,27 +7,13 @@
 #include "api/routes.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
-#include "base/text.hpp"
+#include "http/entity_tags.hpp"
 #include "web/assets.hpp"
 
 #include <string>
 
 namespace gatehouse::api {
 namespace {
-
-// If-None-Match holds "*" or a comma-separated list of entity tags; it is
-// compared weakly (RFC 9110 13.1.2), so W/"x" matches "x".
-bool none_match_hits(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    std::string_view tag = text::trim(header.substr(0, comma));
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    if (tag == "*") return true;
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == etag) return true;
-  }
-  return false;
-}
 
 // The web page (web/, at /) talks to this server only: connect-src 'self'
 // is what makes a link like /?api=https://evil harmless even to a page that
@@ -63,7 +49,7 @@ http::response serve(const http::request& req, const web::asset& a) {
   res.set_header("cache-control", "no-cache");
   set_security_headers(res, a.path);
   const auto if_none_match = req.header("if-none-match");
-  if (if_none_match && none_match_hits(*if_none_match, a.etag)) {
+  if (if_none_match && http::none_match_hits(*if_none_match, a.etag)) {
     res.status = 304;
     return res;
   }

@@ -16,7 +16,7 @@
 #include "accounts/profile_pictures.hpp"
 #include "api/routes.hpp"
 #include "auth/bcrypt_gate.hpp"
-#include "auth/jwt.hpp"
+#include "auth/access_tokens.hpp"
 #include "auth/login_limits.hpp"
 #include "auth/password.hpp"
 #include "auth/refresh_tokens.hpp"
@@ -56,7 +56,8 @@ struct application::parts {
         passwords(cfg.bcrypt_cost, &bcrypt) {
     if (cfg.aws.any()) build_aws(cfg, env);
     keys = load_server_keys(cfg, cfg.aws.any() ? &plumbing : nullptr);
-    tokens = std::make_unique<auth::jwt_codec>(keys->jwt_current, keys->jwt_previous, cfg.jwt_issuer);
+    tokens = std::make_unique<auth::access_tokens>(keys->tokens,
+                                                   auth::token_settings{.issuer = cfg.jwt_issuer, .audience = cfg.jwt_audience});
     build_user_store(cfg);
     build_object_store(cfg);
     uploads = std::make_unique<images::pending_uploads>(
@@ -95,7 +96,7 @@ struct application::parts {
         keys->root.key_for(crypto::key_purpose::idempotent_answers), system_now_seconds,
         idempotency::ledger_settings{.lease_seconds = cfg.idempotency_lease_seconds});
     services = std::make_unique<api::services>(
-        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *deletion, *images, *idempotency,
+        api::services{*accounts, *pictures, *verification, *resets, *email_changes, *deletion, *images, *idempotency, *tokens,
                       api::api_settings{cfg.trust_proxy}});
     pipeline = std::make_unique<http::pipeline>(api::make_router(*services, local_files),
                                                 http::cors_policy{cfg.cors_origins},
@@ -152,12 +153,12 @@ struct application::parts {
     images = std::move(files);
   }
 
-  // The JWT signing secret and the server secret every keyed feature
+  // The access-token keys and the server secret every keyed feature
   // derives its key from (app/server_keys).
   std::optional<server_keys> keys;
   auth::bcrypt_gate bcrypt;  // every hash and verify of `passwords`
   auth::password_hasher passwords;
-  std::unique_ptr<auth::jwt_codec> tokens;  // signs with the current JWT secret; also verifies with AWSPREVIOUS
+  std::unique_ptr<auth::access_tokens> tokens;  // signs with the current key; also verifies with the previous ones
 
   // Present only when an AWS backend is configured.
   aws_plumbing plumbing;

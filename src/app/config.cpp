@@ -306,6 +306,76 @@ void load_aws_settings(const env_lookup& env, config::aws_settings& a) {
   if (auto v = env("SSL_CERT_FILE"); v && !v->empty()) a.ssl_cert_file = *v;
 }
 
+// JWT_ALG and its key, JWT_ISSUER, JWT_AUDIENCE, LEGACY_JWT_SECRET; after
+// PUBLIC_URL (the issuer's default) and the AWS settings (JWT_SECRET_ARN).
+void load_token_settings(const env_lookup& env, config& c) {
+  if (auto v = env("JWT_ALG")) {
+    const auto alg = jose::algorithm_named(*v);
+    if (!alg) reject("JWT_ALG", "RS256, ES256, EdDSA or HS256");
+    c.jwt_alg = *alg;
+  }
+  const bool asymmetric = jose::is_asymmetric(c.jwt_alg);
+  const bool on_lambda = env("AWS_LAMBDA_RUNTIME_API").has_value();
+
+  if (env("JWT_PRIVATE_KEY") && env("JWT_PRIVATE_KEY_FILE"))
+    throw config_error("JWT_PRIVATE_KEY_FILE: JWT_PRIVATE_KEY is set too; set one of them, not both");
+  for (const char* variable : {"JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE"}) {
+    if (!env(variable)) continue;
+    if (!asymmetric) reject(variable, "unset with JWT_ALG=HS256, whose key is JWT_SECRET");
+    if (c.aws.jwt_secret_arn)
+      throw config_error(std::string(variable) + ": JWT_SECRET_ARN is set too; set one of them, not both");
+  }
+  if (auto v = env("JWT_PRIVATE_KEY")) {
+    if (v->find("-----BEGIN ") == std::string::npos) reject("JWT_PRIVATE_KEY", "a PEM private key");
+    c.jwt_private_key = *v;
+  }
+  if (auto v = env("JWT_PRIVATE_KEY_FILE")) {
+    if (v->empty()) reject("JWT_PRIVATE_KEY_FILE", "the path of a PEM private key");
+    c.jwt_private_key_file = *v;
+  }
+  // Every instance of a function must sign with one key, and a key
+  // generated into one instance's /tmp is that instance's alone.
+  if (on_lambda && !c.aws.jwt_secret_arn) {
+    if (asymmetric && !c.jwt_private_key && !c.jwt_private_key_file)
+      reject("JWT_SECRET_ARN", "a Secrets Manager secret holding the PEM signing key on Lambda, where every "
+                               "instance must sign with one key (or JWT_PRIVATE_KEY)");
+    if (!asymmetric && !c.jwt_secret)
+      reject("JWT_SECRET_ARN", "a Secrets Manager secret on Lambda, where every instance must share the "
+                               "HS256 secret (or JWT_SECRET)");
+  }
+
+  if (auto v = env("LEGACY_JWT_SECRET")) {
+    // RFC 7518 3.2: an HS256 key of at least 256 bits.
+    if (v->size() < 32 || v->size() > 4096) reject("LEGACY_JWT_SECRET", "the Node.js original's secret, 32..4096 bytes");
+    c.legacy_jwt_secret = *v;
+  }
+
+  if (auto v = env("JWT_ISSUER")) {
+    if (v->empty() || v->size() > 256) reject("JWT_ISSUER", "1..256 characters");
+    c.jwt_issuer = *v;
+  } else if (asymmetric) {
+    if (on_lambda) reject("JWT_ISSUER", "the API's public https:// base URL on Lambda (deploy/serverless.yml sets it)");
+    c.jwt_issuer = c.public_url;
+  } else {
+    c.jwt_issuer = "gatehouse";  // v1's: its tokens keep verifying under HS256
+  }
+  // Verifiers find the keys at {issuer}/.well-known/openid-configuration.
+  if (asymmetric) {
+    const std::string rule = on_lambda ? "the API's public https:// base URL, without a trailing slash"
+                                       : "an http(s):// base URL without a trailing slash, e.g. PUBLIC_URL";
+    const bool https = c.jwt_issuer.rfind("https://", 0) == 0;
+    const bool http = c.jwt_issuer.rfind("http://", 0) == 0;
+    const std::size_t scheme = https ? 8 : http ? 7 : 0;
+    if ((on_lambda ? !https : scheme == 0) || c.jwt_issuer.size() == scheme || c.jwt_issuer.back() == '/' ||
+        c.jwt_issuer.find_first_of(" \t\"#?") != std::string::npos)
+      reject("JWT_ISSUER", rule);
+  }
+  if (auto v = env("JWT_AUDIENCE")) {
+    if (v->empty() || v->size() > 256) reject("JWT_AUDIENCE", "1..256 characters");
+    c.jwt_audience = *v;
+  }
+}
+
 }  // namespace
 
 auth::rate_limit parse_rate_limit(std::string_view name, std::string_view text) {
@@ -344,10 +414,6 @@ config load_config(const env_lookup& env) {
   if (auto v = env("SERVER_SECRET")) {
     if (v->size() < 32 || v->size() > 4096) reject("SERVER_SECRET", "32..4096 bytes");
     c.server_secret = *v;
-  }
-  if (auto v = env("JWT_ISSUER")) {
-    if (v->empty() || v->size() > 256) reject("JWT_ISSUER", "1..256 characters");
-    c.jwt_issuer = *v;
   }
   if (auto v = env("ACCESS_TOKEN_TTL"))
     c.access_token_ttl_seconds = parse_duration("ACCESS_TOKEN_TTL", *v, 60, 86400,
@@ -447,6 +513,7 @@ config load_config(const env_lookup& env) {
   if (env("AWS_LAMBDA_RUNTIME_API") && !c.server_secret && !c.aws.server_secret_arn)
     reject("SERVER_SECRET_ARN",
            "a Secrets Manager secret on Lambda, where every instance must share the server secret (or SERVER_SECRET)");
+  load_token_settings(env, c);
   // A lease shorter than a request may run would let a retry take over an
   // attempt that is still working: the work would be done twice.
   if (c.idempotency_lease_seconds * 1000 <= c.request_timeout_ms)

@@ -6,6 +6,7 @@
 #include "auth/login_limits.hpp"
 #include "base/env.hpp"
 #include "base/log.hpp"
+#include "jose/algorithm.hpp"
 #include "mail/message.hpp"
 #include "smtp/smtp_settings.hpp"
 
@@ -29,12 +30,28 @@ struct config {
   std::string host = "127.0.0.1";
   unsigned short port = 3000;
   std::filesystem::path data_dir = "data";  // "/tmp/gatehouse" on Lambda
+  // JWT_ALG: what access tokens are signed with (RS256 unless set). The
+  // signing key is JWT_PRIVATE_KEY (PEM) or the file JWT_PRIVATE_KEY_FILE
+  // names, the AWSCURRENT of JWT_SECRET_ARN, or one generated into
+  // DATA_DIR/jwt-key.pem; for HS256, JWT_SECRET or DATA_DIR/jwt-secret.
+  jose::algorithm jwt_alg = jose::algorithm::rs256;
+  std::optional<std::string> jwt_private_key;              // never logged
+  std::optional<std::filesystem::path> jwt_private_key_file;
+  // JWT_SECRET: the HS256 secret. With an asymmetric JWT_ALG it only
+  // verifies, so v1's tokens keep working through an upgrade.
   std::optional<std::string> jwt_secret;  // never logged
+  // LEGACY_JWT_SECRET: the Node.js original's secret; its tokens (no iss)
+  // are accepted until they expire. Gatehouse never signs with it.
+  std::optional<std::string> legacy_jwt_secret;  // never logged
   // SERVER_SECRET (32..4096 bytes; excludes SERVER_SECRET_ARN): every keyed
   // feature derives its key from it (crypto/server_secret). Unset, one is
   // generated into DATA_DIR/server-secret; on Lambda it must be shared.
   std::optional<std::string> server_secret;  // never logged
-  std::string jwt_issuer = "gatehouse";
+  // JWT_ISSUER: `iss`, and where /.well-known/openid-configuration is
+  // found; an http(s) base URL (https on Lambda), PUBLIC_URL by default.
+  // With HS256 any string will do, and the default is v1's "gatehouse".
+  std::string jwt_issuer;
+  std::optional<std::string> jwt_audience;  // JWT_AUDIENCE: `aud`, then required of every token
   std::int64_t access_token_ttl_seconds = 900;
   std::int64_t refresh_token_ttl_seconds = 30 * 86400;
   std::int64_t refresh_reuse_grace_seconds = 10;

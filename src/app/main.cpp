@@ -1,10 +1,11 @@
-// gatehouse: the command line. Subcommands: serve (default), migrate, doctor, users.
+// gatehouse: the command line. Subcommands: serve (default), migrate, doctor, users, keys.
 // With AWS_LAMBDA_RUNTIME_API set (inside Lambda, where this binary is
 // `bootstrap`) it serves Runtime API invocations instead.
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "app/doctor.hpp"
 #include "app/exit_codes.hpp"
+#include "app/token_keys.hpp"
 #include "app/users_command.hpp"
 #include "base/log.hpp"
 #include "lambda/runtime_client.hpp"
@@ -102,6 +103,16 @@ int migrate(const app::config& cfg, bool create_tables) {
   return 0;
 }
 
+// `gatehouse keys rotate`: the new key's kid and the previous one's, one per line.
+int rotate_keys(const app::config& cfg) {
+  const auto rotated = app::rotate_local_key(cfg);
+  std::printf("keys: signing with %s (%s)\n", rotated.new_kid.c_str(), std::string(jose::name_of(cfg.jwt_alg)).c_str());
+  if (!rotated.previous_kid.empty())
+    std::printf("keys: %s still verifies; restart every server on this DATA_DIR to sign with the new key\n",
+                rotated.previous_kid.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +141,10 @@ int main(int argc, char** argv) {
                          "Items per storage request: DynamoDB Scan, S3 ListObjectsV2, SQLite query (default 500)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
   doctor_cmd->footer(std::string(app::doctor_help));
+  auto* keys_cmd = cli.add_subcommand("keys", "The access-token signing key kept in DATA_DIR");
+  keys_cmd->require_subcommand(1);
+  auto* rotate_cmd = keys_cmd->add_subcommand(
+      "rotate", "Make a new signing key of JWT_ALG; the current one keeps verifying its tokens until the next rotation");
   app::users_cli users_cmd(cli);  // users list|get|delete, with their options (app/users_command)
   cli.set_version_flag("--version", "gatehouse " GATEHOUSE_VERSION);
   // Set last: a subcommand added after it would inherit it.
@@ -142,6 +157,7 @@ Examples:
   gatehouse doctor --repair
   gatehouse users list --json
   gatehouse users delete ada@example.com
+  gatehouse keys rotate
 Run `gatehouse <command> --help` for a command's options and exit codes.)");
   CLI11_PARSE(cli, argc, argv);
 
@@ -160,6 +176,7 @@ Run `gatehouse <command> --help` for a command's options and exit codes.)");
 
   try {
     if (migrate_cmd->parsed()) return migrate(cfg, create_tables);
+    if (rotate_cmd->parsed()) return rotate_keys(cfg);
     (void)serve_cmd;
     return serve(cfg);
   } catch (const app::config_error& e) {

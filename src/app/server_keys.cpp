@@ -1,8 +1,9 @@
 #include "app/server_keys.hpp"
 
+#include "app/token_keys.hpp"
+
 #include "base/log.hpp"
 #include "crypto/crypto.hpp"
-#include "secrets/secret_keys.hpp"
 #include "secrets/secrets_manager_client.hpp"
 
 #include <fcntl.h>
@@ -29,27 +30,6 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& path, s
   return text;
 }
 
-// *_ARN: fetched once here and kept for the life of the process.
-secrets::fetched_keys fetch(const config& cfg, const aws_plumbing& plumbing, std::string_view variable,
-                            const std::string& secret_id, std::string_view member, secrets::stages wanted) {
-  secrets::secrets_manager_client client(
-      *plumbing.client, endpoint_for(cfg.aws.secrets_manager_endpoint, "secretsmanager", cfg.aws.region),
-      cfg.aws.region);
-  try {
-    auto fetched = secrets::fetch_keys(client, secret_id, member, wanted);
-    log::info("secret fetched from Secrets Manager", {{"variable", std::string(variable)},
-                                                       {"secret_id", secret_id},
-                                                       {"previous_version", fetched.previous.has_value()}});
-    return fetched;
-  } catch (const secrets::secret_error& e) {
-    throw config_error(std::string(variable) + ": " + e.what());
-  } catch (const std::exception& e) {
-    // Unreachable, failing or throttling (storage_unavailable after the
-    // retries), or no credentials: our wording and status codes only.
-    throw config_error(std::string(variable) + ": the secret could not be fetched: " + e.what());
-  }
-}
-
 }  // namespace
 
 std::string load_or_create_secret_file(const std::filesystem::path& path, std::string_view variable) {
@@ -73,23 +53,31 @@ std::string load_or_create_secret_file(const std::filesystem::path& path, std::s
   return secret;
 }
 
-server_keys load_server_keys(const config& cfg, const aws_plumbing* plumbing) {
-  std::string jwt_current;
-  std::vector<std::string> jwt_previous;
-  if (cfg.aws.jwt_secret_arn) {
-    auto fetched = fetch(cfg, *plumbing, "JWT_SECRET_ARN", *cfg.aws.jwt_secret_arn, "jwt_secret",
-                         secrets::stages::current_and_previous);
-    jwt_current = std::move(fetched.current);
-    if (fetched.previous) jwt_previous.push_back(std::move(*fetched.previous));
-  } else if (cfg.jwt_secret) {
-    jwt_current = *cfg.jwt_secret;
-  } else {
-    jwt_current = load_or_create_secret_file(cfg.data_dir / "jwt-secret", "JWT_SECRET");
+secrets::fetched_keys fetch_secret(const config& cfg, const aws_plumbing& plumbing, std::string_view variable,
+                                   const std::string& secret_id, std::string_view member, secrets::stages wanted) {
+  secrets::secrets_manager_client client(
+      *plumbing.client, endpoint_for(cfg.aws.secrets_manager_endpoint, "secretsmanager", cfg.aws.region),
+      cfg.aws.region);
+  try {
+    auto fetched = secrets::fetch_keys(client, secret_id, member, wanted);
+    log::info("secret fetched from Secrets Manager", {{"variable", std::string(variable)},
+                                                       {"secret_id", secret_id},
+                                                       {"previous_version", fetched.previous.has_value()}});
+    return fetched;
+  } catch (const secrets::secret_error& e) {
+    throw config_error(std::string(variable) + ": " + e.what());
+  } catch (const std::exception& e) {
+    // Unreachable, failing or throttling (storage_unavailable after the
+    // retries), or no credentials: our wording and status codes only.
+    throw config_error(std::string(variable) + ": the secret could not be fetched: " + e.what());
   }
+}
 
+server_keys load_server_keys(const config& cfg, const aws_plumbing* plumbing) {
+  auth::token_keys tokens = load_token_keys(cfg, plumbing);
   std::string root;
   if (cfg.aws.server_secret_arn) {
-    root = fetch(cfg, *plumbing, "SERVER_SECRET_ARN", *cfg.aws.server_secret_arn, "server_secret",
+    root = fetch_secret(cfg, *plumbing, "SERVER_SECRET_ARN", *cfg.aws.server_secret_arn, "server_secret",
                  secrets::stages::current_only)
                .current;
   } else if (cfg.server_secret) {
@@ -97,7 +85,7 @@ server_keys load_server_keys(const config& cfg, const aws_plumbing* plumbing) {
   } else {
     root = load_or_create_secret_file(cfg.data_dir / "server-secret", "SERVER_SECRET");
   }
-  return {std::move(jwt_current), std::move(jwt_previous), crypto::server_secret(std::move(root))};
+  return {std::move(tokens), crypto::server_secret(std::move(root))};
 }
 
 }  // namespace gatehouse::app

@@ -1,12 +1,15 @@
 #pragma once
-// Where the process's secrets come from, in one place: the JWT signing
-// secret (HS256) and the server secret every keyed feature derives its key
-// from (crypto/server_secret). Each is, in order of preference: a Secrets
-// Manager secret (*_ARN), the variable itself, or a file generated once
-// into DATA_DIR (mode 0600) and reused on later starts.
+// Where the process's secrets come from: the access-token keys
+// (app/token_keys) and the server secret every keyed feature derives its
+// key from (crypto/server_secret). The server secret is, in order of
+// preference: a Secrets Manager secret (SERVER_SECRET_ARN), the variable
+// itself, or a file generated once into DATA_DIR (mode 0600) and reused on
+// later starts.
 #include "app/config.hpp"
 #include "app/store_settings.hpp"
+#include "auth/access_tokens.hpp"
 #include "crypto/server_secret.hpp"
+#include "secrets/secret_keys.hpp"
 
 #include <filesystem>
 #include <string>
@@ -16,8 +19,7 @@
 namespace gatehouse::app {
 
 struct server_keys {
-  std::string jwt_current;                // signs and verifies
-  std::vector<std::string> jwt_previous;  // AWSPREVIOUS of JWT_SECRET_ARN: verifies only
+  auth::token_keys tokens;
   crypto::server_secret root;
 };
 
@@ -30,5 +32,10 @@ server_keys load_server_keys(const config& cfg, const aws_plumbing* plumbing);
 // (another process starting at the same moment wins, and both use its
 // secret). `variable` names the setting in errors and the log line.
 std::string load_or_create_secret_file(const std::filesystem::path& path, std::string_view variable);
+
+// A *_ARN secret's key(s), fetched once through `plumbing`; config_error
+// naming `variable` on any failure.
+secrets::fetched_keys fetch_secret(const config& cfg, const aws_plumbing& plumbing, std::string_view variable,
+                                   const std::string& secret_id, std::string_view member, secrets::stages wanted);
 
 }  // namespace gatehouse::app

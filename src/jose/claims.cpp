@@ -80,12 +80,14 @@ claims_result check_claims(const verified_token& token, std::int64_t now, const 
 
     if (rules.issuer) {
       const json::value* iss = claims.if_contains("iss");
-      if (iss == nullptr || !iss->is_string() || iss->get_string() != *rules.issuer)
+      const bool excused = iss == nullptr && rules.allow_missing_issuer_and_audience;
+      if (!excused && (iss == nullptr || !iss->is_string() || iss->get_string() != *rules.issuer))
         return claim_failure::wrong_issuer;
     }
     if (rules.audience) {
       const json::value* aud = claims.if_contains("aud");
-      if (aud == nullptr || !has_audience(*aud, *rules.audience)) return claim_failure::wrong_audience;
+      const bool excused = aud == nullptr && rules.allow_missing_issuer_and_audience;
+      if (!excused && (aud == nullptr || !has_audience(*aud, *rules.audience))) return claim_failure::wrong_audience;
     }
     return std::move(claims);
   } catch (...) {

@@ -13,11 +13,14 @@
 namespace gatehouse::jose {
 
 struct claim_rules {
-  // `iss` must equal it; nullopt skips the check (the Node.js original's
-  // tokens, accepted under LEGACY_JWT_SECRET, have no iss).
+  // `iss` must equal it; nullopt skips the check.
   std::optional<std::string> issuer;
   // When set, `aud` must be this string or an array containing it.
   std::optional<std::string> audience;
+  // The Node.js original's tokens (LEGACY_JWT_SECRET) carry neither: with
+  // this set, a token without `iss` (or `aud`) passes, and one that has it
+  // must still carry ours.
+  bool allow_missing_issuer_and_audience = false;
   std::int64_t leeway_seconds = 30;
   // Header `typ` values accepted, compared as RFC 8725 3.11 suggests: case
   // aside and with an optional "application/" prefix. A token without typ

@@ -196,7 +196,7 @@ struct doctor_outcome {
 };
 
 doctor_outcome doctor(env_map env, const std::vector<std::string>& args) {
-  env.emplace("JWT_SECRET", test_jwt_secret);
+  env.emplace("JWT_PRIVATE_KEY", test_jwt_private_key);
   env.emplace("SERVER_SECRET", test_server_secret);
   std::vector<std::string> full{"doctor"};
   full.insert(full.end(), args.begin(), args.end());

@@ -151,7 +151,7 @@ class serve_only {
     log_ = dir_.path() / "server.log";
     env.insert({{"PORT", std::to_string(port_)},
                 {"DATA_DIR", (dir_.path() / "data").string()},
-                {"JWT_SECRET", test_jwt_secret},
+                {"JWT_PRIVATE_KEY", test_jwt_private_key},
                 {"BCRYPT_COST", "4"},
                 {"LOG_LEVEL", "info"},
                 {"PATH", "/usr/bin:/bin"}});

@@ -255,8 +255,12 @@ class secrets_stub {
   }
 
   // What a gatehouse process needs to take its JWT keys from this stub.
+  // These suites hold HS256 secrets (v1's JWT_SECRET_ARN); the PEM keys of
+  // the asymmetric algorithms are tests/http/signing_keys_test's.
   std::map<std::string, std::string> gatehouse_env(const std::string& secret_id = secret_arn) const {
     return {{"JWT_SECRET", unset_variable},
+            {"JWT_PRIVATE_KEY", unset_variable},
+            {"JWT_ALG", "HS256"},
             {"JWT_SECRET_ARN", secret_id},
             {"AWS_ENDPOINT_URL_SECRETS_MANAGER", url()},
             {"AWS_ACCESS_KEY_ID", access_key},
@@ -371,7 +375,7 @@ TEST(secrets_manager_serve, a_login_token_is_signed_with_awscurrent_and_verifies
   http_client c(server.port());
   const auto user = sign_up_and_log_in(c, "ada@example.com");
   const auto d = decode(user.token);
-  EXPECT_EQ(json::serialize(d.header), R"({"alg":"HS256","typ":"JWT"})");
+  EXPECT_EQ(json::serialize(d.header), R"({"alg":"HS256","typ":"at+jwt"})");
   EXPECT_EQ(d.payload.at("sub"), json::value(user.user_id));
   EXPECT_TRUE(signed_with(user.token, key_a));
   EXPECT_FALSE(signed_with(user.token, key_b));
@@ -546,6 +550,7 @@ std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const
                                               const fs::path& data_dir) {
   auto env = stub.gatehouse_env();
   env.erase("JWT_SECRET");
+  env.erase("JWT_PRIVATE_KEY");
   env.insert({{"AWS_LAMBDA_RUNTIME_API", emu.address()},
               {"SERVER_SECRET", test_server_secret},
               {"DATA_DIR", data_dir.string()},

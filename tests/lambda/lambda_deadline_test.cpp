@@ -56,7 +56,8 @@ class LambdaDeadline : public ::testing::Test {
     std::map<std::string, std::string> env = peers_->gatehouse_env();
     env["USERS_TABLE"] = peers_->new_table_name();
     env["DATA_DIR"] = (dir_.path() / "data").string();
-    env["JWT_SECRET"] = test_jwt_secret;
+    env["JWT_PRIVATE_KEY"] = test_jwt_private_key;
+    env["JWT_ISSUER"] = test_lambda_issuer;
     env["SERVER_SECRET"] = test_server_secret;
     env["BCRYPT_COST"] = "4";
     env["LOG_LEVEL"] = "info";

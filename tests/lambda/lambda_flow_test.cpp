@@ -68,7 +68,8 @@ gateway_response to_response(const invocation_result& r) {
 std::map<std::string, std::string> lambda_env(const runtime_emulator& emu, const fs::path& data_dir) {
   return {{"AWS_LAMBDA_RUNTIME_API", emu.address()},
           {"DATA_DIR", data_dir.string()},
-          {"JWT_SECRET", test_jwt_secret},
+          {"JWT_PRIVATE_KEY", test_jwt_private_key},
+          {"JWT_ISSUER", test_lambda_issuer},
           {"SERVER_SECRET", test_server_secret},
           {"BCRYPT_COST", "4"},
           {"LOG_LEVEL", "info"},

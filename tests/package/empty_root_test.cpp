@@ -213,7 +213,7 @@ TEST_F(empty_root_test, bootstrap_serves_health_signup_and_login_from_inside_the
                               {{"HOST", "127.0.0.1"},
                                {"PORT", std::to_string(port)},
                                {"DATA_DIR", "/tmp/gatehouse"},
-                               {"JWT_SECRET", test_jwt_secret},
+                               // No key given: the static binary generates its RS256 key in the root.
                                {"BCRYPT_COST", "4"}},
                               "serve.log");
   http_client client(port);
@@ -249,7 +249,8 @@ TEST_F(empty_root_test, bootstrap_answers_runtime_api_invocations_from_inside_th
                            {"LAMBDA_TASK_ROOT", "/var/task"},
                            {"_HANDLER", "bootstrap"},
                            {"DATA_DIR", "/tmp/gatehouse"},
-                           {"JWT_SECRET", test_jwt_secret},
+                           {"JWT_PRIVATE_KEY", test_jwt_private_key},
+                           {"JWT_ISSUER", test_lambda_issuer},
                            {"SERVER_SECRET", test_server_secret},
                            {"BCRYPT_COST", "4"}},
                           "lambda.log");

@@ -2,7 +2,6 @@
 // tests/web): a free loopback port, a temporary DATA_DIR, BCRYPT_COST=4,
 // the rate limits off; resolves once /health answers 200.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -44,7 +43,6 @@ export async function startGatehouse(binary, { dataDirPrefix = 'gatehouse-', env
     HOST: '127.0.0.1',
     PORT: String(port),
     DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(32).toString('hex'),
     BCRYPT_COST: '4',
     RATE_LIMIT_LOGIN_PER_EMAIL_IP: '0',
     RATE_LIMIT_LOGIN_PER_EMAIL: '0',

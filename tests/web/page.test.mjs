@@ -73,7 +73,7 @@ function startGatehouse() {
     dataDirPrefix: 'gatehouse-web-',
     // Mail to the outbox (MAIL_TRANSPORT's default, DATA_DIR/outbox), and
     // no mail limit: 21 sign-ups come from one address.
-    env: { JWT_SECRET, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), RATE_LIMIT_MAIL_PER_EMAIL: '0', RATE_LIMIT_MAIL_PER_IP: '0' },
+    env: { JWT_ALG: 'HS256', JWT_SECRET, JWT_ISSUER: 'gatehouse', MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), RATE_LIMIT_MAIL_PER_EMAIL: '0', RATE_LIMIT_MAIL_PER_IP: '0' },
     watchdog: true,
   });
 }
@@ -216,7 +216,7 @@ function makePng(size) {
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
-// An access token exactly like the server's, signed with its secret, with
+// An access token exactly like v1's (the page test runs JWT_ALG=HS256), signed with its secret, with
 // the given lifetime relative to now (negative: already expired).
 function accessToken(user, expiresInSeconds) {
   const now = Math.floor(Date.now() / 1000);

@@ -101,7 +101,7 @@ gatehouse_process::gatehouse_process(std::map<std::string, std::string> env) {
   log_path_ = data_.path() / "server.log";
   std::map<std::string, std::string> full{{"PORT", std::to_string(port_)},
                                           {"DATA_DIR", (data_.path() / "data").string()},
-                                          {"JWT_SECRET", test_jwt_secret},
+                                          {"JWT_PRIVATE_KEY", test_jwt_private_key},
                                           {"SERVER_SECRET", test_server_secret},
                                           {"BCRYPT_COST", "4"},
                                           {"LOG_LEVEL", "info"},

@@ -96,7 +96,8 @@ class account_fixture : public ::testing::Test {
   memory_rate_limiter limiter;
   memory_mail_transport outbox;
   auth::password_hasher passwords{4};
-  auth::jwt_codec tokens{std::string(48, 's'), {}, "gatehouse-test"};
+  auth::access_tokens tokens{auth::token_keys{jose::signing_key::hmac(std::string(48, 's')), {}, std::nullopt},
+                            auth::token_settings{.issuer = "gatehouse-test"}};
   auth::refresh_token_service refresh_tokens{token_store, std::string(32, 'r'), auth::refresh_settings{},
                                              [this] { return std::chrono::milliseconds(now.load() * 1000); }};
   auth::login_limits limits{limiter, std::string(32, 'l'), tight_limits()};

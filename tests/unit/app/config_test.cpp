@@ -28,6 +28,15 @@ env_lookup lookup_in(env_map vars) {
 
 config load(env_map vars) { return load_config(lookup_in(std::move(vars))); }
 
+// `vars` inside Lambda, with the signing key and issuer a function needs
+// (config checks only that the key looks like a PEM; app/token_keys loads it).
+env_map on_lambda(env_map vars) {
+  vars.insert({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"},
+               {"JWT_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n"},
+               {"JWT_ISSUER", "https://auth.example"}});
+  return vars;
+}
+
 // Passes only when loading throws config_error and its message starts with
 // "<variable>:"; `message` receives what() for further checks.
 ::testing::AssertionResult refused(const env_map& vars, std::string_view variable,
@@ -51,7 +60,12 @@ TEST(load_config, uses_every_default_when_nothing_is_set) {
   EXPECT_EQ(c.port, 3000);
   EXPECT_EQ(c.data_dir, std::filesystem::path("data"));
   EXPECT_EQ(c.jwt_secret, std::nullopt);
-  EXPECT_EQ(c.jwt_issuer, "gatehouse");
+  EXPECT_EQ(c.jwt_alg, jose::algorithm::rs256) << "what API Gateway's JWT authorizer accepts";
+  EXPECT_EQ(c.jwt_private_key, std::nullopt);
+  EXPECT_EQ(c.jwt_private_key_file, std::nullopt);
+  EXPECT_EQ(c.jwt_issuer, "http://127.0.0.1:3000") << "PUBLIC_URL, where the discovery document is";
+  EXPECT_EQ(c.jwt_audience, std::nullopt);
+  EXPECT_EQ(c.legacy_jwt_secret, std::nullopt);
   EXPECT_EQ(c.access_token_ttl_seconds, 900) << "15 minutes, now that refresh tokens exist";
   EXPECT_EQ(c.refresh_token_ttl_seconds, 30 * 86400);
   EXPECT_EQ(c.refresh_reuse_grace_seconds, 10);
@@ -86,7 +100,8 @@ TEST(load_config, reads_variables_through_the_lookup_it_is_given) {
                            "RATE_LIMIT_SIGNUP_PER_IP", "TRUST_PROXY", "RATE_LIMITS_TABLE", "JWT_SECRET_ARN",
                            "AWS_ENDPOINT_URL_SECRETS_MANAGER", "RATE_LIMIT_LOGIN_PER_EMAIL_IP",
                            "RATE_LIMIT_LOGINS_PER_IP", "SESSION_MAX_AGE", "MAX_SESSIONS_PER_USER", "SERVER_SECRET",
-                           "SERVER_SECRET_ARN", "REQUEST_TIMEOUT_MS"})
+                           "SERVER_SECRET_ARN", "REQUEST_TIMEOUT_MS", "JWT_ALG", "JWT_PRIVATE_KEY",
+                           "JWT_PRIVATE_KEY_FILE", "JWT_AUDIENCE", "LEGACY_JWT_SECRET"})
     EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << name;
 }
 
@@ -240,7 +255,7 @@ TEST(load_config, parses_trust_proxy_as_a_hop_count_and_ignores_it_on_lambda) {
   for (const char* bad : {"11", "-1", "yes", "", "1.5", "TRUE"})
     EXPECT_THROW(load({{"TRUST_PROXY", bad}}), config_error) << bad;
   // On Lambda the event's sourceIp is the client, whatever a header says.
-  EXPECT_EQ(load({{"TRUST_PROXY", "true"}, {"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET", std::string(32, 's')}})
+  EXPECT_EQ(load(on_lambda({{"TRUST_PROXY", "true"}, {"SERVER_SECRET", std::string(32, 's')}}))
                 .trust_proxy,
             0u);
 }
@@ -463,11 +478,76 @@ TEST(load_config, reads_server_secret_arn_like_jwt_secret_arn) {
 // A secret generated into one instance's /tmp is that instance's alone.
 TEST(load_config, lambda_needs_a_shared_server_secret) {
   std::string message;
-  ASSERT_TRUE(refused({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}, "SERVER_SECRET_ARN", &message));
+  ASSERT_TRUE(refused(on_lambda({}), "SERVER_SECRET_ARN", &message));
   EXPECT_NE(message.find("Lambda"), std::string::npos) << message;
-  EXPECT_NO_THROW(load({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET", std::string(32, 's')}}));
-  EXPECT_NO_THROW(load({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET_ARN", "gatehouse/s"},
-                        {"AWS_REGION", "eu-west-1"}}));
+  EXPECT_NO_THROW(load(on_lambda({{"SERVER_SECRET", std::string(32, 's')}})));
+  EXPECT_NO_THROW(load(on_lambda({{"SERVER_SECRET_ARN", "gatehouse/s"}, {"AWS_REGION", "eu-west-1"}})));
+}
+
+// --- access-token keys and claims -------------------------------------------
+
+TEST(load_config, reads_jwt_alg_by_its_exact_jose_name) {
+  EXPECT_EQ(load({{"JWT_ALG", "ES256"}}).jwt_alg, jose::algorithm::es256);
+  EXPECT_EQ(load({{"JWT_ALG", "EdDSA"}}).jwt_alg, jose::algorithm::eddsa);
+  EXPECT_EQ(load({{"JWT_ALG", "HS256"}}).jwt_alg, jose::algorithm::hs256);
+  for (const char* bad : {"none", "rs256", "HS512", "PS256", "ES384", ""}) EXPECT_TRUE(refused({{"JWT_ALG", bad}}, "JWT_ALG")) << bad;
+}
+
+TEST(load_config, the_issuer_is_public_url_by_default_and_must_be_a_base_url_for_discovery) {
+  EXPECT_EQ(load({{"PUBLIC_URL", "https://id.example/"}}).jwt_issuer, "https://id.example");
+  EXPECT_EQ(load({{"JWT_ISSUER", "https://auth.example"}}).jwt_issuer, "https://auth.example");
+  for (const char* bad : {"gatehouse", "https://auth.example/", "ftp://auth.example", "https://", "https://a.example/?x",
+                          "https://a.example/#f", "https://a b.example"})
+    EXPECT_TRUE(refused({{"JWT_ISSUER", bad}}, "JWT_ISSUER")) << bad;
+  // v1's HS256 tokens named any issuer: still allowed with HS256.
+  EXPECT_EQ(load({{"JWT_ALG", "HS256"}, {"JWT_ISSUER", "v1-issuer"}}).jwt_issuer, "v1-issuer");
+  EXPECT_EQ(load({{"JWT_ALG", "HS256"}}).jwt_issuer, "gatehouse") << "v1's default";
+}
+
+TEST(load_config, a_lambda_needs_a_shared_signing_key_and_an_https_issuer) {
+  const env_map server_secret{{"SERVER_SECRET", std::string(32, 's')}};
+  env_map no_key = on_lambda(server_secret);
+  no_key.erase("JWT_PRIVATE_KEY");
+  std::string message;
+  ASSERT_TRUE(refused(no_key, "JWT_SECRET_ARN", &message));
+  EXPECT_NE(message.find("every instance"), std::string::npos) << message;
+  // JWT_SECRET alone only verifies with an asymmetric JWT_ALG: still no key.
+  no_key["JWT_SECRET"] = std::string(32, 'j');
+  EXPECT_TRUE(refused(no_key, "JWT_SECRET_ARN"));
+  no_key["JWT_ALG"] = "HS256";
+  EXPECT_NO_THROW(load(no_key));
+
+  env_map no_issuer = on_lambda(server_secret);
+  no_issuer.erase("JWT_ISSUER");
+  EXPECT_TRUE(refused(no_issuer, "JWT_ISSUER"));
+  no_issuer["JWT_ISSUER"] = "http://auth.example";
+  EXPECT_TRUE(refused(no_issuer, "JWT_ISSUER"));
+  EXPECT_NO_THROW(load(on_lambda(server_secret)));
+}
+
+TEST(load_config, the_private_key_is_one_variable_or_the_other_and_not_beside_jwt_secret_arn) {
+  const std::string pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQ...\n-----END PRIVATE KEY-----\n";
+  EXPECT_EQ(load({{"JWT_PRIVATE_KEY", pem}}).jwt_private_key, pem);
+  EXPECT_EQ(load({{"JWT_PRIVATE_KEY_FILE", "/etc/gatehouse/key.pem"}}).jwt_private_key_file,
+            std::filesystem::path("/etc/gatehouse/key.pem"));
+  EXPECT_TRUE(refused({{"JWT_PRIVATE_KEY", pem}, {"JWT_PRIVATE_KEY_FILE", "/k.pem"}}, "JWT_PRIVATE_KEY_FILE"));
+  EXPECT_TRUE(refused({{"JWT_PRIVATE_KEY", "not a key"}}, "JWT_PRIVATE_KEY"));
+  EXPECT_TRUE(refused({{"JWT_PRIVATE_KEY", pem}, {"JWT_ALG", "HS256"}}, "JWT_PRIVATE_KEY"));
+  EXPECT_TRUE(refused({{"JWT_PRIVATE_KEY", pem}, {"JWT_SECRET_ARN", "gatehouse/jwt"}, {"AWS_REGION", "eu-west-1"}},
+                      "JWT_PRIVATE_KEY"));
+  // A refusal never repeats the key.
+  std::string message;
+  ASSERT_TRUE(refused({{"JWT_PRIVATE_KEY", "secret-material-xyz"}}, "JWT_PRIVATE_KEY", &message));
+  EXPECT_EQ(message.find("secret-material-xyz"), std::string::npos) << message;
+}
+
+TEST(load_config, reads_the_audience_and_a_legacy_secret_of_at_least_32_bytes) {
+  EXPECT_EQ(load({{"JWT_AUDIENCE", "gatehouse-prod"}}).jwt_audience, "gatehouse-prod");
+  EXPECT_TRUE(refused({{"JWT_AUDIENCE", ""}}, "JWT_AUDIENCE"));
+  EXPECT_EQ(load({{"LEGACY_JWT_SECRET", std::string(32, 'n')}}).legacy_jwt_secret, std::string(32, 'n'));
+  std::string message;
+  ASSERT_TRUE(refused({{"LEGACY_JWT_SECRET", "short-node-secret"}}, "LEGACY_JWT_SECRET", &message));
+  EXPECT_EQ(message.find("short-node-secret"), std::string::npos) << message;
 }
 
 // --- account mail ----------------------------------------------------------------
@@ -480,7 +560,7 @@ TEST(load_config, mail_goes_to_the_outbox_locally_and_is_off_on_dynamodb_by_defa
   EXPECT_EQ(local.mail.app_url, "http://127.0.0.1:3000/") << "the links open the built-in page";
   EXPECT_EQ(local.email_verification, accounts::verification_mode::optional);
   EXPECT_EQ(local.mail.retry_budget, std::chrono::milliseconds(8000));
-  const config lambda = load({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"SERVER_SECRET", std::string(32, 's')}});
+  const config lambda = load(on_lambda({{"SERVER_SECRET", std::string(32, 's')}}));
   EXPECT_EQ(lambda.mail.retry_budget, std::chrono::milliseconds(2000)) << "inside the function's 10 s timeout";
   EXPECT_EQ(lambda.mail.transport, config::mail_settings::kind::off) << "even on the embedded store";
   const config aws = load({{"USERS_TABLE", "users"}, {"AWS_REGION", "eu-west-1"}});
@@ -596,12 +676,7 @@ TEST(load_config, parses_the_bcrypt_gate_and_pending_upload_settings_within_thei
 namespace gatehouse::app {
 namespace {
 TEST(load_config, keeps_embedded_data_under_tmp_on_lambda) {
-  EXPECT_EQ(load_config([](std::string_view name) -> std::optional<std::string> {
-              if (name == "AWS_LAMBDA_RUNTIME_API") return "127.0.0.1:9001";
-              if (name == "SERVER_SECRET") return std::string(32, 's');
-              return std::nullopt;
-            }).data_dir,
-            "/tmp/gatehouse");
+  EXPECT_EQ(load(on_lambda({{"SERVER_SECRET", std::string(32, 's')}})).data_dir, "/tmp/gatehouse");
 }
 }  // namespace
 }  // namespace gatehouse::app

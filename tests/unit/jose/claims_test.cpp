@@ -64,6 +64,25 @@ TEST(jose_check_claims, iss_must_be_ours_unless_no_issuer_is_required) {
   EXPECT_TRUE(check_claims(token(claims(now + 900, "")), now, legacy));
 }
 
+// The Node.js original's tokens (LEGACY_JWT_SECRET) have neither iss nor
+// aud; one that has either must still carry ours.
+TEST(jose_check_claims, legacy_rules_excuse_a_missing_iss_and_aud_but_not_wrong_ones) {
+  claim_rules legacy = rules("api");
+  legacy.allow_missing_issuer_and_audience = true;
+  EXPECT_TRUE(check_claims(token(claims(now + 900, "")), now, legacy));
+  EXPECT_TRUE(check_claims(token(claims(now + 900, R"("iss":"https://gatehouse.example","aud":"api")")), now, legacy));
+  EXPECT_EQ(check_claims(token(claims(now + 900, R"("iss":"https://evil.example")")), now, legacy).why(),
+            claim_failure::wrong_issuer);
+  EXPECT_EQ(check_claims(token(claims(now + 900, R"("iss":null)")), now, legacy).why(), claim_failure::wrong_issuer);
+  EXPECT_EQ(check_claims(token(claims(now + 900, R"("aud":"other")")), now, legacy).why(),
+            claim_failure::wrong_audience);
+  // Every other rule still applies.
+  EXPECT_EQ(check_claims(token(claims(now - 31, "")), now, legacy).why(), claim_failure::expired);
+  EXPECT_EQ(check_claims(token(claims(now + 900, "\"iat\":" + std::to_string(now + 60))), now, legacy).why(),
+            claim_failure::not_yet_valid);
+  EXPECT_EQ(check_claims(token(claims(now + 900, ""), "secevent+jwt"), now, legacy).why(), claim_failure::wrong_type);
+}
+
 TEST(jose_check_claims, aud_is_a_string_or_an_array_containing_ours_when_one_is_required) {
   const std::string iss = R"("iss":"https://gatehouse.example",)";
   const auto with_aud = [&](const std::string& aud) { return token(claims(now + 900, iss + "\"aud\":" + aud)); };
