@@ -97,10 +97,23 @@ test-package: build peers package
 # Deploys the artifact with deploy/serverless.yml and the serverless@3 that
 # tests/peers pins (not whatever `npx serverless` would fetch). Needs AWS
 # credentials (environment or ~/.aws); see deploy/README.md. No test runs it.
-# REGION=... overrides serverless.yml's default region.
+# REGION=... overrides serverless.yml's default region. JWT_ALG (RS256,
+# ES256, EdDSA or HS256) is passed as the stack's jwtAlg parameter, and
+# scripts/ensure-jwt-key.sh puts a first PEM key of that type into the
+# stack's JWT secret when it holds none: before the stack update (an
+# existing stack's secret, e.g. a v1 stage's HS256 one, which then becomes
+# AWSPREVIOUS) and after it (a new stack's), restarting the function if it
+# put one. Rotation is by hand (deploy/README.md).
 STAGE ?= dev
+JWT_ALG ?= RS256
+DEPLOY_REGION = $(or $(REGION),eu-west-1)
+ENSURE_JWT_KEY = bash scripts/ensure-jwt-key.sh --secret-id gatehouse/$(STAGE)/jwt-secret --alg $(JWT_ALG) \
+                 --region $(DEPLOY_REGION)
 deploy: package peers
-	cd deploy && ../tests/peers/node_modules/.bin/serverless deploy --stage $(STAGE) $(if $(REGION),--region $(REGION))
+	$(ENSURE_JWT_KEY) --if-exists
+	cd deploy && ../tests/peers/node_modules/.bin/serverless deploy --stage $(STAGE) --region $(DEPLOY_REGION) \
+	  --param="jwtAlg=$(JWT_ALG)"
+	$(ENSURE_JWT_KEY) --restart gatehouse-$(STAGE)-api
 
 # Benchmarks (issue 7; bench/, docs/BENCHMARKS.md): Gatehouse against the
 # Node.js/Express original (bench/express-original) on the same dynalite and

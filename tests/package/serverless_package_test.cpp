@@ -4,6 +4,9 @@
 // notifications off) and without AWS credentials, then assertions on the
 // CloudFormation template it wrote. The IAM grants are checked against the
 // calls src/dynamodb, src/s3 and src/secrets make, read from the source itself.
+// The same for deploy/examples/protected-service, a second service whose
+// HTTP API lets requests through only with a Gatehouse access token (API
+// Gateway's JWT authorizer, pointed at the Gatehouse stack's issuer).
 #include "spawn.hpp"
 
 #include <boost/json.hpp>
@@ -44,6 +47,12 @@ using namespace std::chrono_literals;
 
 const fs::path source_dir = GATEHOUSE_SOURCE_DIR;
 const fs::path deploy_dir = source_dir / "deploy";
+const fs::path example_dir = deploy_dir / "examples/protected-service";
+// What the packagings below pass for a custom domain and for the example's
+// authorizer (deploy/README.md, "A split-Lambda estate with one issuer").
+const std::string custom_issuer = "https://auth.example.com";
+const std::string example_issuer = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
+const std::string example_audience = "gatehouse-dev-example";
 const fs::path serverless_bin = source_dir / "tests/peers/node_modules/.bin/serverless";
 
 std::string read_file(const fs::path& p) {
@@ -77,7 +86,7 @@ int run(const std::vector<std::string>& argv, const std::map<std::string, std::s
 }
 
 struct packaging {
-  std::string stage;
+  std::string command;  // for messages
   int exit_code = -2;
   std::string output;
   json::object stack;  // cloudformation-template-update-stack.json
@@ -101,7 +110,14 @@ class serverless_package_test : public ::testing::Test {
         break;
       }
     }
-    for (const char* stage : {"dev", "prod"}) packaged_[stage] = package(stage);
+    // Gatehouse's stages by their names (the tests below say "dev" and
+    // "prod"), then the variants.
+    for (const char* stage : {"dev", "prod"}) packaged_[stage] = package(stage, deploy_dir, stage);
+    packaged_["dev-custom-issuer"] =
+        package("dev-custom-issuer", deploy_dir, "dev", {"--param=issuerUrl=" + custom_issuer});
+    packaged_["example"] = package("example", example_dir, "dev",
+                                   {"--param=issuerUrl=" + example_issuer, "--param=audience=" + example_audience});
+    packaged_["example-defaults"] = package("example-defaults", example_dir, "dev");
   }
 
   static void TearDownTestSuite() {
@@ -112,12 +128,16 @@ class serverless_package_test : public ::testing::Test {
     packaged_.clear();
   }
 
-  static packaging package(const std::string& stage) {
+  // `serverless package --stage <stage> <extra>` in `dir`, as `label`.
+  static packaging package(const std::string& label, const fs::path& dir, const std::string& stage,
+                           const std::vector<std::string>& extra = {}) {
     packaging p;
-    p.stage = stage;
-    const fs::path out = *work_ / ("package-" + stage);
+    const fs::path out = *work_ / ("package-" + label);
     std::vector<std::string> argv = offline_prefix_ ? *offline_prefix_ : std::vector<std::string>{};
     argv.insert(argv.end(), {serverless_bin.string(), "package", "--stage", stage, "--package", out.string()});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    p.command = "serverless package in " + dir.string() + " --stage " + stage;
+    for (const auto& a : extra) p.command += " " + a;
     // Only these variables: no AWS_* credentials or profile, and a HOME of
     // its own, so neither ~/.aws nor ~/.serverlessrc is read or written.
     const std::map<std::string, std::string> env{{"PATH", path_},
@@ -125,8 +145,8 @@ class serverless_package_test : public ::testing::Test {
                                                  {"SLS_TELEMETRY_DISABLED", "1"},
                                                  {"SLS_NOTIFICATIONS_MODE", "off"},
                                                  {"LANG", "C.UTF-8"}};
-    const fs::path log = *work_ / ("serverless-" + stage + ".log");
-    p.exit_code = run(argv, env, deploy_dir, log, 240s);
+    const fs::path log = *work_ / ("serverless-" + label + ".log");
+    p.exit_code = run(argv, env, dir, log, 240s);
     p.output = read_file(log);
     const fs::path tpl = out / "cloudformation-template-update-stack.json";
     if (p.exit_code == 0 && fs::exists(tpl)) p.stack = json::parse(read_file(tpl)).as_object();
@@ -137,8 +157,7 @@ class serverless_package_test : public ::testing::Test {
     ASSERT_TRUE(fs::exists(serverless_bin)) << serverless_bin << " is missing: run `make peers`";
     ASSERT_TRUE(fs::exists(GATEHOUSE_LAMBDA_ZIP))
         << GATEHOUSE_LAMBDA_ZIP << " is missing: run `make package` (serverless package needs the artifact)";
-    for (const auto& [stage, p] : packaged_)
-      ASSERT_EQ(p.exit_code, 0) << "serverless package --stage " << stage << " failed:\n" << p.output;
+    for (const auto& [label, p] : packaged_) ASSERT_EQ(p.exit_code, 0) << p.command << " failed:\n" << p.output;
   }
 
   static const json::object& resources(const std::string& stage) {
@@ -241,6 +260,36 @@ std::set<std::string> calls_in(const std::string& file, const std::string& patte
   return out;
 }
 
+// Whether a template condition holds, where it compares literals (the
+// conditions serverless.yml writes compare parameters, known when packaged).
+bool condition_holds(const json::object& stack, const json::value& c) {
+  const auto& o = c.as_object();
+  if (const auto* eq = o.if_contains("Fn::Equals")) return eq->as_array().at(0) == eq->as_array().at(1);
+  if (const auto* no = o.if_contains("Fn::Not")) return !condition_holds(stack, no->as_array().at(0));
+  if (const auto* name = o.if_contains("Condition"))
+    return condition_holds(stack, stack.at("Conditions").at(name->as_string()));
+  throw std::runtime_error("a condition this test cannot decide: " + json::serialize(c));
+}
+
+// `v` with every Fn::If decided as CloudFormation will.
+json::value decided(const json::object& stack, const json::value& v) {
+  if (v.is_array()) {
+    json::array out;
+    for (const auto& item : v.as_array()) out.push_back(decided(stack, item));
+    return out;
+  }
+  if (!v.is_object()) return v;
+  const auto& o = v.as_object();
+  if (const auto* branch = o.if_contains("Fn::If")) {
+    const auto& args = branch->as_array();
+    const bool holds = condition_holds(stack, stack.at("Conditions").at(args.at(0).as_string()));
+    return decided(stack, args.at(holds ? 1 : 2));
+  }
+  json::object out;
+  for (const auto& [k, item] : o) out[k] = decided(stack, item);
+  return out;
+}
+
 TEST_F(serverless_package_test, both_routes_reach_the_function_with_cors) {
   for (const std::string stage : {"dev", "prod"}) {
     std::set<std::string> routes;
@@ -291,6 +340,127 @@ TEST_F(serverless_package_test, the_environment_names_the_stacks_tables_bucket_a
   EXPECT_EQ(env.at("MAIL_TRANSPORT"), json::value("ses"));
   for (const char* name : {"MAIL_FROM", "APP_URL", "EMAIL_VERIFICATION"}) EXPECT_TRUE(env.contains(name)) << name;
   for (const char* name : {"JWT_ISSUER", "BCRYPT_COST", "DATA_DIR"}) EXPECT_TRUE(env.contains(name)) << name;
+}
+
+// Issue 14: RS256 tokens whose `iss` is the API's public URL (where API
+// Gateway's JWT authorizers find /.well-known/openid-configuration), with
+// an audience those authorizers can require.
+TEST_F(serverless_package_test, access_tokens_are_rs256_issued_by_the_http_apis_url_for_the_stages_audience) {
+  for (const std::string stage : {"dev", "prod"}) {
+    const auto& stack = packaged_.at(stage).stack;
+    const auto& env = properties(stage, names_of_type(stage, "AWS::Lambda::Function").front())
+                          .at("Environment").at("Variables").as_object();
+    EXPECT_EQ(env.at("JWT_ALG"), json::value("RS256")) << stage;
+    // Serverless v3 names the HTTP API HttpApi; its ApiEndpoint is https://<id>.execute-api.<region>.amazonaws.com.
+    EXPECT_EQ(names_of_type(stage, "AWS::ApiGatewayV2::Api"), std::vector<std::string>{"HttpApi"}) << stage;
+    EXPECT_EQ(decided(stack, env.at("JWT_ISSUER")), json::parse(R"({"Fn::GetAtt":["HttpApi","ApiEndpoint"]})"))
+        << stage << ": " << json::serialize(env.at("JWT_ISSUER"));
+    EXPECT_EQ(env.at("JWT_AUDIENCE"), json::value("gatehouse-" + stage)) << stage;
+    EXPECT_FALSE(env.contains("JWT_PRIVATE_KEY") || env.contains("JWT_PRIVATE_KEY_FILE") ||
+                 env.contains("LEGACY_JWT_SECRET"))
+        << stage << ": no key in the function's configuration";
+  }
+  // A custom domain given as issuerUrl is the issuer instead.
+  const auto& custom = packaged_.at("dev-custom-issuer").stack;
+  const auto& env = properties("dev-custom-issuer", names_of_type("dev-custom-issuer", "AWS::Lambda::Function").front())
+                        .at("Environment").at("Variables").as_object();
+  EXPECT_EQ(decided(custom, env.at("JWT_ISSUER")), json::value(custom_issuer));
+}
+
+TEST_F(serverless_package_test, the_issuer_and_the_audience_are_exported_for_other_stacks) {
+  for (const auto& [label, stage] : {std::pair{"dev", "dev"}, std::pair{"prod", "prod"},
+                                     std::pair{"dev-custom-issuer", "dev"}}) {
+    const auto& stack = packaged_.at(label).stack;
+    const auto& env = properties(label, names_of_type(label, "AWS::Lambda::Function").front())
+                          .at("Environment").at("Variables").as_object();
+    const auto& outputs = stack.at("Outputs").as_object();
+    ASSERT_TRUE(outputs.contains("IssuerUrl") && outputs.contains("JwtAudience")) << label;
+    EXPECT_EQ(decided(stack, outputs.at("IssuerUrl").at("Value")), decided(stack, env.at("JWT_ISSUER"))) << label;
+    EXPECT_EQ(outputs.at("IssuerUrl").at("Export").at("Name"), json::value(std::string("gatehouse-") + stage + "-IssuerUrl"))
+        << label;
+    EXPECT_EQ(outputs.at("JwtAudience").at("Value"), env.at("JWT_AUDIENCE")) << label;
+    EXPECT_EQ(outputs.at("JwtAudience").at("Export").at("Name"),
+              json::value(std::string("gatehouse-") + stage + "-JwtAudience"))
+        << label;
+  }
+}
+
+// Secrets Manager cannot generate an RSA key: the stack keeps generating the
+// placeholder exactly as v1 did (CloudFormation generates a new value when
+// GenerateSecretString changes, which would throw away the PEM that
+// `make deploy` put there, or a v1 stack's HS256 secret), and `make deploy`
+// puts the PEM into the secret this template names.
+TEST_F(serverless_package_test, the_jwt_secret_keeps_v1s_generator_and_make_deploy_puts_its_key) {
+  for (const std::string stage : {"dev", "prod"}) {
+    const auto& props = properties(stage, "JwtSecret");
+    EXPECT_EQ(props.at("GenerateSecretString"),
+              json::parse(R"({"SecretStringTemplate":"{}","GenerateStringKey":"jwt_secret","PasswordLength":64,)"
+                          R"("ExcludePunctuation":true})"))
+        << stage;
+    EXPECT_EQ(props.at("Description"),
+              json::value("Gatehouse " + stage + " JWT signing key (HS256), read by the function at cold start"))
+        << stage << ": leave it as v1 wrote it";
+  }
+  const std::string makefile = read_file(source_dir / "Makefile");
+  const auto& secret_name = properties("dev", "JwtSecret").at("Name").as_string();
+  const auto& function_name =
+      properties("dev", names_of_type("dev", "AWS::Lambda::Function").front()).at("FunctionName").as_string();
+  EXPECT_EQ(secret_name, "gatehouse/dev/jwt-secret");
+  EXPECT_EQ(function_name, "gatehouse-dev-api");
+  for (const std::string expected :
+       {"JWT_ALG ?= RS256", "bash scripts/ensure-jwt-key.sh --secret-id gatehouse/$(STAGE)/jwt-secret --alg $(JWT_ALG)",
+        "--param=\"jwtAlg=$(JWT_ALG)\"", "--restart gatehouse-$(STAGE)-api"})
+    EXPECT_NE(makefile.find(expected), std::string::npos) << "the Makefile's deploy target lacks: " << expected;
+}
+
+// The example service: API Gateway's JWT authorizer, pointed at the issuer
+// and audience it was given, in front of every route.
+TEST_F(serverless_package_test, every_route_of_the_example_service_needs_a_gatehouse_token) {
+  const auto authorizers = names_of_type("example", "AWS::ApiGatewayV2::Authorizer");
+  ASSERT_EQ(authorizers.size(), 1u);
+  const auto& authorizer = properties("example", authorizers.front());
+  EXPECT_EQ(authorizer.at("AuthorizerType"), json::value("JWT"));
+  EXPECT_EQ(authorizer.at("IdentitySource"), json::parse(R"(["$request.header.Authorization"])"));
+  EXPECT_EQ(authorizer.at("JwtConfiguration").at("Issuer"), json::value(example_issuer));
+  EXPECT_EQ(authorizer.at("JwtConfiguration").at("Audience"), json::value(json::array{example_audience.c_str()}));
+  const auto apis = names_of_type("example", "AWS::ApiGatewayV2::Api");
+  ASSERT_EQ(apis.size(), 1u);
+  EXPECT_EQ(authorizer.at("ApiId"), json::value(json::object{{"Ref", apis.front()}}));
+
+  std::set<std::string> route_keys;
+  for (const auto& name : names_of_type("example", "AWS::ApiGatewayV2::Route")) {
+    const auto& route = properties("example", name);
+    route_keys.insert(std::string(route.at("RouteKey").as_string()));
+    EXPECT_EQ(route.at("AuthorizationType"), json::value("JWT")) << name;
+    EXPECT_EQ(route.at("AuthorizerId"), json::value(json::object{{"Ref", authorizers.front()}})) << name;
+  }
+  EXPECT_EQ(route_keys, (std::set<std::string>{"GET /claims", "ANY /{proxy+}"}));
+
+  // A Node.js handler that answers with the claims the authorizer verified,
+  // and a role that may do nothing but write its logs.
+  const auto functions = names_of_type("example", "AWS::Lambda::Function");
+  ASSERT_EQ(functions.size(), 1u);
+  const auto& fn = properties("example", functions.front());
+  EXPECT_EQ(fn.at("Runtime"), json::value("nodejs20.x"));
+  EXPECT_EQ(fn.at("Handler"), json::value("handler.claims"));
+  const std::string handler = read_file(example_dir / "handler.mjs");
+  EXPECT_NE(handler.find("export const claims"), std::string::npos);
+  EXPECT_NE(handler.find("event.requestContext.authorizer.jwt.claims"), std::string::npos);
+  EXPECT_TRUE(collect_grants(resources("example")).ours.empty());
+}
+
+// Without parameters, the example imports what the Gatehouse stack of its
+// stage exports (CloudFormation resolves it at deploy time; packaging needs
+// no AWS access).
+TEST_F(serverless_package_test, the_example_service_defaults_to_the_gatehouse_stacks_exports) {
+  const auto authorizers = names_of_type("example-defaults", "AWS::ApiGatewayV2::Authorizer");
+  ASSERT_EQ(authorizers.size(), 1u);
+  const auto& jwt = properties("example-defaults", authorizers.front()).at("JwtConfiguration");
+  const auto& outputs = packaged_.at("dev").stack.at("Outputs");
+  EXPECT_EQ(jwt.at("Issuer"),
+            json::value(json::object{{"Fn::ImportValue", outputs.at("IssuerUrl").at("Export").at("Name")}}));
+  EXPECT_EQ(jwt.at("Audience"), json::value(json::array{
+                                    json::object{{"Fn::ImportValue", outputs.at("JwtAudience").at("Export").at("Name")}}}));
 }
 
 TEST_F(serverless_package_test, both_secrets_are_generated_by_the_stack_in_the_form_the_code_reads) {
