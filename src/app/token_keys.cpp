@@ -112,7 +112,7 @@ auth::token_keys keys_from_secrets_manager(const config& cfg, const aws_plumbing
       if (jose::is_asymmetric(cfg.jwt_alg))
         throw config_error("JWT_SECRET_ARN: AWSCURRENT holds an HS256 secret but JWT_ALG is " +
                            std::string(jose::name_of(cfg.jwt_alg)) +
-                           "; put a PEM private key as the new version (deploy/README.md, \"Keys\")");
+                           "; put a PEM private key as the new version (deploy/README.md, \"The JWT signing key\")");
       return jose::signing_key::hmac(fetched.current);
     }
     auto key = signing_key_from(fetched.current, "JWT_SECRET_ARN: AWSCURRENT");

@@ -487,6 +487,105 @@ TEST(secrets_manager_serve, the_server_secret_comes_from_its_member_and_only_aws
   EXPECT_EQ(server.log_text().find(key_b), std::string::npos);
 }
 
+// ---- PEM keys (RS256, ES256): what deploy/ puts in the secret -----------------
+
+// A throwaway P-256 key (openssl genpkey), for these tests only.
+const std::string ec_private_key = R"PEM(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgkp2mGuYjM8YalOXV
+abF2yOkZssLygqjqcKXwT8i9FMmhRANCAAQqlerX8s7+eFuNb+oj1bkd3SXDALgN
+a6naWn3mE/JvSaFrdAp3lkJ5TeP6s9mnZ9OwjjuDPDmLIe8Uk15hG5Qt
+-----END PRIVATE KEY-----
+)PEM";
+const std::string pem_issuer = "https://gatehouse.test";
+
+// The stub's settings for a PEM secret: JWT_ALG as given (RS256 by default).
+std::map<std::string, std::string> pem_env(const secrets_stub& stub, const std::string& alg = "RS256") {
+  auto env = stub.gatehouse_env();
+  env["JWT_ALG"] = alg;
+  env["JWT_ISSUER"] = pem_issuer;
+  return env;
+}
+
+// v1's token: HS256, typ JWT, signed with `key`, under our issuer.
+std::string v1_token(const std::string& user_id, const std::string& email, const std::string& key) {
+  const std::int64_t now = std::time(nullptr);
+  const json::object payload{{"sub", user_id}, {"userId", user_id}, {"email", email},
+                             {"iat", now},     {"exp", now + 600},  {"iss", pem_issuer}};
+  const std::string input = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url(json::serialize(payload));
+  return input + "." + base64url(hmac_sha256(key, input));
+}
+
+std::vector<std::string> published_kids(http_client& c) {
+  const json::value jwks = parse_json(c.get("/.well-known/jwks.json").body);
+  std::vector<std::string> kids;
+  for (const auto& k : jwks.at("keys").as_array()) kids.emplace_back(k.at("kid").as_string());
+  return kids;
+}
+
+// The cut-over from v1: the PEM put as the new version signs RS256, and v1's
+// HS256 secret, now AWSPREVIOUS, verifies v1's tokens but is never published.
+TEST(secrets_manager_pem, a_pem_awscurrent_signs_rs256_and_v1s_secret_as_awsprevious_still_verifies) {
+  secrets_stub stub;
+  stub.write(test_jwt_private_key, key_a);
+  gatehouse_process server(pem_env(stub));
+  EXPECT_EQ(stub.calls(), one_cold_start);
+  http_client c(server.port());
+  const auto user = sign_up_and_log_in(c, "pem@example.com");
+  const auto d = decode(user.token);
+  EXPECT_EQ(d.header.at("alg"), "RS256");
+  EXPECT_EQ(d.header.at("typ"), "at+jwt");
+  EXPECT_EQ(d.payload.at("iss"), json::value(pem_issuer));
+  const auto kids = published_kids(c);
+  ASSERT_EQ(kids.size(), 1u) << "the HS256 secret is never published";
+  EXPECT_EQ(d.header.at("kid"), json::value(kids.front()));
+
+  EXPECT_EQ(me_status(c, user.token), 200);
+  EXPECT_EQ(me_status(c, v1_token(user.user_id, user.email, key_a)), 200) << "v1's token through the cut-over";
+  EXPECT_EQ(me_status(c, v1_token(user.user_id, user.email, key_stranger)), 401);
+  EXPECT_EQ(server.log_text().find(test_jwt_private_key.substr(28, 64)), std::string::npos);
+}
+
+// A rotation between PEM keys (here to ES256, in a JSON secret string):
+// the new one signs, both are published, the old one's tokens verify.
+TEST(secrets_manager_pem, after_a_rotation_both_public_keys_are_published_and_the_old_tokens_verify) {
+  secrets_stub stub;
+  stub.write(test_jwt_private_key, std::nullopt);
+  temp_dir shared;
+  std::string old_token, old_kid;
+  {
+    auto env = pem_env(stub);
+    env["DATA_DIR"] = (shared.path() / "data").string();
+    gatehouse_process before(env);
+    http_client c(before.port());
+    old_token = sign_up_and_log_in(c, "turn@example.com").token;
+    old_kid = std::string(decode(old_token).header.at("kid").as_string());
+  }
+  stub.rotate_to(json::serialize(json::object{{"jwt_secret", ec_private_key}}));
+  auto env = pem_env(stub, "ES256");
+  env["DATA_DIR"] = (shared.path() / "data").string();
+  gatehouse_process after(env);
+  http_client c(after.port());
+  EXPECT_EQ(me_status(c, old_token), 200);
+  const std::string fresh = log_in(c, "turn@example.com");
+  EXPECT_EQ(decode(fresh).header.at("alg"), "ES256");
+  const std::string new_kid(decode(fresh).header.at("kid").as_string());
+  EXPECT_EQ(published_kids(c), (std::vector<std::string>{new_kid, old_kid}));
+}
+
+TEST(secrets_manager_pem, an_hs256_awscurrent_under_an_asymmetric_jwt_alg_stops_the_start_without_showing_it) {
+  secrets_stub stub;
+  stub.write(key_a, std::nullopt);
+  expect_refused_start(run_to_exit(pem_env(stub)), "AWSCURRENT holds an HS256 secret but JWT_ALG is RS256", {key_a},
+                       "invalid configuration: JWT_SECRET_ARN");  // not the line saying it was fetched
+}
+
+TEST(secrets_manager_pem, a_pem_of_another_algorithm_than_jwt_alg_stops_the_start) {
+  secrets_stub stub;
+  stub.write(ec_private_key, std::nullopt);
+  expect_refused_start(run_to_exit(pem_env(stub)), "holds an ES256 key but JWT_ALG is RS256",
+                       {ec_private_key.substr(28, 64)}, "JWT_ALG");
+}
+
 TEST(secrets_manager_start, a_server_secret_without_its_member_exits_2_naming_server_secret_arn) {
   secrets_stub stub;
   stub.write(R"({"jwt_secret":")" + key_a + "\"}", std::nullopt);
