@@ -1,6 +1,7 @@
 // The contract of shared/API.md, row by row, against the real binary.
 // The rows name only HTTP: the same table can run against any backend
 // pair or front end that serves the contract.
+#include "crypto/crypto.hpp"
 #include "support/fixtures.hpp"
 #include "support/gatehouse_process.hpp"
 
@@ -131,6 +132,39 @@ TEST_F(contract, health_is_ok_without_auth) {
   const auto r = client_.get("/health");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, R"({"status":"ok"})");
+}
+
+// The keys other services verify tokens with, found from the issuer alone;
+// the independent verifiers (jose, API Gateway's rules) are tests/tokens.
+TEST_F(contract, discovery_names_the_jwks_whose_key_signed_the_login_token) {
+  const auto discovery = client_.get("/.well-known/openid-configuration");
+  ASSERT_EQ(discovery.status, 200) << discovery.body;
+  EXPECT_EQ(discovery.header("cache-control"), "public, max-age=3600");
+  const auto config = boost::json::parse(discovery.body);
+  const std::string issuer(config.at("issuer").as_string());
+  EXPECT_EQ(config.at("jwks_uri").as_string(), issuer + "/.well-known/jwks.json");
+  EXPECT_EQ(config.at("id_token_signing_alg_values_supported"), boost::json::parse(R"(["RS256"])"));
+
+  const auto jwks = client_.get("/.well-known/jwks.json");
+  ASSERT_EQ(jwks.status, 200);
+  EXPECT_EQ(jwks.header("cache-control"), "public, max-age=300");
+  const auto keys = boost::json::parse(jwks.body).at("keys").as_array();
+  ASSERT_EQ(keys.size(), 1u);
+  const std::string token = sign_up_and_log_in(client_, "keys@example.com").token;
+  const auto header = boost::json::parse(*crypto::base64url_decode(token.substr(0, token.find('.'))));
+  EXPECT_EQ(header.at("kid"), keys[0].at("kid"));
+  const auto claims = boost::json::parse(*crypto::base64url_decode(
+      token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1)));
+  EXPECT_EQ(claims.at("iss").as_string(), issuer);
+
+  // Revalidation: the same ETag is 304 without a body; another is the document.
+  const std::string etag = jwks.header("etag");
+  const auto again = client_.get("/.well-known/jwks.json", {{"if-none-match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(client_.get("/.well-known/jwks.json", {{"if-none-match", "\"0000\""}}).status, 200);
+  const std::string discovery_etag = discovery.header("etag");
+  EXPECT_EQ(client_.get("/.well-known/openid-configuration", {{"if-none-match", discovery_etag}}).status, 304);
 }
 
 TEST_F(contract, sane_client_request_id_is_echoed_and_insane_one_replaced) {
