@@ -1,5 +1,6 @@
 #include "auth/access_tokens.hpp"
 
+#include "base/saturating.hpp"
 #include "crypto/crypto.hpp"
 
 #include <boost/json/array.hpp>
@@ -34,16 +35,6 @@ const json::string* string_claim(const json::object& claims, std::string_view na
   return v != nullptr ? v->if_string() : nullptr;
 }
 
-std::optional<std::int64_t> integer_claim(const json::object& claims, std::string_view name) {
-  const json::value* v = claims.if_contains(name);
-  if (v == nullptr) return std::nullopt;
-  if (const auto* i = v->if_int64()) return *i;
-  if (const auto* u = v->if_uint64();
-      u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return static_cast<std::int64_t>(*u);
-  return std::nullopt;
-}
-
 // What our routes need of checked claims. `sub` names the user; the Node.js
 // original wrote only `userId`; where both are present they must agree.
 // Optional claims must have the right type when present: a token is ours
@@ -61,8 +52,8 @@ std::optional<access_claims> read_claims(const json::object& claims) {
   access_claims c;
   c.user_id = *subject;
   c.email = *email;
-  c.expires_at = *integer_claim(claims, "exp");  // check_claims required it
-  if (const auto iat = integer_claim(claims, "iat")) c.issued_at = *iat;
+  c.expires_at = *jose::integer_claim(claims, "exp");  // check_claims required it
+  if (const auto iat = jose::integer_claim(claims, "iat")) c.issued_at = *iat;
   for (auto [name, field] : {std::pair{"sid", &c.session_id}, std::pair{"role", &c.role}, std::pair{"jti", &c.token_id}}) {
     if (!claims.contains(name)) continue;
     const json::string* s = string_claim(claims, name);
@@ -70,14 +61,6 @@ std::optional<access_claims> read_claims(const json::object& claims) {
     *field = *s;
   }
   return c;
-}
-
-std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
-  constexpr auto max = std::numeric_limits<std::int64_t>::max();
-  constexpr auto min = std::numeric_limits<std::int64_t>::min();
-  if (b > 0 && a > max - b) return max;
-  if (b < 0 && a < min - b) return min;
-  return a + b;
 }
 
 }  // namespace
@@ -147,7 +130,7 @@ std::optional<access_tokens::verified> access_tokens::verify_uncached(std::strin
   // check_claims let both through: they are integers where present.
   std::int64_t starts = std::numeric_limits<std::int64_t>::min();
   for (const char* name : {"iat", "nbf"})
-    if (const auto at = integer_claim(checked.claims(), name)) starts = std::max(starts, *at);
+    if (const auto at = jose::integer_claim(checked.claims(), name)) starts = std::max(starts, *at);
   const std::int64_t leeway = std::max<std::int64_t>(settings_.leeway_seconds, 0);
   const std::int64_t until = saturating_add(claims->expires_at, leeway);
   return verified{std::move(*claims), saturating_add(starts, -leeway), until};

@@ -1,5 +1,6 @@
 #include "jose/claims.hpp"
 
+#include "base/saturating.hpp"
 #include "base/text.hpp"
 
 #include <boost/json/parse.hpp>
@@ -12,25 +13,6 @@ namespace gatehouse::jose {
 namespace {
 
 namespace json = boost::json;
-
-// Integers only: 1.0, 1e9 and out-of-range numbers parse as doubles (or
-// uint64 beyond int64) and are refused rather than rounded.
-std::optional<std::int64_t> as_integer(const json::value& v) {
-  if (const auto* i = v.if_int64()) return *i;
-  if (const auto* u = v.if_uint64();
-      u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return static_cast<std::int64_t>(*u);
-  return std::nullopt;
-}
-
-// Times come from the token, so `time + leeway` must not overflow.
-std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
-  constexpr auto max = std::numeric_limits<std::int64_t>::max();
-  constexpr auto min = std::numeric_limits<std::int64_t>::min();
-  if (b > 0 && a > max - b) return max;
-  if (b < 0 && a < min - b) return min;
-  return a + b;
-}
 
 // "application/at+jwt" and "AT+JWT" are "at+jwt" (RFC 8725 3.11, RFC 7515 4.1.9).
 std::string normalized_type(std::string_view typ) {
@@ -51,6 +33,18 @@ bool has_audience(const json::value& aud, std::string_view ours) {
 
 }  // namespace
 
+// Integers only: 1.0, 1e9 and out-of-range numbers parse as doubles (or
+// uint64 beyond int64) and are refused rather than rounded.
+std::optional<std::int64_t> integer_claim(const boost::json::object& claims, std::string_view name) noexcept {
+  const json::value* v = claims.if_contains(name);
+  if (v == nullptr) return std::nullopt;
+  if (const auto* i = v->if_int64()) return *i;
+  if (const auto* u = v->if_uint64();
+      u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return static_cast<std::int64_t>(*u);
+  return std::nullopt;
+}
+
 claims_result check_claims(const verified_token& token, std::int64_t now, const claim_rules& rules) noexcept {
   try {
     if (!token.typ.empty()) {
@@ -68,13 +62,11 @@ claims_result check_claims(const verified_token& token, std::int64_t now, const 
     json::object& claims = parsed.get_object();
 
     const std::int64_t leeway = std::max<std::int64_t>(rules.leeway_seconds, 0);
-    const json::value* exp = claims.if_contains("exp");
-    const auto expires = exp != nullptr ? as_integer(*exp) : std::nullopt;
+    const auto expires = integer_claim(claims, "exp");
     if (!expires || now > saturating_add(*expires, leeway)) return claim_failure::expired;
     for (const char* name : {"iat", "nbf"}) {
-      const json::value* v = claims.if_contains(name);
-      if (v == nullptr) continue;
-      const auto at = as_integer(*v);
+      if (!claims.contains(name)) continue;
+      const auto at = integer_claim(claims, name);
       if (!at || *at > saturating_add(now, leeway)) return claim_failure::not_yet_valid;
     }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gatehouse::jose {
@@ -49,6 +50,10 @@ class claims_result {
   std::optional<boost::json::object> claims_;
   claim_failure why_ = claim_failure::not_an_object;
 };
+
+// The integer claim `name` of `claims`; nullopt when absent or not an
+// integer (1.0, 1e9 and numbers beyond int64 are not rounded into one).
+std::optional<std::int64_t> integer_claim(const boost::json::object& claims, std::string_view name) noexcept;
 
 // The payload's claims if `token` meets `rules` at `now` (seconds since the
 // epoch). Never throws. jti, sid and role are not required (API.md).
