@@ -464,7 +464,9 @@ TEST_F(serverless_package_test, the_example_service_defaults_to_the_gatehouse_st
 }
 
 TEST_F(serverless_package_test, both_secrets_are_generated_by_the_stack_in_the_form_the_code_reads) {
-  const std::string reader = read_file(source_dir / "src/app/server_keys.cpp");
+  // app/server_keys reads the server secret, app/token_keys the JWT keys.
+  const std::string reader =
+      read_file(source_dir / "src/app/server_keys.cpp") + read_file(source_dir / "src/app/token_keys.cpp");
   for (const std::string stage : {"dev", "prod"}) {
     for (const auto& [name, suffix, member] : {std::tuple{"JwtSecret", "jwt-secret", "jwt_secret"},
                                                std::tuple{"ServerSecret", "server-secret", "server_secret"}}) {
@@ -477,10 +479,10 @@ TEST_F(serverless_package_test, both_secrets_are_generated_by_the_stack_in_the_f
       const auto& generate = props.at("GenerateSecretString").as_object();
       EXPECT_EQ(generate.at("SecretStringTemplate"), json::value("{}")) << stage;
       EXPECT_GE(generate.at("PasswordLength").to_number<int>(), 32) << "the code refuses keys under 32 bytes";
-      // The JSON member app/server_keys asks src/secrets for.
+      // The JSON member app/server_keys and app/token_keys ask src/secrets for.
       const std::string key(generate.at("GenerateStringKey").as_string());
       EXPECT_EQ(key, member);
-      EXPECT_NE(reader.find("\"" + key + "\""), std::string::npos) << "src/app/server_keys.cpp no longer reads " << key;
+      EXPECT_NE(reader.find("\"" + key + "\""), std::string::npos) << "src/app/{server,token}_keys.cpp no longer read " << key;
     }
   }
 }
