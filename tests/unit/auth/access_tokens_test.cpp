@@ -14,7 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 namespace gatehouse::auth {
 namespace {
@@ -248,6 +250,32 @@ TEST(access_tokens, a_cached_token_still_expires_and_the_cache_stays_correct_whe
   // A forged token is refused however often its genuine original was seen.
   const std::string forged = jose::testing::with_signature(issued[0], std::string(64, '\1'));
   EXPECT_FALSE(tokens.verify(forged, now));
+}
+
+// Worker threads verify at once: the cache's shards must keep every answer
+// right (and TSan, in make test-tsan, finds no race) while entries are
+// evicted under them.
+TEST(access_tokens, threads_verifying_at_once_through_a_small_cache_all_get_the_right_claims) {
+  const access_tokens tokens(token_keys{signing_key::hmac(v1_secret), {}, std::nullopt},
+                             token_settings{.issuer = issuer, .cache_entries = 32});
+  std::vector<std::string> issued;
+  for (int i = 0; i < 64; ++i) {
+    auto c = ada();
+    c.user_id = "u-" + std::to_string(i);
+    issued.push_back(tokens.sign(c));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 200; ++round) {
+        const int i = (round * 7 + t * 13) % 64;
+        const auto got = tokens.verify(issued[i], now);
+        if (!got || got->user_id != "u-" + std::to_string(i)) ++wrong;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace
