@@ -91,16 +91,29 @@ sha256_digest sha256(std::string_view data) {
   return d;
 }
 
-sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
-  sha256_digest d{};
+namespace {
+
+// One HMAC for every digest size: the digest array is the size EVP_MD gives.
+template <typename Digest>
+Digest hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
+  Digest d{};
   unsigned int len = 0;
   if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(),
-           &len) == nullptr ||
+      HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), d.data(), &len) == nullptr ||
       len != d.size())
     fail("hmac failed");
   return d;
+}
+
+}  // namespace
+
+sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac<sha256_digest>(EVP_sha256(), key, data);
+}
+
+sha1_digest hmac_sha1(std::string_view key, std::string_view data) {
+  return hmac<sha1_digest>(EVP_sha1(), key, data);
 }
 
 std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, std::size_t length) {
@@ -142,6 +155,10 @@ std::string to_hex(std::string_view bytes) {
 }
 
 std::string_view as_bytes(const sha256_digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
+std::string_view as_bytes(const sha1_digest& digest) {
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
 
