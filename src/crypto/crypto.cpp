@@ -1,6 +1,7 @@
 #include "crypto/crypto.hpp"
 
 #include "base/error.hpp"
+#include "crypto/bit_packing.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -53,23 +54,10 @@ std::string encode(std::string_view bytes, std::string_view alphabet, bool pad) 
 // Decodes unpadded text; `text.size() % 4 == 1` can never be produced by an encoder.
 std::optional<std::string> decode(std::string_view text, std::string_view alphabet) {
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
+  return unpack_symbols<6>(text, [alphabet](char c) {
     const auto pos = alphabet.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  // Leftover bits must be zero, so every byte string has exactly one encoding.
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
+    return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
+  });
 }
 
 }  // namespace
