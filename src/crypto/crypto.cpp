@@ -1,6 +1,7 @@
 #include "crypto/crypto.hpp"
 
 #include "base/error.hpp"
+#include "crypto/bit_packing.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -53,23 +54,10 @@ std::string encode(std::string_view bytes, std::string_view alphabet, bool pad) 
 // Decodes unpadded text; `text.size() % 4 == 1` can never be produced by an encoder.
 std::optional<std::string> decode(std::string_view text, std::string_view alphabet) {
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
+  return unpack_symbols<6>(text, [alphabet](char c) {
     const auto pos = alphabet.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  // Leftover bits must be zero, so every byte string has exactly one encoding.
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
+    return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
+  });
 }
 
 }  // namespace
@@ -91,16 +79,29 @@ sha256_digest sha256(std::string_view data) {
   return d;
 }
 
-sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
-  sha256_digest d{};
+namespace {
+
+// One HMAC for every digest size: the digest array is the size EVP_MD gives.
+template <typename Digest>
+Digest hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
+  Digest d{};
   unsigned int len = 0;
   if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(),
-           &len) == nullptr ||
+      HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), d.data(), &len) == nullptr ||
       len != d.size())
     fail("hmac failed");
   return d;
+}
+
+}  // namespace
+
+sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac<sha256_digest>(EVP_sha256(), key, data);
+}
+
+sha1_digest hmac_sha1(std::string_view key, std::string_view data) {
+  return hmac<sha1_digest>(EVP_sha1(), key, data);
 }
 
 std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, std::size_t length) {
@@ -142,6 +143,10 @@ std::string to_hex(std::string_view bytes) {
 }
 
 std::string_view as_bytes(const sha256_digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
+std::string_view as_bytes(const sha1_digest& digest) {
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
 

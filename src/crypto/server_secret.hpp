@@ -18,6 +18,11 @@ inline constexpr std::string_view file_urls = "gatehouse/file-urls/v1";
 inline constexpr std::string_view one_time_tokens = "gatehouse/one-time-tokens/v1";
 inline constexpr std::string_view idempotency_records = "gatehouse/idempotency-records/v1";
 inline constexpr std::string_view idempotent_answers = "gatehouse/idempotent-answers/v1";
+// The second factor: sealing TOTP secrets at rest (mfa/sealed_secret) and
+// hashing recovery codes (mfa/recovery_codes). Two keys, so a leak of one
+// use's outputs says nothing about the other's.
+inline constexpr std::string_view mfa_secrets = "gatehouse/mfa-secrets/v1";
+inline constexpr std::string_view mfa_recovery_codes = "gatehouse/mfa-recovery-codes/v1";
 }  // namespace key_purpose
 
 // The secret's accepted size, whatever its source.

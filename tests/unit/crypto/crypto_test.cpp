@@ -38,6 +38,17 @@ TEST(hmac_sha256, rfc4231_case_6_long_key) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+// RFC 2202 section 3 (HMAC-SHA1, for TOTP): cases 1, 2 and 6 (an 80-byte
+// key, longer than the block).
+TEST(hmac_sha1, rfc2202_cases_1_2_and_6) {
+  EXPECT_EQ(to_hex(as_bytes(hmac_sha1(std::string(20, '\x0b'), "Hi There"))),
+            "b617318655057264e28bc0b6fb378c8ef146be00");
+  EXPECT_EQ(to_hex(as_bytes(hmac_sha1("Jefe", "what do ya want for nothing?"))),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  EXPECT_EQ(to_hex(as_bytes(hmac_sha1(std::string(80, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"))),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+}
+
 std::string from_hex(std::string_view hex) {
   std::string out;
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));

@@ -33,19 +33,20 @@ TEST(server_secret, each_purpose_gets_its_own_32_byte_key) {
   const server_secret root(secret);
   std::set<std::string> keys;
   for (const auto purpose : {key_purpose::refresh_successors, key_purpose::rate_limit_counters,
-                             key_purpose::file_urls, key_purpose::one_time_tokens}) {
+                             key_purpose::file_urls, key_purpose::one_time_tokens, key_purpose::mfa_secrets,
+                             key_purpose::mfa_recovery_codes}) {
     const auto key = root.key_for(purpose);
     EXPECT_EQ(key.size(), 32u);
     EXPECT_EQ(key, root.key_for(purpose)) << "a key is a function of the secret and the purpose";
     keys.insert(key);
   }
-  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_EQ(keys.size(), 6u);
   EXPECT_NE(server_secret(secret + "x").key_for(key_purpose::file_urls), root.key_for(key_purpose::file_urls));
 }
 
 TEST(server_secret, matches_nodes_hkdf) {
   const server_secret root(secret);
-  for (const auto purpose : {key_purpose::file_urls, key_purpose::one_time_tokens})
+  for (const auto purpose : {key_purpose::file_urls, key_purpose::one_time_tokens, key_purpose::mfa_secrets})
     EXPECT_EQ(to_hex(root.key_for(purpose)), node_hkdf(std::string(purpose)));
 }
 

@@ -7,6 +7,7 @@
 #include "jose/claims.hpp"
 #include "jose/jws.hpp"
 #include "token_surgery.hpp"
+#include "support/node_json_check.hpp"
 
 #include "base/text.hpp"
 #include "crypto/crypto.hpp"
@@ -14,17 +15,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-
-#ifndef GATEHOUSE_SOURCE_DIR
-#error "GATEHOUSE_SOURCE_DIR must name the source tree"
-#endif
 
 namespace gatehouse::jose {
 namespace {
@@ -43,24 +35,7 @@ std::int64_t now() {
       .count();
 }
 
-// Runs jose-check.mjs on `request` and returns its answer.
-json::object ask_jose(const json::object& request) {
-  const auto dir = std::filesystem::temp_directory_path() / ("jose-check-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto input = dir / "request.json";
-  std::ofstream(input, std::ios::binary) << json::serialize(request);
-  const std::string command = "node '" + std::string(GATEHOUSE_SOURCE_DIR) + "/tests/peers/jose-check.mjs' < '" +
-                              input.string() + "'";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) throw std::runtime_error("popen failed");
-  std::string out;
-  char buf[4096];
-  while (const std::size_t n = std::fread(buf, 1, sizeof buf, pipe.get())) out.append(buf, n);
-  const int status = ::pclose(pipe.release());
-  std::filesystem::remove_all(dir);
-  if (status != 0) throw std::runtime_error("jose-check.mjs failed: " + out);
-  return json::parse(out).as_object();
-}
+json::object ask_jose(const json::object& request) { return gatehouse::testing::ask_node_script("jose-check.mjs", request); }
 
 // One key of each algorithm, with what jose needs to verify its tokens.
 struct party {
